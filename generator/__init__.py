@@ -1,0 +1,3 @@
+"""recipe: reproducible Linux and Docker networking labs."""
+
+__version__ = "0.1.0"

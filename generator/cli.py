@@ -1,0 +1,81 @@
+"""The `recipe` command line: a thin Typer app; each command group lives in generator/commands/."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from generator.commands import library
+from generator.errors import UserError
+
+app = typer.Typer(
+    name="recipe",
+    help="Reproducible Linux and Docker networking labs: render, run, record, replay, document.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    recipes: Annotated[
+        Optional[list[Path]],
+        typer.Option(
+            "--recipes",
+            help="Extra directory of recipes (repeatable); also $RECIPE_PATH.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    ctx.obj = {"recipe_dirs": list(recipes or [])}
+
+
+library.register(app)
+
+
+def _register_optional() -> None:
+    """Command groups other issues add; each module's register(app) adds its commands."""
+    import importlib
+
+    for name in ("run", "hosts", "replay", "docs"):
+        try:
+            module = importlib.import_module(f"generator.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"generator.commands.{name}":
+                raise
+            continue
+        module.register(app)
+
+
+_register_optional()
+
+
+def main() -> None:
+    """Console entry point: user errors become one line on stderr and a non-zero exit."""
+    try:
+        app(standalone_mode=False)
+    except UserError as exc:
+        print(f"recipe: {exc.message}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print("recipe: aborted", file=sys.stderr)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        print("recipe: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # click's usage errors and friends
+        import click
+
+        if isinstance(exc, click.ClickException):
+            print(f"recipe: {exc.format_message()}", file=sys.stderr)
+            hint = getattr(exc, "ctx", None)
+            if hint is not None:
+                print(f"Try '{hint.command_path} --help' for help.", file=sys.stderr)
+            sys.exit(exc.exit_code)
+        raise

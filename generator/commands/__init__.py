@@ -1,0 +1,1 @@
+"""Command groups of the CLI. Each module has register(app) and keeps heavy imports inside commands."""

@@ -1,0 +1,194 @@
+"""Parameter types: parse a raw value, check it against Linux and Docker rules, explain failures."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+IFNAMSIZ = 16  # the kernel's limit includes the trailing NUL, so names hold at most 15 bytes
+_DOCKER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")
+_IMAGE = re.compile(
+    r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::[0-9]+)?"
+    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
+)
+_NETNS = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+ParamValue = Any  # str | int | bool | IPv4Network | IPv4Interface | IPv4Address
+
+
+class ParamError(ValueError):
+    """A value that breaks its type's rules; the message says what to do instead."""
+
+
+def _text(raw: object) -> str:
+    text = str(raw)
+    if _CONTROL.search(text):
+        raise ParamError("must not contain control characters such as newlines or tabs")
+    return text
+
+
+def _string(raw: object) -> str:
+    return _text(raw)
+
+
+def _integer(raw: object) -> int:
+    if isinstance(raw, bool):
+        raise ParamError("must be an integer, not a boolean")
+    if isinstance(raw, int):
+        return raw
+    text = _text(raw).strip()
+    if not re.fullmatch(r"[+-]?[0-9]+", text):
+        raise ParamError(f"must be an integer, got {text!r}")
+    return int(text)
+
+
+def _boolean(raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = _text(raw).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ParamError(f"must be true or false, got {text!r}")
+
+
+def _ifname(raw: object) -> str:
+    name = _text(raw)
+    size = len(name.encode())
+    if not name or name in {".", ".."}:
+        raise ParamError("must be a non-empty interface name other than '.' and '..'")
+    if size >= IFNAMSIZ:
+        raise ParamError(f"is {size} bytes; Linux interface names hold at most {IFNAMSIZ - 1}")
+    if re.search(r"[/:\s]", name) or not re.fullmatch(r"[A-Za-z0-9_.@+-]+", name):
+        raise ParamError("may use only letters, digits and . _ - + @ (Linux refuses '/', ':' and spaces)")
+    return name
+
+
+def _netns(raw: object) -> str:
+    name = _text(raw)
+    if name in {"", ".", ".."} or len(name.encode()) > 255 or not _NETNS.fullmatch(name):
+        raise ParamError(
+            "must be a namespace name of letters, digits, '.', '_' and '-' "
+            "(it becomes a file under /run/netns)"
+        )
+    return name
+
+
+def _docker_name(raw: object) -> str:
+    name = _text(raw)
+    if not _DOCKER_NAME.fullmatch(name):
+        raise ParamError(
+            "must match Docker's rule [a-zA-Z0-9][a-zA-Z0-9_.-]+ (two or more characters)"
+        )
+    return name
+
+
+def _image(raw: object) -> str:
+    name = _text(raw)
+    if len(name) > 255 or not _IMAGE.fullmatch(name):
+        raise ParamError("must be a Docker image reference such as busybox or centos:7")
+    return name
+
+
+def _cidr(raw: object) -> ipaddress.IPv4Network:
+    text = _text(raw).strip()
+    try:
+        return ipaddress.IPv4Network(text, strict=True)
+    except ipaddress.NetmaskValueError as exc:
+        raise ParamError(f"has a bad prefix length: {exc}") from None
+    except ValueError as exc:
+        if "host bits set" in str(exc):
+            net = ipaddress.IPv4Network(text, strict=False)
+            raise ParamError(f"has host bits set; did you mean {net}?") from None
+        raise ParamError(f"must be an IPv4 network such as 10.0.0.0/24, got {text!r}") from None
+
+
+def _address(raw: object) -> ipaddress.IPv4Address:
+    text = _text(raw).strip()
+    try:
+        return ipaddress.IPv4Address(text)
+    except ValueError:
+        raise ParamError(f"must be an IPv4 address such as 192.168.88.1, got {text!r}") from None
+
+
+def _interface(raw: object) -> ipaddress.IPv4Interface:
+    text = _text(raw).strip()
+    if "/" not in text:
+        raise ParamError(f"must be an address with a prefix such as 192.168.88.1/24, got {text!r}")
+    try:
+        iface = ipaddress.IPv4Interface(text)
+    except ValueError:
+        raise ParamError(f"must be an address with a prefix such as 192.168.88.1/24, got {text!r}") from None
+    net = iface.network
+    if net.prefixlen < 31 and iface.ip in {net.network_address, net.broadcast_address}:
+        raise ParamError(f"is the network or broadcast address of {net}; pick a host address")
+    return iface
+
+
+def _port(raw: object) -> int:
+    port = _integer(raw)
+    if not 1 <= port <= 65535:
+        raise ParamError(f"must be a TCP port between 1 and 65535, got {port}")
+    return port
+
+
+PARSERS: dict[str, Callable[[object], ParamValue]] = {
+    "str": _string,
+    "int": _integer,
+    "bool": _boolean,
+    "ifname": _ifname,
+    "netns": _netns,
+    "container": _docker_name,
+    "network": _docker_name,
+    "image": _image,
+    "cidr": _cidr,
+    "ip": _address,
+    "ipif": _interface,
+    "port": _port,
+}
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter as a recipe declares it."""
+
+    name: str
+    type: str
+    default: ParamValue
+    help: str
+    min: int | None = None
+    max: int | None = None
+    within: str | None = None  # name of a cidr parameter this address must lie in
+    choices: tuple[str, ...] = ()
+
+    def parse(self, raw: object) -> ParamValue:
+        """Return the typed value or raise ParamError naming the rule that failed."""
+        value = PARSERS[self.type](raw)
+        if self.type == "int" and self.min is not None and value < self.min:
+            raise ParamError(f"must be at least {self.min}, got {value}")
+        if self.type == "int" and self.max is not None and value > self.max:
+            raise ParamError(f"must be at most {self.max}, got {value}")
+        if self.choices and str(value) not in self.choices:
+            raise ParamError(f"must be one of {', '.join(self.choices)}, got {value}")
+        return value
+
+
+def display(value: ParamValue) -> str:
+    """How a value is written back in `--set key=value` form."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def host_address(value: ParamValue) -> ipaddress.IPv4Address | None:
+    """The host address a value names, for the uniqueness and subnet checks."""
+    if isinstance(value, ipaddress.IPv4Interface):
+        return value.ip
+    if isinstance(value, ipaddress.IPv4Address):
+        return value
+    return None

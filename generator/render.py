@@ -1,0 +1,146 @@
+"""Render recipes: a Jinja environment where every `{{ value }}` is shell-quoted unless marked raw."""
+
+from __future__ import annotations
+
+import ipaddress
+import shlex
+import textwrap
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from generator import __version__
+from generator.errors import UserError
+from generator.params import ParamValue, display
+from generator.recipes import TOPOLOGY, Recipe
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+class Raw(str):
+    """Text the template may emit unquoted: built by us, never taken from a parameter."""
+
+
+def shell_quote(value: object) -> str:
+    """Jinja's finalize hook: quote whatever an expression yields, so no value can inject shell."""
+    if isinstance(value, Raw):
+        return value
+    if isinstance(value, jinja2.Undefined):  # StrictUndefined raised already; keep mypy honest
+        return ""
+    text = display(value)
+    if any(ch in text for ch in "\n\r\x00"):
+        raise UserError(f"refusing to render a value with a line break or NUL: {text!r}")
+    return shlex.quote(text)
+
+
+def _raw_indent(text: str, width: int = 2) -> Raw:
+    lines = str(text).strip("\n").splitlines()
+    return Raw("\n".join((" " * width + line) if line.strip() else "" for line in lines))
+
+
+def _host(network: ipaddress.IPv4Network, index: int) -> ipaddress.IPv4Address:
+    """The index-th host address of a network: network | host(1) is the first usable address."""
+    if not 0 < index < network.num_addresses - (network.prefixlen < 31):
+        raise UserError(f"{network} has no host number {index}; use a larger subnet")
+    return network[index]
+
+
+def _toml(value: object) -> Raw:
+    """A TOML string literal, for topology templates."""
+    import json
+
+    return Raw(json.dumps(display(value)))
+
+
+def environment(recipe: Recipe) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(recipe.directory), str(TEMPLATES)]),
+        undefined=jinja2.StrictUndefined,
+        finalize=shell_quote,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["host"] = _host
+    env.filters["raw_indent"] = _raw_indent
+    env.filters["toml"] = _toml
+    env.filters["q"] = lambda v: Raw(shell_quote(v))
+    return env
+
+
+def _comment(text: str, width: int = 78) -> list[str]:
+    return ["# " + line for line in textwrap.wrap(" ".join(text.split()), width - 2)]
+
+
+def header(recipe: Recipe, values: Mapping[str, ParamValue], sudo: bool) -> Raw:
+    """The header a reader sees first, plus the `#@` lines that `recipe run` reads back."""
+    run = "bash lab.sh" if sudo else "sudo bash lab.sh   (as root: bash lab.sh)"
+    lines = [f"# {recipe.name}: {recipe.title}", "#", *_comment(recipe.description), "#"]
+    lines.append(f"# Rendered by recipe {__version__}. Parameters:")
+    lines += [f"#   {k}={display(v)}" for k, v in values.items()] or ["#   (none)"]
+    lines += [
+        "#",
+        f"# Run it:        {run}",
+        "# Step by step:  recipe run lab.sh   (checks each step and always tears down)",
+        "#",
+        f"#@ recipe {recipe.name}",
+    ]
+    lines += [f"#@ param {k}={display(v)}" for k, v in values.items()]
+    lines.append(f"#@ timeout {recipe.timeout:g}")
+    if recipe.hosts:
+        lines.append(f"#@ hosts {' '.join(recipe.hosts)}")
+    return Raw("\n".join(lines))
+
+
+def render_script(
+    recipe: Recipe,
+    values: Mapping[str, ParamValue],
+    *,
+    sudo: bool = False,
+    teardown: bool = True,
+) -> str:
+    """The bash script a person would type, with its teardown wired to run on exit."""
+    context: dict[str, Any] = dict(values)
+    context.update(
+        recipe=recipe,
+        header=header(recipe, values, sudo),
+        sudo=Raw("sudo " if sudo else ""),
+        with_teardown=teardown,
+    )
+    return _render(recipe, recipe.template.name, context)
+
+
+def render_topology(recipe: Recipe, values: Mapping[str, ParamValue]) -> dict[str, Any]:
+    """Nodes, links, addresses and rules the lab builds, from topology.toml.j2 when present."""
+    if not (recipe.directory / TOPOLOGY).is_file():
+        return {}
+    text = _render(recipe, TOPOLOGY, dict(values))
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{recipe.directory / TOPOLOGY}: renders to invalid TOML: {exc}") from None
+
+
+def _render(recipe: Recipe, name: str, context: Mapping[str, Any]) -> str:
+    path = recipe.directory / name
+    try:
+        return environment(recipe).get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise UserError(f"{exc.filename or path}:{exc.lineno}: template error: {exc.message}") from None
+    except jinja2.UndefinedError as exc:
+        raise UserError(f"{path}: template uses an undefined value: {exc.message}") from None
+    except jinja2.TemplateError as exc:
+        raise UserError(f"{path}: template error: {exc}") from None
+
+
+def evaluate(expr: str, values: Mapping[str, ParamValue]) -> bool:
+    """Evaluate a recipe constraint such as `n + 2 <= subnet.num_addresses`."""
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    try:
+        return bool(env.compile_expression(expr)(**values))
+    except jinja2.TemplateError as exc:
+        raise UserError(f"constraint {expr!r} cannot be evaluated: {exc}") from None

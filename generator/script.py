@@ -1,0 +1,428 @@
+"""Read a rendered (or hand-written) lab script back into steps with their expectations.
+
+A step is one complete shell command: continuation lines, heredocs, loops and `{ }` groups stay
+in one step. Comment lines just before a step are its explanation; `#@` lines are directives
+(see docs/script-format.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.errors import UserError
+
+DEFAULT_TIMEOUT = 30.0
+_OPENERS = {"if": "fi", "case": "esac", "do": "done", "{": "}"}
+_CLOSERS = {"fi", "esac", "done", "}"}
+_HEREDOC = re.compile(r"<<(-?)\s*(['\"]?)([A-Za-z0-9_]+)\2")
+_SETUP_LINE = re.compile(r"(set\s+[-+]\S*(\s+\S+)*|trap\s+.*)")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What a step must do. exit: 0, a number, "nonzero" or "any"."""
+
+    exit: int | str = 0
+    output: tuple[str, ...] = ()
+    no_output: tuple[str, ...] = ()
+    match: tuple[str, ...] = ()
+
+    @property
+    def expects_failure(self) -> bool:
+        return self.exit == "nonzero" or (isinstance(self.exit, int) and self.exit != 0)
+
+    def problems(self, exit_status: int, stdout: str, stderr: str) -> list[str]:
+        """Every way the result contradicts the expectation; empty when it holds."""
+        found: list[str] = []
+        if self.exit == "nonzero" and exit_status == 0:
+            found.append("expected to fail, but exited 0")
+        elif isinstance(self.exit, int) and exit_status != self.exit:
+            found.append(f"expected exit status {self.exit}, got {exit_status}")
+        text = stdout + stderr
+        found += [f"output lacks {s!r}" for s in self.output if s not in text]
+        found += [f"output contains {s!r}" for s in self.no_output if s in text]
+        found += [f"output does not match /{r}/" for r in self.match if not re.search(r, text, re.M)]
+        return found
+
+    def to_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {"exit": self.exit}
+        for key in ("output", "no_output", "match"):
+            if getattr(self, key):
+                data[key] = list(getattr(self, key))
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Expectation:
+        exit_value = data.get("exit", 0)
+        return cls(
+            exit=exit_value if isinstance(exit_value, (int, str)) else 0,
+            output=tuple(data.get("output", ()) or ()),  # type: ignore[arg-type]
+            no_output=tuple(data.get("no_output", ()) or ()),  # type: ignore[arg-type]
+            match=tuple(data.get("match", ()) or ()),  # type: ignore[arg-type]
+        )
+
+
+@dataclass(frozen=True)
+class Interactive:
+    """A session a person would type into: spawn a program in a pty, type each line at its prompt."""
+
+    spawn: str
+    lines: tuple[str, ...]
+    prompt: str | None = None  # a regex; None means: detect the shell prompt
+
+
+@dataclass(frozen=True)
+class Step:
+    index: int
+    command: str
+    explanation: str = ""
+    expect: Expectation = field(default_factory=Expectation)
+    timeout: float | None = None
+    interactive: Interactive | None = None
+    phase: str = "main"  # "main" or "teardown"
+    host: str | None = None  # role of a multi-host recipe, from `#@ on ROLE`
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Script:
+    steps: tuple[Step, ...]
+    teardown: tuple[Step, ...]
+    recipe: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    timeout: float = DEFAULT_TIMEOUT
+    hosts: tuple[str, ...] = ()
+    sha256: str = ""
+    source: str = "<script>"
+
+    @property
+    def all_steps(self) -> tuple[Step, ...]:
+        return self.steps + self.teardown
+
+
+def load(path: Path) -> Script:
+    """Read a script file; an unreadable or binary file is a user error, not a traceback."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read script {path}: {exc.strerror or exc}") from None
+    return parse(_decode(data, str(path)), source=str(path))
+
+
+def _decode(data: bytes, source: str) -> str:
+    if b"\x00" in data:
+        raise UserError(f"{source} is not a text script (it contains NUL bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{source} is not UTF-8 text (bad byte at offset {exc.start})") from None
+
+
+def parse(text: str, source: str = "<script>") -> Script:
+    lines = text.splitlines()
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    meta: dict[str, object] = {"recipe": None, "params": {}, "timeout": DEFAULT_TIMEOUT, "hosts": ()}
+    starts = [i for i, line in enumerate(lines) if line.strip() == "#@ steps"]
+    if starts:
+        prelude, body_start = lines[: starts[0]], starts[0] + 1
+    else:
+        prelude, body_start = [], 0
+    teardown_lines = _read_prelude(prelude, meta, source)
+    body = [(i + 1, lines[i]) for i in range(body_start, len(lines))]
+    if not starts:
+        body = _skip_setup(body)
+    steps = _split(body, source, "main", start=1)
+    teardown = _split(teardown_lines, source, "teardown", start=len(steps) + 1)
+    return Script(
+        steps=tuple(steps),
+        teardown=tuple(teardown),
+        recipe=meta["recipe"],  # type: ignore[arg-type]
+        params=meta["params"],  # type: ignore[arg-type]
+        timeout=meta["timeout"],  # type: ignore[arg-type]
+        hosts=meta["hosts"],  # type: ignore[arg-type]
+        sha256=digest,
+        source=source,
+    )
+
+
+def _skip_setup(body: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """A hand-written script's shebang and leading `set -e`/`trap` lines are for bash, not steps:
+    `set -e` would end the persistent shell at the first expected failure."""
+    out = []
+    leading = True
+    for number, line in body:
+        stripped = line.strip()
+        if leading and (stripped.startswith("#!") or _SETUP_LINE.fullmatch(stripped)):
+            continue
+        if stripped and not stripped.startswith("#"):
+            leading = False
+        out.append((number, line))
+    return out
+
+
+def _read_prelude(prelude: list[str], meta: dict[str, object], source: str) -> list[tuple[int, str]]:
+    """Header directives, and the body of the teardown() function as (line number, text)."""
+    teardown: list[tuple[int, str]] = []
+    in_teardown = in_function = False
+    for number, line in enumerate(prelude, start=1):
+        stripped = line.strip()
+        if stripped == "#@ teardown":
+            in_teardown = True
+        elif stripped == "#@ end-teardown":
+            in_teardown = in_function = False
+        elif in_teardown and stripped.startswith("teardown()"):
+            in_function = True
+        elif in_function and line.startswith("}"):
+            in_function = False
+        elif in_function:
+            text = line[2:] if line.startswith("  ") else line
+            if text.strip() not in {"set +e", "true", ":"}:
+                teardown.append((number, text))
+        elif stripped.startswith("#@ "):
+            _header_directive(stripped[3:].strip(), meta, source, number)
+    return teardown
+
+
+def _header_directive(directive: str, meta: dict[str, object], source: str, number: int) -> None:
+    name, _, value = directive.partition(" ")
+    if name == "recipe":
+        meta["recipe"] = value.strip()
+    elif name == "param":
+        key, sep, val = value.partition("=")
+        if not sep:
+            raise UserError(f"{source}:{number}: '#@ param' needs key=value")
+        meta["params"][key.strip()] = val  # type: ignore[index]
+    elif name == "timeout":
+        meta["timeout"] = _seconds(value, source, number)
+    elif name == "hosts":
+        meta["hosts"] = tuple(value.split())
+    else:
+        raise UserError(f"{source}:{number}: unknown header directive '#@ {name}'")
+
+
+def _seconds(value: str, source: str, number: int) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if seconds <= 0:
+        raise UserError(f"{source}:{number}: timeout must be a positive number of seconds, got {value!r}")
+    return seconds
+
+
+def _literal(value: str) -> str:
+    """A directive's text: verbatim, or JSON-decoded when written in double quotes."""
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        try:
+            decoded = json.loads(value)
+        except json.JSONDecodeError:
+            return value
+        return str(decoded)
+    return value
+
+
+class _Pending:
+    """Comments and directives seen since the last step."""
+
+    def __init__(self) -> None:
+        self.comments: list[str] = []
+        self.exit: int | str = 0
+        self.output: list[str] = []
+        self.no_output: list[str] = []
+        self.match: list[str] = []
+        self.timeout: float | None = None
+        self.interactive: str | None = None
+        self.prompt: str | None = None
+        self.host: str | None = None
+
+    def directive(self, text: str, source: str, number: int) -> None:
+        name, _, value = text.partition(" ")
+        if name == "expect-fail":
+            self.exit = "nonzero"
+        elif name == "expect-any":
+            self.exit = "any"
+        elif name == "expect-exit":
+            if not value.strip().isdigit():
+                raise UserError(f"{source}:{number}: '#@ expect-exit' needs a number")
+            self.exit = int(value)
+        elif name == "expect-output":
+            self.output.append(_literal(value))
+        elif name == "expect-no-output":
+            self.no_output.append(_literal(value))
+        elif name == "expect-match":
+            pattern = _literal(value)
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise UserError(f"{source}:{number}: bad regex in '#@ expect-match': {exc}") from None
+            self.match.append(pattern)
+        elif name == "timeout":
+            self.timeout = _seconds(value, source, number)
+        elif name == "interactive":
+            self.interactive = value.strip()
+        elif name == "prompt":
+            self.prompt = _literal(value)
+        elif name == "on":
+            self.host = value.strip()
+        else:
+            raise UserError(f"{source}:{number}: unknown step directive '#@ {name}'")
+
+    def step(self, index: int, command: str, phase: str, line: int, source: str) -> Step:
+        if self.exit == "nonzero" and command.startswith("! "):
+            command = command[2:]  # bash needs `!` under set -e; the runner checks the real status
+        # A teardown step tolerates a lab that is already gone; the leftover check judges it.
+        exit_status = "any" if phase == "teardown" and self.exit == 0 else self.exit
+        interactive = None
+        if self.interactive:
+            body = _heredoc_body(command)
+            if body is None:
+                raise UserError(f"{source}:{line}: an '#@ interactive' step must feed its lines in a heredoc")
+            interactive = Interactive(spawn=self.interactive, lines=tuple(body), prompt=self.prompt)
+        return Step(
+            index=index,
+            command=command,
+            explanation="\n".join(self.comments).strip(),
+            expect=Expectation(exit_status, tuple(self.output), tuple(self.no_output), tuple(self.match)),
+            timeout=self.timeout,
+            interactive=interactive,
+            phase=phase,
+            host=self.host,
+            line=line,
+        )
+
+
+def _heredoc_body(command: str) -> list[str] | None:
+    first, _, rest = command.partition("\n")
+    found = _HEREDOC.search(first)
+    if not found:
+        return None
+    body = rest.split("\n")
+    if body and body[-1].strip() == found.group(3):
+        body = body[:-1]
+    return body
+
+
+def _split(lines: list[tuple[int, str]], source: str, phase: str, start: int) -> list[Step]:
+    steps: list[Step] = []
+    pending = _Pending()
+    buffer: list[str] = []
+    first_line = 0
+    for number, line in lines:
+        stripped = line.strip()
+        if not buffer:
+            if not stripped:
+                continue
+            if stripped.startswith("#@"):
+                pending.directive(stripped[2:].strip(), source, number)
+                continue
+            if stripped.startswith("#"):
+                pending.comments.append(stripped[1:].strip())
+                continue
+            first_line = number
+        buffer.append(line)
+        command = "\n".join(buffer)
+        if is_complete(command):
+            steps.append(pending.step(start + len(steps), command.strip(), phase, first_line, source))
+            pending, buffer = _Pending(), []
+    if buffer:
+        raise UserError(
+            f"{source}:{first_line}: command never ends (an unclosed quote, heredoc or block): "
+            f"{buffer[0].strip()[:60]}"
+        )
+    return steps
+
+
+def is_complete(text: str) -> bool:
+    """True when text is one or more whole shell commands: quotes, heredocs and blocks closed."""
+    depth: list[str] = []  # closing keywords we still wait for
+    heredocs: list[tuple[str, bool]] = []  # delimiters that start after the current line
+    parens = 0
+    i, n = 0, len(text)
+    word_start = True
+    while i < n:
+        ch = text[i]
+        if ch == "\\":
+            if i + 1 >= n:
+                return False  # a trailing backslash continues the line
+            i, word_start = i + 2, False
+            continue
+        if ch == "'":
+            end = text.find("'", i + 1)
+            if end < 0:
+                return False
+            i, word_start = end + 1, False
+            continue
+        if ch == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            if j >= n:
+                return False
+            i, word_start = j + 1, False
+            continue
+        if ch == "\n":
+            i += 1
+            word_start = True
+            for word, strip_tabs in heredocs:
+                i = _heredoc_end(text, i, word, strip_tabs)
+                if i < 0:
+                    return False
+            heredocs.clear()
+            continue
+        if ch == "#" and word_start:
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        if text.startswith("<<", i) and not text.startswith("<<<", i):
+            found = _HEREDOC.match(text, i)
+            if found:
+                heredocs.append((found.group(3), found.group(1) == "-"))
+                i, word_start = found.end(), False
+                continue
+        if ch in "();&|<>":
+            if ch == "(":
+                parens += 1
+            elif ch == ")" and not (depth and depth[-1] == "esac"):
+                parens -= 1
+            i, word_start = i + 1, True
+            continue
+        if ch.isspace():
+            i, word_start = i + 1, True
+            continue
+        if word_start:
+            m = _WORD.match(text, i)
+            word = m.group(0) if m else ch
+            if word in _OPENERS:
+                depth.append(_OPENERS[word])
+            elif word in _CLOSERS and depth and depth[-1] == word:
+                depth.pop()
+            i, word_start = i + len(word), False
+            continue
+        i += 1
+    if heredocs:
+        return False
+    tail = text.rstrip()
+    if re.search(r"(\|\||&&|\|)$", tail):
+        return False
+    return not depth and parens <= 0
+
+
+_WORD = re.compile(r"[^\s;&|()<>'\"]+")
+
+
+def _heredoc_end(text: str, i: int, word: str, strip_tabs: bool) -> int:
+    """Index just past the heredoc's delimiter line, or -1 when the delimiter never comes."""
+    while i <= len(text):
+        end = text.find("\n", i)
+        line = text[i:] if end < 0 else text[i:end]
+        if (line.lstrip("\t") if strip_tabs else line) == word:
+            return len(text) if end < 0 else end + 1
+        if end < 0:
+            return -1
+        i = end + 1
+    return -1

@@ -1,0 +1,1 @@
+"""Shell sessions: one interface, several transports (local process, SSH channel)."""

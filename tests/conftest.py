@@ -1,0 +1,56 @@
+"""Shared fixtures. Tests that touch the machine hold one lock, so parallel sessions don't collide,
+and the session fails loudly when anything is left behind."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from generator import leftovers
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCK = Path("/run/recipe-tests.lock")
+
+
+def _is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def docker_ready() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    return subprocess.run(["docker", "info"], capture_output=True, check=False).returncode == 0
+
+
+@pytest.fixture(scope="session")
+def machine() -> Iterator[None]:
+    """Exclusive use of the machine's network state, and a check that the tests leave it clean."""
+    if not _is_root():
+        pytest.skip("needs root")
+    with LOCK.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        before = leftovers.take_local()
+        yield
+        left = leftovers.take_local().added_since(before)
+        assert not left, f"tests left these behind: {leftovers.describe(left)}"
+
+
+@pytest.fixture
+def clean_machine(machine: None) -> Iterator[None]:
+    """Per-test: fail the test that leaves something behind, and name what it left."""
+    before = leftovers.take_local()
+    yield
+    left = leftovers.take_local().added_since(before)
+    assert not left, f"this test left behind: {leftovers.describe(left)}"
+
+
+@pytest.fixture(scope="session")
+def docker_engine(machine: None) -> None:
+    if not docker_ready():
+        pytest.skip("needs a running Docker engine (scripts/start-docker.sh)")
