@@ -43,7 +43,7 @@ def _register_optional() -> None:
     """Command groups other issues add; each module's register(app) adds its commands."""
     import importlib
 
-    for name in ("run", "hosts", "replay", "docs"):
+    for name in ("image", "run", "hosts", "replay", "docs"):
         try:
             module = importlib.import_module(f"generator.commands.{name}")
         except ModuleNotFoundError as exc:
