@@ -1,0 +1,186 @@
+"""Draw a recipe's topology: one graph model, written as Mermaid (for GitHub) and as Graphviz DOT.
+
+The topology dict comes from render.render_topology: nodes, links (with "node:ifname" ends),
+addresses and rules. Names come from recipe parameters, so every id we emit is generated
+(n0, n1, ...) and every label is escaped: no parameter value can break the diagram's syntax.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Node:
+    key: str  # generated, safe as an id in both Mermaid and DOT
+    name: str
+    kind: str
+    lines: tuple[str, ...]  # extra label lines: the addresses on this node
+    host: str | None  # the machine it lives on, for multi-host labs
+
+
+@dataclass(frozen=True)
+class Edge:
+    a: str
+    b: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Graph:
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for node in self.nodes:
+            if node.host:
+                seen.setdefault(node.host)
+        return tuple(seen)
+
+
+def _split_end(end: str) -> tuple[str, str]:
+    name, _, ifname = str(end).partition(":")
+    return name, ifname
+
+
+def graph_from(topology: Mapping[str, Any]) -> Graph:
+    """The nodes and edges a topology declares; link ends name nodes not declared are added."""
+    order: dict[str, dict[str, Any]] = {}
+    for node in topology.get("nodes", []):
+        order.setdefault(str(node["name"]), {"kind": node.get("kind", "host"), "on": node.get("on")})
+    links = list(topology.get("links", []))
+    for link in links:
+        for end in link.get("ends", []):
+            order.setdefault(_split_end(end)[0], {"kind": "host", "on": None})
+    keys = {name: f"n{i}" for i, name in enumerate(order)}
+    addresses: dict[str, list[str]] = {name: [] for name in order}
+    for addr in topology.get("addresses", []):
+        name = str(addr["node"])
+        if name in addresses:
+            addresses[name].append(f"{addr.get('ifname', '')} {addr['address']}".strip())
+    nodes = [
+        Node(keys[name], name, str(info["kind"]), tuple(addresses[name]), info["on"] or None)
+        for name, info in order.items()
+    ]
+    edges: list[Edge] = []
+    for index, link in enumerate(links):
+        ends = [_split_end(end) for end in link.get("ends", [])]
+        kind = str(link.get("kind", "link"))
+        if len(ends) == 2:
+            (a, if_a), (b, if_b) = ends
+            label = f"{if_a or a} {kind} {if_b or b}"
+            edges.append(Edge(keys[a], keys[b], label))
+        elif len(ends) > 2:
+            # A segment shared by more than two ends (a hub, a VXLAN): draw it as its own node.
+            hub = Node(f"s{index}", str(link.get("name", kind)), "segment", (), None)
+            nodes.append(hub)
+            edges += [Edge(keys[name], hub.key, ifname or kind) for name, ifname in ends]
+    return Graph(tuple(nodes), tuple(edges))
+
+
+# ---- Mermaid ------------------------------------------------------------------------------------
+
+_MERMAID_SAFE = re.compile(r"[A-Za-z0-9 ._:/@+=,()-]")
+# Node shapes by kind; each pair wraps a quoted label.
+_MERMAID_SHAPES = {
+    "container": ("(", ")"),
+    "bridge": ("{{", "}}"),
+    "network": ("{{", "}}"),
+    "segment": ("((", "))"),
+}
+
+
+def mermaid_text(text: str) -> str:
+    """Label text as Mermaid entity codes wherever a character could end or alter the label."""
+    return "".join(ch if _MERMAID_SAFE.fullmatch(ch) else f"#{ord(ch)};" for ch in text)
+
+
+def _mermaid_label(parts: tuple[str, ...] | list[str]) -> str:
+    return '"' + "<br/>".join(mermaid_text(p) for p in parts) + '"'
+
+
+def to_mermaid(graph: Graph) -> str:
+    """A `flowchart LR` that GitHub renders; multi-host labs get one subgraph per host."""
+    lines = ["flowchart LR"]
+
+    def node_line(node: Node, indent: str) -> str:
+        left, right = _MERMAID_SHAPES.get(node.kind, ("[", "]"))
+        title = f"{node.name} ({node.kind})"
+        return f"{indent}{node.key}{left}{_mermaid_label([title, *node.lines])}{right}"
+
+    for index, host in enumerate(graph.hosts):
+        lines.append(f"  subgraph h{index}[{_mermaid_label([host])}]")
+        lines += [node_line(n, "    ") for n in graph.nodes if n.host == host]
+        lines.append("  end")
+    lines += [node_line(n, "  ") for n in graph.nodes if not n.host]
+    lines += [f"  {e.a} ---|{_mermaid_label([e.label])}| {e.b}" for e in graph.edges]
+    return "\n".join(lines) + "\n"
+
+
+# ---- Graphviz -----------------------------------------------------------------------------------
+
+_DOT_SHAPES = {"container": "component", "bridge": "hexagon", "network": "hexagon", "segment": "ellipse"}
+
+
+def _dot_string(text: str) -> str:
+    """A DOT double-quoted string; label line breaks are written as \\n."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + escaped.replace("\r", "").replace("\n", "\\n") + '"'
+
+
+def to_dot(graph: Graph) -> str:
+    lines = [
+        "graph topology {",
+        "  rankdir=LR;",
+        '  node [shape=box, fontname="Helvetica", fontsize=11];',
+        '  edge [fontname="Helvetica", fontsize=10];',
+    ]
+
+    def node_line(node: Node, indent: str) -> str:
+        label = "\n".join([f"{node.name} ({node.kind})", *node.lines])
+        shape = _DOT_SHAPES.get(node.kind, "box")
+        return f"{indent}{node.key} [label={_dot_string(label)}, shape={shape}];"
+
+    for index, host in enumerate(graph.hosts):
+        lines.append(f"  subgraph cluster_{index} {{")
+        lines.append(f"    label={_dot_string(host)};")
+        lines += [node_line(n, "    ") for n in graph.nodes if n.host == host]
+        lines.append("  }")
+    lines += [node_line(n, "  ") for n in graph.nodes if not n.host]
+    lines += [f"  {e.a} -- {e.b} [label={_dot_string(e.label)}];" for e in graph.edges]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+_SVG_START = re.compile(r"<svg\b")
+_SVG_COMMENT = re.compile(r"<!--.*?-->\n?", re.DOTALL)
+
+
+def dot_available() -> bool:
+    return shutil.which("dot") is not None
+
+
+def to_svg(dot: str) -> str | None:
+    """SVG drawn by Graphviz, ready to inline in HTML; None when `dot` is not installed.
+
+    The XML prolog, DOCTYPE and comments are dropped: the prolog is invalid inside HTML, and the
+    comments name the Graphviz version, which would make committed pages differ between machines.
+    """
+    if not dot_available():
+        return None
+    result = subprocess.run(
+        ["dot", "-Tsvg"], input=dot, capture_output=True, text=True, check=False, timeout=60
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"dot failed on a generated graph: {result.stderr.strip()}")
+    match = _SVG_START.search(result.stdout)
+    if match is None:
+        raise RuntimeError("dot printed no <svg> element")
+    return _SVG_COMMENT.sub("", result.stdout[match.start():]).strip() + "\n"

@@ -1,0 +1,84 @@
+"""The topology diagrams: the Mermaid we emit keeps to a small grammar whatever the names are,
+and Graphviz draws the DOT we emit."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from generator import diagram
+from generator.recipes import load, resolve
+from generator.render import render_topology
+
+# Every line we emit is one of these; a label is quoted and holds no quote, pipe, bracket,
+# brace, semicolon or raw '#', so nothing a parameter holds can end it early.
+LABEL = r'"(?:[A-Za-z0-9 ._:/@+=,()-]|#[0-9]+;|<br/>)*"'
+SHAPES = rf"(?:\[{LABEL}\]|\({LABEL}\)|\{{\{{{LABEL}\}}\}}|\(\({LABEL}\)\))"
+GRAMMAR = [
+    re.compile(r"flowchart LR"),
+    re.compile(rf"  subgraph h[0-9]+\[{LABEL}\]"),
+    re.compile(r"  end"),
+    re.compile(rf" {{2,4}}[ns][0-9]+{SHAPES}"),
+    re.compile(rf"  [ns][0-9]+ ---\|{LABEL}\| [ns][0-9]+"),
+]
+
+
+def assert_grammar(text: str) -> None:
+    assert text.endswith("\n")
+    lines = text.splitlines()
+    assert lines[0] == "flowchart LR"
+    for line in lines:
+        assert any(rule.fullmatch(line) for rule in GRAMMAR), f"outside the grammar: {line!r}"
+    opened = sum(1 for line in lines if line.startswith("  subgraph "))
+    assert opened == sum(1 for line in lines if line == "  end")
+
+
+def veth_topology() -> dict[str, Any]:
+    recipe = load("veth-pair")
+    return render_topology(recipe, resolve(recipe, {}))
+
+
+def test_veth_pair_diagram_names_both_ends_and_addresses() -> None:
+    graph = diagram.graph_from(veth_topology())
+    text = diagram.to_mermaid(graph)
+    assert_grammar(text)
+    assert 'n0["test1 (netns)<br/>veth-test1 192.168.88.1/24"]' in text
+    assert 'n0 ---|"veth-test1 veth veth-test2"| n1' in text
+
+
+HOSTILE = ['a"b', "x]y", "p|q", "end", "a;b", "#x", "<script>", "{{c}}", "a\nb", "é", "click n0"]
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_names_stay_inside_their_labels(name: str) -> None:
+    topology = {
+        "nodes": [{"name": name, "kind": "container", "on": name}, {"name": "b", "kind": "bridge"}],
+        "links": [{"kind": "veth", "ends": [f"{name}:eth0", "b:veth0"]}],
+        "addresses": [{"node": name, "ifname": "eth0", "address": name}],
+    }
+    assert_grammar(diagram.to_mermaid(diagram.graph_from(topology)))
+
+
+def test_links_with_many_ends_become_a_segment_and_undeclared_nodes_appear() -> None:
+    topology = {"links": [{"kind": "vxlan", "ends": ["a:vx0", "b:vx0", "c:vx0"]}]}
+    graph = diagram.graph_from(topology)
+    assert [n.name for n in graph.nodes] == ["a", "b", "c", "vxlan"]
+    assert len(graph.edges) == 3
+    assert_grammar(diagram.to_mermaid(graph))
+
+
+def test_mermaid_text_escapes_everything_that_could_end_a_label() -> None:
+    assert diagram.mermaid_text('a"b|c;d#e') == "a#34;b#124;c#59;d#35;e"
+
+
+@pytest.mark.skipif(not diagram.dot_available(), reason="graphviz (dot) is not installed")
+def test_graphviz_draws_the_dot_with_hostile_names() -> None:
+    topology = {
+        "nodes": [{"name": 'q"uote\\', "kind": "netns", "on": "node1"}, {"name": "b", "kind": "bridge"}],
+        "links": [{"kind": "veth", "ends": ['q"uote\\:eth0', "b:veth0"]}],
+    }
+    svg = diagram.to_svg(diagram.to_dot(diagram.graph_from(topology)))
+    assert svg is not None and svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
+    assert "<!--" not in svg and "q&quot;uote\\" in svg
