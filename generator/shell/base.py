@@ -1,0 +1,135 @@
+"""The one interface every transport implements: a long-lived shell that runs commands one by one.
+
+A lab's steps share shell state (cwd, variables, functions) as they would in a terminal, so a
+transport keeps ONE session open and runs each command in it; a new process per command is the
+slow path this interface exists to avoid. Local bash (generator/shell/local.py) and an SSH shell
+channel both fit it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
+
+# Exit status reported for a step that was killed by its timeout (as timeout(1) does).
+TIMEOUT_EXIT = 124
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one command did. Truthy when it exited 0 within its timeout, like Invoke's Result.
+
+    For an interactive session, stdout holds what the person saw on the terminal (prompts, the
+    echo of what was typed, the output) and stderr is empty: a pty merges the two.
+    """
+
+    command: str
+    stdout: str
+    stderr: str
+    exit: int
+    duration: float
+    timed_out: bool = False
+
+    def __bool__(self) -> bool:
+        return self.exit == 0 and not self.timed_out
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    """Who and what ran a lab: the transcript header records these."""
+
+    host: str = ""
+    user: str = ""
+    kernel: str = ""
+    distribution: str = ""
+    iproute2: str = ""
+    docker: str = ""
+    busybox: str = ""
+
+    def as_pairs(self) -> list[tuple[str, str]]:
+        return [(name, getattr(self, name)) for name in FACT_NAMES]
+
+
+FACT_NAMES = ("host", "user", "kernel", "distribution", "iproute2", "docker", "busybox")
+
+# One command gathers every fact, so it costs one round trip on any transport. Each line is
+# `name=value`; a missing tool yields an empty value, never an error.
+FACTS_COMMAND = r"""
+echo "host=$(hostname 2>/dev/null)"
+echo "user=$(id -un 2>/dev/null)"
+echo "kernel=$(uname -r 2>/dev/null)"
+echo "distribution=$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
+echo "iproute2=$(ip -V 2>/dev/null | head -n1)"
+echo "docker=$(docker version --format '{{.Server.Version}}' 2>/dev/null || true)"
+echo "busybox=$(busybox 2>/dev/null | head -n1)"
+""".strip()
+
+
+def parse_facts(output: str) -> HostFacts:
+    values: dict[str, str] = {}
+    for line in output.splitlines():
+        name, sep, value = line.partition("=")
+        if sep and name in FACT_NAMES:
+            values[name] = value.strip()
+    return HostFacts(**values)
+
+
+class Shell(ABC):
+    """A persistent shell session on one host.
+
+    Usage: `with LocalShell() as shell: shell.run("ip link", timeout=30)`. Implementations must:
+    - run every command in the same session, so state carries over between calls;
+    - keep stdout and stderr apart, and report the command's own exit status;
+    - on timeout, stop the command (and what it started) but keep the session usable, and return
+      a Result with timed_out=True and exit TIMEOUT_EXIT;
+    - leave the session usable after a KeyboardInterrupt or other exception raised while a
+      command runs: stop that command, then re-raise, so the teardown can still run in it.
+    """
+
+    name = "shell"
+
+    @abstractmethod
+    def start(self) -> None:
+        """Open the session. Calling it on an open session does nothing."""
+
+    @abstractmethod
+    def run(self, command: str, timeout: float) -> Result:
+        """Run one (possibly multi-line) shell command in the session and wait for it."""
+
+    @abstractmethod
+    def interact(
+        self, spawn: str, lines: Sequence[str], prompt: str | None, timeout: float
+    ) -> Result:
+        """Start `spawn` in a pseudo-terminal, type each line at its prompt, then leave it.
+
+        `prompt` is a regex for the program's prompt; None means detect a shell prompt. The
+        Result's stdout is the screen a person would have seen; exit is the program's status.
+        """
+
+    @abstractmethod
+    def close(self) -> None:
+        """End the session and anything still running in it. Safe to call twice."""
+
+    def facts(self) -> HostFacts:
+        """Facts about the host, gathered through the session itself."""
+        return parse_facts(self.run(FACTS_COMMAND, timeout=30).stdout)
+
+    def output_of(self, command: str) -> str:
+        """stdout of a helper command (leftover snapshots take this callable)."""
+        return self.run(command, timeout=60).stdout
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
