@@ -18,6 +18,14 @@ from typing import Self
 TIMEOUT_EXIT = 124
 
 
+class SessionLost(Exception):
+    """The session is gone for good and cannot be reopened, e.g. an SSH connection dropped.
+
+    Raised by run()/interact(). The runner stops the lab there, keeps the transcript marked
+    incomplete and reports the teardown on that host as impossible (other hosts still tear down).
+    """
+
+
 @dataclass(frozen=True)
 class Result:
     """What one command did. Truthy when it exited 0 within its timeout, like Invoke's Result.
