@@ -1,0 +1,173 @@
+"""Open an authenticated paramiko connection to an SSHTarget, checking its host key on purpose.
+
+Host keys: a key already known must match, whatever the mode (paramiko raises BadHostKeyException
+for a mismatch before any policy is asked). An unknown key is accepted on first use into the tool's
+own known_hosts, as OpenSSH's `StrictHostKeyChecking accept-new` does; with strict=True it is
+refused. The user's ~/.ssh/known_hosts is read, never written.
+
+Every failure becomes an SSHError subclass with one clear line; these are UserErrors, so the CLI
+prints them without a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from generator.errors import UserError
+from generator.shell.ssh_target import SSHTarget
+
+if TYPE_CHECKING:
+    import paramiko
+
+CONNECT_TIMEOUT = 10.0
+
+
+class SSHError(UserError):
+    """A remote host could not be used; the message says why and what to do."""
+
+
+class HostUnreachable(SSHError):
+    pass
+
+
+class AuthRefused(SSHError):
+    pass
+
+
+class HostKeyChanged(SSHError):
+    pass
+
+
+class HostKeyUnknown(SSHError):
+    pass
+
+
+def fingerprint(key: paramiko.PKey) -> str:
+    return f"{key.get_name()} {key.fingerprint}"
+
+
+def _known_name(target: SSHTarget) -> str:
+    return target.hostname if target.port == 22 else f"[{target.hostname}]:{target.port}"
+
+
+def _policy(target: SSHTarget, strict: bool) -> paramiko.MissingHostKeyPolicy:
+    import paramiko
+
+    class AcceptNew(paramiko.MissingHostKeyPolicy):
+        """Only asked for keys not known at all; a changed key never reaches here."""
+
+        def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+            if strict:
+                raise HostKeyUnknown(
+                    f"{target.name}: host key {fingerprint(key)} is not known and "
+                    f"--strict-host-key is set; add it to {target.known_hosts} after checking it"
+                )
+            remember(target.known_hosts, hostname, key)
+            print(
+                f"recipe: accepted new host key for {target.name} ({fingerprint(key)}) "
+                f"into {target.known_hosts}",
+                file=sys.stderr,
+            )
+
+    return AcceptNew()
+
+
+def remember(path: Path, hostname: str, key: paramiko.PKey) -> None:
+    """Append one known_hosts line; the file and its folder are private to the user."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(f"{hostname} {key.get_name()} {key.get_base64()}\n")
+    path.chmod(0o600)
+
+
+def connect(
+    target: SSHTarget, strict: bool = False, timeout: float = CONNECT_TIMEOUT
+) -> paramiko.SSHClient:
+    """An authenticated client, or an SSHError that names the host and the reason."""
+    import paramiko
+
+    client = paramiko.SSHClient()
+    if target.trust_user_known_hosts:
+        try:
+            client.load_system_host_keys()  # read only: paramiko never saves this file
+        except (OSError, paramiko.SSHException):
+            pass
+    if target.known_hosts.exists():
+        try:
+            # Loaded as "system" keys too, so paramiko never rewrites the file wholesale; new keys
+            # are appended by our policy alone.
+            client.load_system_host_keys(str(target.known_hosts))
+        except (OSError, paramiko.SSHException) as exc:
+            raise SSHError(f"cannot read {target.known_hosts}: {exc}") from None
+    client.set_missing_host_key_policy(_policy(target, strict))
+    try:
+        _authenticate(client, target, timeout)
+    except BaseException:
+        client.close()
+        raise
+    transport = client.get_transport()
+    if transport is not None:
+        transport.set_keepalive(15)
+    return client
+
+
+def _authenticate(client: paramiko.SSHClient, target: SSHTarget, timeout: float) -> None:
+    import paramiko
+
+    where = f"{target.name} ({target.label})"
+    try:
+        client.connect(
+            target.hostname,
+            port=target.port,
+            username=target.user,
+            key_filename=list(target.identities) or None,  # type: ignore[arg-type]
+            look_for_keys=not target.identities,
+            allow_agent=not target.identities,
+            timeout=timeout,
+            banner_timeout=timeout,
+            auth_timeout=timeout,
+        )
+    except paramiko.BadHostKeyException as exc:
+        raise HostKeyChanged(
+            f"{where}: the host key has CHANGED: expected {fingerprint(exc.expected_key)}, got "
+            f"{fingerprint(exc.key)}. Refusing to connect: this may be another machine or an "
+            f"attack. If the host was rebuilt, remove the old key: "
+            f"ssh-keygen -R {_known_name(target)} -f {target.known_hosts}"
+        ) from None
+    except paramiko.AuthenticationException as exc:
+        if sys.stdin.isatty() and not isinstance(exc, paramiko.BadAuthenticationType):
+            _with_password(client, target, timeout)
+            return
+        keys = ", ".join(target.identities) or "keys from ~/.ssh and the agent"
+        raise AuthRefused(
+            f"{where} refused authentication for user {target.user} ({exc}); tried {keys}. "
+            "Pass --identity KEY, or run interactively to type a password"
+        ) from None
+    except TimeoutError:
+        raise HostUnreachable(f"{where}: no answer within {timeout:g} s") from None
+    except paramiko.ssh_exception.NoValidConnectionsError as exc:
+        reasons = "; ".join(sorted({getattr(e, "strerror", None) or str(e) for e in exc.errors.values()}))
+        raise HostUnreachable(f"{where}: cannot connect: {reasons}") from None
+    except OSError as exc:
+        raise HostUnreachable(f"{where}: cannot connect: {exc.strerror or exc}") from None
+    except paramiko.SSHException as exc:
+        raise SSHError(f"{where}: SSH failed: {exc}") from None
+
+
+def _with_password(client: paramiko.SSHClient, target: SSHTarget, timeout: float) -> None:
+    """Passwords only ever come from a person at the terminal, never from options or files."""
+    import getpass
+
+    import paramiko
+
+    password = getpass.getpass(f"password for {target.label}: ")
+    try:
+        client.connect(
+            target.hostname, port=target.port, username=target.user, password=password,
+            look_for_keys=False, allow_agent=False, timeout=timeout,
+            banner_timeout=timeout, auth_timeout=timeout,
+        )
+    except paramiko.AuthenticationException:
+        raise AuthRefused(f"{target.name}: the password for {target.label} was refused") from None
