@@ -173,6 +173,7 @@ def build_busybox(
     version = _busybox_version(source)
     if not force and image_label(tag, SOURCE_LABEL) == digest:
         return BuildResult(tag, _image_id(tag), built=False, version=version)
+    previous = _image_id(tag)
     done = docker(
         "import",
         "--change",
@@ -187,7 +188,12 @@ def build_busybox(
     )
     if done.returncode != 0:
         raise UserError(f"docker import failed: {_first_line(done.stderr)}")
-    return BuildResult(tag, done.stdout.decode().strip(), built=True, version=version)
+    image_id = done.stdout.decode().strip()
+    if previous and previous != image_id:
+        # The old image lost its tag; drop it rather than leave it dangling. Docker refuses while
+        # a container or another tag still uses it, and that refusal is fine.
+        docker("rmi", previous)
+    return BuildResult(tag, image_id, built=True, version=version)
 
 
 def ensure_image(name: str, *, pull: bool = False) -> Outcome:
