@@ -1,0 +1,191 @@
+"""This machine's shell: ONE bash process that runs every step, so state carries over between steps.
+
+Each command is sent as `{ eval 'CMD'\n} </dev/null` followed by an end marker: a random token
+and `$?` on stdout, the token alone on stderr. We read both pipes until both markers arrive.
+- `eval` makes a syntax error a failed step (status 2) instead of the end of the shell.
+- `</dev/null` keeps a step from eating the commands that follow it on bash's stdin.
+- The token is printed from two halves, so it never appears in bash's input, not even when a
+  step turns on `set -v` or `set -x`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import selectors
+import shlex
+import signal
+import subprocess
+import time
+from collections.abc import Sequence
+
+from generator.shell.base import TIMEOUT_EXIT, Result, Shell
+from generator.shell.procs import Mark, descendants, kill_all
+
+# After a timeout or an interrupt, how long bash gets to finish the step once its processes died.
+_GRACE = 2.0
+_CHUNK = 65536
+
+
+class ShellDied(Exception):
+    """bash ended, or stayed stuck in a builtin after a timeout; the session is restarted."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class LocalShell(Shell):
+    name = "local"
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        self._env = env
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._left = "__RECIPE_" + secrets.token_hex(8)
+        self._right = "_" + secrets.token_hex(8) + "__"
+        # What a background job printed after the last marker belongs to the next step.
+        self._carry = (b"", b"")
+        self.restarts = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def start(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            return
+        env = dict(os.environ if self._env is None else self._env)
+        env.setdefault("LC_ALL", "C.UTF-8")  # stable, diffable output from every tool
+        self._carry = (b"", b"")
+        self._proc = subprocess.Popen(
+            ["bash", "--noprofile", "--norc"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            # Its own session: a Ctrl-C at the terminal reaches us, not bash and the step; we
+            # decide what to stop, and the shell survives to run the teardown.
+            start_new_session=True,
+        )
+        for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
+            assert stream is not None
+            os.set_blocking(stream.fileno(), False)
+
+    def run(self, command: str, timeout: float) -> Result:
+        if self._proc is None or self._proc.poll() is not None:
+            if self._proc is not None:
+                self.close()
+                self.restarts += 1
+            self.start()
+        wrapped = (
+            f"{{ eval {shlex.quote(command)}\n}} </dev/null\n"
+            f"printf '%s%s:%d\\n' {self._left} {self._right} \"$?\"\n"
+            f"printf '%s%s\\n' {self._left} {self._right} >&2\n"
+        )
+        started = time.monotonic()
+        since = Mark.now()
+        try:
+            out, err, status, timed_out = self._exchange(wrapped.encode(), since, started + timeout)
+        except ShellDied as died:
+            self.close()
+            self.restarts += 1
+            timed_out = died.status == TIMEOUT_EXIT
+            duration = time.monotonic() - started
+            return Result(command, "", f"recipe: {died}\n", died.status, duration, timed_out)
+        except BaseException:
+            # KeyboardInterrupt or a signal handler's exception mid-step: stop the step so the
+            # shell can run the teardown, then let the caller handle the interruption.
+            self._stop_step(since)
+            raise
+        return Result(
+            command,
+            out.decode("utf-8", errors="replace"),
+            err.decode("utf-8", errors="replace"),
+            status,
+            time.monotonic() - started,
+            timed_out,
+        )
+
+    def _exchange(self, data: bytes, since: Mark, deadline: float) -> tuple[bytes, bytes, int, bool]:
+        """Feed the command, collect both streams up to their markers; kill the step on timeout."""
+        proc = self._proc
+        assert proc is not None and proc.stdin and proc.stdout and proc.stderr
+        marker = (self._left + self._right).encode()
+        out, err = bytearray(self._carry[0]), bytearray(self._carry[1])
+        self._carry = (b"", b"")
+        out_end, err_end = out.find(marker), err.find(marker)
+        timed_out = False
+        with selectors.DefaultSelector() as sel:
+            sel.register(proc.stdout, selectors.EVENT_READ, out)
+            sel.register(proc.stderr, selectors.EVENT_READ, err)
+            if data:
+                sel.register(proc.stdin, selectors.EVENT_WRITE, None)
+            while out_end < 0 or err_end < 0:
+                wait = deadline - time.monotonic()
+                if wait <= 0:
+                    if timed_out:
+                        raise ShellDied(
+                            "the step kept bash itself busy past its timeout; the shell was"
+                            " restarted and its state (directory, variables) is lost",
+                            TIMEOUT_EXIT,
+                        )
+                    timed_out = True
+                    kill_all(descendants(proc.pid, since=since))
+                    deadline = time.monotonic() + _GRACE
+                    continue
+                for key, _ in sel.select(wait):
+                    if key.data is None:
+                        data = data[os.write(key.fd, data) :]
+                        if not data:
+                            sel.unregister(proc.stdin)
+                        continue
+                    chunk = os.read(key.fd, _CHUNK)
+                    if not chunk:
+                        status = proc.wait()
+                        raise ShellDied(f"the shell exited with status {status}; restarted", status)
+                    key.data.extend(chunk)
+                if out_end < 0:
+                    out_end = out.find(marker)
+                if err_end < 0:
+                    err_end = err.find(marker)
+        status_line, _, out_rest = out[out_end + len(marker) :].partition(b"\n")
+        _, _, err_rest = err[err_end + len(marker) :].partition(b"\n")
+        self._carry = (bytes(out_rest), bytes(err_rest))
+        status = TIMEOUT_EXIT if timed_out else int(status_line.lstrip(b":") or b"0")
+        return bytes(out[:out_end]), bytes(err[:err_end]), status, timed_out
+
+    def _stop_step(self, since: Mark) -> None:
+        """After an interruption: kill the running step and drain its marker, or restart bash."""
+        if self._proc is None:
+            return
+        kill_all(descendants(self._proc.pid, since=since))
+        try:
+            self._exchange(b"", since, time.monotonic() + _GRACE)
+        except (ShellDied, OSError, ValueError):
+            self.close()
+
+    def interact(
+        self, spawn: str, lines: Sequence[str], prompt: str | None, timeout: float
+    ) -> Result:
+        from generator.interactive import drive  # pexpect loads only when a lab needs it
+
+        cwd = self.run("pwd", timeout=10).stdout.strip() or None
+        return drive(spawn, lines, prompt, timeout, cwd=cwd, env=self._env)
+
+    def close(self) -> None:
+        """End bash and everything in its session, including background jobs of the steps."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        kill_all(descendants(proc.pid))
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass  # a pipe whose reader is gone: nothing left to flush
