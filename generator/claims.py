@@ -1,0 +1,208 @@
+"""The walkthrough's claims, checked against recorded transcripts: docs/claims.toml -> a page.
+
+A claim names a recipe, a step (by a regex on its command) and the condition under which the
+claim is true of that step's recorded result. The verdict is computed, never written by hand, so
+the page changes when a re-recorded transcript tells a different story.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator.errors import UserError
+from generator.transcript import StepRecord, Transcript
+
+DEFAULT_DATA = Path(__file__).resolve().parent.parent / "docs" / "claims.toml"
+QUOTE_LINES = 12
+
+HOLDS, FAILS, UNSHOWN = "holds", "does not hold", "not shown"
+
+
+@dataclass(frozen=True)
+class Condition:
+    exit: str | None = None  # "zero" or "nonzero"
+    output: tuple[str, ...] = ()
+    lacks: tuple[str, ...] = ()
+    match: str | None = None
+
+    def met_by(self, step: StepRecord) -> bool:
+        text = step.stdout + step.stderr
+        if self.exit == "zero" and step.exit != 0:
+            return False
+        if self.exit == "nonzero" and step.exit == 0:
+            return False
+        if any(t not in text for t in self.output) or any(t in text for t in self.lacks):
+            return False
+        return self.match is None or re.search(self.match, text, re.MULTILINE) is not None
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    section: str
+    claim: str
+    recipe: str
+    step: str
+    nth: int
+    holds_if: Condition
+    holds: str
+    fails: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    claim: Claim
+    verdict: str
+    step: StepRecord | None
+    transcript: Transcript | None
+    note: str
+
+
+def load_claims(path: Path) -> list[Claim]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UserError(f"cannot read claims {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path}: invalid TOML: {exc}") from None
+    claims = []
+    for number, entry in enumerate(data.get("claim", []), start=1):
+        try:
+            claims.append(_claim(entry))
+        except (KeyError, TypeError, ValueError, re.error) as exc:
+            raise UserError(f"{path}: claim {number}: {exc}") from None
+    ids = [c.id for c in claims]
+    if len(set(ids)) != len(ids):
+        raise UserError(f"{path}: claim ids must be unique")
+    return claims
+
+
+def _claim(entry: Mapping[str, Any]) -> Claim:
+    cond = entry.get("holds_if", {})
+    unknown = set(cond) - {"exit", "output", "lacks", "match"}
+    if unknown:
+        raise ValueError(f"holds_if has unknown keys {sorted(unknown)}")
+    if cond.get("exit") not in (None, "zero", "nonzero"):
+        raise ValueError("holds_if.exit must be \"zero\" or \"nonzero\"")
+    re.compile(entry["step"])
+    if cond.get("match"):
+        re.compile(cond["match"])
+    return Claim(
+        id=str(entry["id"]),
+        section=str(entry["section"]),
+        claim=str(entry["claim"]),
+        recipe=str(entry["recipe"]),
+        step=str(entry["step"]),
+        nth=int(entry.get("nth", 1)),
+        holds_if=Condition(
+            exit=cond.get("exit"),
+            output=tuple(cond.get("output", ())),
+            lacks=tuple(cond.get("lacks", ())),
+            match=cond.get("match"),
+        ),
+        holds=str(entry["holds"]),
+        fails=str(entry["fails"]),
+    )
+
+
+def find_step(transcript: Transcript, pattern: str, nth: int) -> StepRecord | None:
+    """The nth main step whose command, or interactive program, the pattern finds."""
+    regex = re.compile(pattern, re.MULTILINE)
+    found = [
+        s for s in transcript.main_steps
+        if regex.search(s.command) or (s.interactive and regex.search(s.interactive))
+    ]
+    return found[nth - 1] if 0 < nth <= len(found) else None
+
+
+def latest_for(recipe: str, transcripts: Iterable[Transcript]) -> Transcript | None:
+    runs = [t for t in transcripts if t.header.recipe == recipe]
+    return max(runs, key=lambda t: t.header.started) if runs else None
+
+
+def check(claim: Claim, transcripts: Sequence[Transcript]) -> Finding:
+    transcript = latest_for(claim.recipe, transcripts)
+    if transcript is None:
+        return Finding(claim, UNSHOWN, None, None, f"No transcript of {claim.recipe} was given.")
+    step = find_step(transcript, claim.step, claim.nth)
+    if step is None:
+        note = f"The {claim.recipe} transcript has no step {claim.nth} matching /{claim.step}/."
+        return Finding(claim, UNSHOWN, None, transcript, note)
+    if claim.holds_if.met_by(step):
+        return Finding(claim, HOLDS, step, transcript, claim.holds)
+    return Finding(claim, FAILS, step, transcript, claim.fails)
+
+
+def check_all(claims: Iterable[Claim], transcripts: Sequence[Transcript]) -> list[Finding]:
+    return [check(c, transcripts) for c in claims]
+
+
+# ---- the page -----------------------------------------------------------------------------------
+
+
+def quote(step: StepRecord) -> str:
+    """The step as a console excerpt: the command, then at most QUOTE_LINES lines of output."""
+    from generator.docs_markdown import container_screen
+    from generator.docs_model import container_of
+
+    if step.interactive:
+        head = [f"$ {step.interactive}"]
+        output = container_screen(step.stdout, container_of(step.interactive))
+    else:
+        first, *rest = step.command.rstrip("\n").split("\n")
+        head = [f"$ {first}", *(f"> {line}" for line in rest)]
+        joint = "\n" if step.stdout and not step.stdout.endswith("\n") else ""
+        output = step.stdout + joint + step.stderr
+    lines = output.rstrip("\n").split("\n") if output.strip() else []
+    if len(lines) > QUOTE_LINES:
+        lines = [*lines[:QUOTE_LINES], f"[... {len(lines) - QUOTE_LINES} more lines]"]
+    return "\n".join([*head, *lines, f"[exit status {step.exit}]"]) + "\n"
+
+
+def render(findings: Sequence[Finding], labs_link: str = "labs/") -> str:
+    from generator.docs_markdown import GENERATED, cell, fence
+
+    counts = {v: sum(1 for f in findings if f.verdict == v) for v in (HOLDS, FAILS, UNSHOWN)}
+    out = [
+        GENERATED.replace("a transcript", "docs/claims.toml and the golden transcripts"),
+        "",
+        "# The walkthrough's claims, checked",
+        "",
+        "The walkthrough this project started from (`shared/walkthrough/`, in Chinese) makes claims",
+        "about Linux and Docker networking, shown only in screenshots. Each claim below is checked",
+        "against a step of a golden transcript recorded on today's stack; the verdict is computed",
+        "from the recorded output by `recipe claims`, so it changes when the stack does.",
+        "",
+        f"**{counts[HOLDS]}** hold, **{counts[FAILS]}** do not hold today, **{counts[UNSHOWN]}** "
+        + "are not shown by any transcript.",
+        "",
+        "| claim | verdict | evidence |",
+        "|---|---|---|",
+    ]
+    for f in findings:
+        out.append(f"| [{cell(f.claim.claim)}](#{f.claim.id}) | {f.verdict} | {_evidence(f, labs_link)} |")
+    out.append("")
+    for f in findings:
+        out += [f'<a id="{f.claim.id}"></a>', "", f"## {f.claim.claim}", ""]
+        out += [f"Walkthrough section: {f.claim.section}", ""]
+        if f.step is not None and f.transcript is not None:
+            out += [f"What the transcript shows ({_evidence(f, labs_link)}):", ""]
+            out += [fence(quote(f.step), "console"), ""]
+        out += [f"**Verdict: {f.verdict}.** {f.note}", ""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _evidence(f: Finding, labs_link: str) -> str:
+    from generator.docs_model import slug_of
+
+    if f.transcript is None:
+        return f"no {f.claim.recipe} transcript"
+    page = slug_of(f.transcript.path or f.claim.recipe)
+    if f.step is None:
+        return f"[{page}]({labs_link}{page}.md): no such step"
+    return f"[{page}, step {f.step.index}]({labs_link}{page}.md#step-{f.step.index})"

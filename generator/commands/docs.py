@@ -1,0 +1,62 @@
+"""`recipe docs` and `recipe claims`: pages from transcripts, and the walkthrough's claims checked."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from generator.commands.library import recipe_dirs
+
+
+def docs(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Transcript files or directories of them.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write the pages into.")] = Path("."),
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="md (GitHub Markdown), html (self-contained) or cast.")
+    ] = "md",
+    normalized: Annotated[
+        bool,
+        typer.Option("--normalized", help="Show placeholders (MAC#1, <RTT>) instead of recorded values."),
+    ] = False,
+    index: Annotated[
+        bool, typer.Option("--index", help="Also write README.md, an index linking every page.")
+    ] = False,
+) -> None:
+    """Write one page per transcript: recipe docs transcripts/ -o docs/labs --index"""
+    from generator.docs import write
+
+    for item in write(paths, out, fmt, recipe_dirs(ctx), normalized=normalized, index=index):
+        print(item.path)
+
+
+def claims(
+    paths: Annotated[list[Path], typer.Argument(help="Transcript files or directories of them.")],
+    data: Annotated[
+        Path | None, typer.Option("--claims", help="Claim definitions (default: docs/claims.toml).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the page here instead of stdout.")
+    ] = None,
+) -> None:
+    """Check the walkthrough's claims against transcripts and write the verdicts as Markdown."""
+    from generator.claims import DEFAULT_DATA, check_all, load_claims, render
+    from generator.docs import find_transcripts
+    from generator.transcript import read
+
+    defined = load_claims(data or DEFAULT_DATA)
+    transcripts = [read(p) for p in find_transcripts(paths)]
+    text = render(check_all(defined, transcripts), labs_link="labs/")
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        print(out)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(docs)
+    app.command()(claims)

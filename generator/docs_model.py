@@ -1,0 +1,206 @@
+"""What a lab page shows, built from one transcript: the renderers (Markdown, HTML) read only this.
+
+Keeping the page model apart from the transcript format means a new output format never has to
+know how transcripts are stored, and the normalized view is applied in one place.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator.errors import UserError
+from generator.script import Expectation
+from generator.transcript import StepRecord, Transcript
+
+Transform = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    value: str
+    help: str
+
+
+@dataclass(frozen=True)
+class PageStep:
+    index: int
+    phase: str
+    explanation: str
+    command: str
+    prompt: str  # e.g. "root@lab:~# "; the host the command ran on
+    stdout: str
+    stderr: str
+    exit: int
+    duration: float
+    verdict: str  # "ok", "expected-failure" or "FAIL"
+    checks: tuple[str, ...]  # the expectation in words
+    problems: tuple[str, ...]
+    interactive: str | None  # the spawned program of an interactive step
+    container: str | None  # the container an interactive step enters, when we can tell
+    timed_out: bool = False
+
+
+@dataclass(frozen=True)
+class LabPage:
+    slug: str  # file name without extension
+    title: str
+    description: str
+    recipe: str | None
+    params: tuple[Param, ...]
+    topology: dict[str, Any]
+    environment: tuple[tuple[str, str], ...]
+    steps: tuple[PageStep, ...]
+    status: str
+    complete: bool
+    normalized: bool
+
+    @property
+    def main_steps(self) -> tuple[PageStep, ...]:
+        return tuple(s for s in self.steps if s.phase == "main")
+
+    @property
+    def teardown_steps(self) -> tuple[PageStep, ...]:
+        return tuple(s for s in self.steps if s.phase == "teardown")
+
+
+def describe_expectation(expect: Expectation) -> tuple[str, ...]:
+    """The expectation as short phrases: `exits 0`, `output contains " 0% packet loss"`."""
+    if expect.exit == "nonzero":
+        words = ["fails (non-zero exit)"]
+    elif expect.exit == "any":
+        words = ["any exit status"]
+    else:
+        words = [f"exits {expect.exit}"]
+    words += [f"output contains {text!r}" for text in expect.output]
+    words += [f"output lacks {text!r}" for text in expect.no_output]
+    words += [f"output matches /{regex}/" for regex in expect.match]
+    return tuple(words)
+
+
+_EXEC_FLAGS_WITH_VALUE = {"-e", "--env", "-u", "--user", "-w", "--workdir", "--env-file"}
+
+
+def container_of(spawn: str) -> str | None:
+    """The container that `docker exec [flags] NAME cmd` enters; None for anything else."""
+    try:
+        words = shlex.split(spawn)
+    except ValueError:
+        return None
+    if words[:1] == ["sudo"]:
+        words = words[1:]
+    if words[:2] != ["docker", "exec"]:
+        return None
+    rest = iter(words[2:])
+    for word in rest:
+        if word in _EXEC_FLAGS_WITH_VALUE:
+            next(rest, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def _prompt(user: str, host: str) -> str:
+    sign = "#" if user in ("", "root") else "$"
+    return f"{user or 'root'}@{host or 'localhost'}:~{sign} "
+
+
+def page_step(record: StepRecord, prompt: str, transform: Transform) -> PageStep:
+    return PageStep(
+        index=record.index,
+        phase=record.phase,
+        explanation=record.explanation.strip(),
+        command=record.command.rstrip("\n"),
+        prompt=prompt,
+        stdout=transform(record.stdout),
+        stderr=transform(record.stderr),
+        exit=record.exit,
+        duration=record.duration,
+        verdict=record.verdict,
+        checks=describe_expectation(record.expect),
+        problems=record.problems,
+        interactive=record.interactive,
+        container=container_of(record.interactive) if record.interactive else None,
+        timed_out=record.timed_out,
+    )
+
+
+def _environment(transcript: Transcript) -> tuple[tuple[str, str], ...]:
+    facts = transcript.header.facts
+    rows = [
+        ("Host", facts.host),
+        ("Distribution", facts.distribution),
+        ("Kernel", facts.kernel),
+        ("iproute2", facts.iproute2),
+        ("Docker", facts.docker),
+        ("busybox", facts.busybox),
+        ("Recorded", transcript.header.started),
+        ("Recorder", transcript.header.recorder),
+    ]
+    if transcript.outcome:
+        rows.append(("Run time", f"{transcript.outcome.duration:.1f} s"))
+    return tuple((label, value or "not recorded") for label, value in rows)
+
+
+def slug_of(path: str) -> str:
+    name = Path(path).name.removesuffix(".partial")
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-.") or "lab"
+
+
+def build(
+    transcript: Transcript,
+    recipe_dirs: Iterable[Path] = (),
+    transform: Transform | None = None,
+) -> LabPage:
+    """The page for one transcript; the recipe, when known, supplies prose, help and topology."""
+    from generator import recipes
+
+    header = transcript.header
+    title, description = f"Lab script {Path(header.source).name or 'from stdin'}", ""
+    params = tuple(Param(k, v, "") for k, v in header.params.items())
+    topology: dict[str, Any] = {}
+    if header.recipe:
+        try:
+            recipe = recipes.load(header.recipe, recipe_dirs)
+        except UserError:
+            recipe = None  # a recipe that has since gone: the page still shows the run
+        if recipe is not None:
+            title, description = recipe.title, recipe.description
+            helps = {spec.name: spec.help for spec in recipe.params}
+            params = tuple(Param(k, v, helps.get(k, "")) for k, v in header.params.items())
+            topology = _topology(recipe, header.params)
+    facts = header.facts
+    default_prompt = _prompt(facts.user, facts.host)
+    steps = tuple(
+        page_step(s, _prompt(facts.user, s.role) if s.role else default_prompt, transform or str)
+        for s in transcript.steps
+    )
+    return LabPage(
+        slug=slug_of(transcript.path or header.recipe or "lab"),
+        title=title,
+        description=description,
+        recipe=header.recipe,
+        params=params,
+        topology=topology,
+        environment=_environment(transcript),
+        steps=steps,
+        status=transcript.status,
+        complete=transcript.complete,
+        normalized=transform is not None,
+    )
+
+
+def _topology(recipe: Any, params: dict[str, str]) -> dict[str, Any]:
+    from generator.recipes import resolve
+    from generator.render import render_topology
+
+    try:
+        return render_topology(recipe, resolve(recipe, params))
+    except UserError:
+        return {}  # parameters the recipe no longer accepts: no diagram rather than no page
