@@ -66,6 +66,9 @@ def _ifname(raw: object) -> str:
         raise ParamError(f"is {size} bytes; Linux interface names hold at most {IFNAMSIZ - 1}")
     if re.search(r"[/:\s]", name) or not re.fullmatch(r"[A-Za-z0-9_.@+-]+", name):
         raise ParamError("may use only letters, digits and . _ - + @ (Linux refuses '/', ':' and spaces)")
+    if name.startswith("-"):
+        # Linux would take it, but every tool that gets it (ip, brctl, tcpdump) reads an option.
+        raise ParamError("must not start with '-': ip would read it as an option")
     return name
 
 
