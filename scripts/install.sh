@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Install recipe and everything its labs need on a Debian or Ubuntu machine, as root:
+#   bash scripts/install.sh            # the tool, the lab tools, Docker, the busybox image
+#   bash scripts/install.sh --tests    # the same, plus what the test suite needs
+#
+# Safe to run again: each step checks first and does only what is missing.
+# Environment:
+#   RECIPE_VENV      where the Python environment goes (default: .venv in this checkout)
+#   RECIPE_BIN_DIR   where the `recipe` command is linked (default: /usr/local/bin)
+#   RECIPE_PYTHON    the Python 3.11+ to build the environment with (default: python3)
+#   EXTRA_PACKAGES   more Debian packages to install, separated by spaces
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+venv=${RECIPE_VENV:-$repo/.venv}
+bin_dir=${RECIPE_BIN_DIR:-/usr/local/bin}
+python=${RECIPE_PYTHON:-python3}
+with_tests=false
+for arg in "$@"; do
+  case $arg in
+    --tests) with_tests=true ;;
+    *) echo "install.sh: unknown option $arg (use --tests)" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf 'install: %s\n' "$*"; }
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install.sh: run me as root (sudo bash scripts/install.sh): I install packages and start Docker" >&2
+  exit 2
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "install.sh: this script knows Debian and Ubuntu (apt-get); install the packages it lists by hand" >&2
+  exit 2
+fi
+
+# The lab tools: ip and bridge (iproute2), ping, brctl, iptables, the static busybox that
+# becomes the offline image, tcpdump for captures, shellcheck for rendered scripts, sshd and
+# dnsmasq for the virtual Docker nodes and the local resolver, and Python's venv.
+packages=(
+  iproute2 iputils-ping bridge-utils iptables busybox-static tcpdump shellcheck
+  openssh-server openssh-client dnsmasq-base util-linux procps
+  python3 python3-venv ca-certificates git
+)
+# A Docker engine only where none is installed; an existing docker-ce is left alone.
+if ! command -v dockerd >/dev/null 2>&1 && ! docker info >/dev/null 2>&1; then
+  packages+=(docker.io)
+fi
+# shellcheck disable=SC2206  # EXTRA_PACKAGES is a space-separated list on purpose
+packages+=(${EXTRA_PACKAGES:-})
+
+missing=()
+for pkg in "${packages[@]}"; do
+  if ! dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$pkg")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  say "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  say "system packages already installed"
+fi
+
+# The Python package goes into its own environment: Debian 12's system pip refuses to
+# install next to the distribution's packages (PEP 668). Editable, so the checkout's
+# recipes/ folder is the one the tool reads.
+if [ ! -x "$venv/bin/python" ]; then
+  say "creating the Python environment $venv"
+  "$python" -m venv "$venv"
+fi
+extras=""
+if $with_tests; then
+  extras="[test]"
+fi
+say "installing recipe$extras into $venv"
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -e "$repo$extras"
+mkdir -p "$bin_dir"
+ln -sf "$venv/bin/recipe" "$bin_dir/recipe"
+say "recipe is $bin_dir/recipe"
+
+bash "$repo/scripts/start-docker.sh"
+"$venv/bin/recipe" image build busybox
+
+say "done. Try: recipe render custom-bridge > lab.sh && bash lab.sh"
