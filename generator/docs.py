@@ -32,7 +32,7 @@ def find_transcripts(paths: Sequence[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += [p for p in sorted(path.iterdir()) if _looks_like_transcript(p)]
+            found += [p for p in sorted(path.iterdir()) if looks_like_transcript(p)]
         elif path.exists():
             found.append(path)
         else:
@@ -42,7 +42,7 @@ def find_transcripts(paths: Sequence[Path]) -> list[Path]:
     return found
 
 
-def _looks_like_transcript(path: Path) -> bool:
+def looks_like_transcript(path: Path) -> bool:
     if not path.is_file() or path.name.endswith(PARTIAL_SUFFIX):
         return False
     with path.open("rb") as handle:

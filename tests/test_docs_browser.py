@@ -48,7 +48,7 @@ def html_pages(tmp_path: Path) -> list[Path]:
     """HTML for the sample transcript and for every golden transcript in transcripts/."""
     sources = [transcript(tmp_path / "veth-pair.transcript")]
     golden = ROOT / "transcripts"
-    if golden.is_dir() and any(docs._looks_like_transcript(p) for p in golden.iterdir()):
+    if golden.is_dir() and any(docs.looks_like_transcript(p) for p in golden.iterdir()):
         sources.append(golden)
     written = docs.write(sources, tmp_path / "html", fmt="html")
     return [w.path for w in written]

@@ -13,7 +13,9 @@ from generator.commands.library import recipe_dirs
 
 def docs(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="Transcript files or directories of them.")],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Transcript files or directories of them.", show_default=False)
+    ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write the pages into.")] = Path("."),
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="md (GitHub Markdown), html (self-contained) or cast.")
@@ -25,8 +27,24 @@ def docs(
     index: Annotated[
         bool, typer.Option("--index", help="Also write README.md, an index linking every page.")
     ] = False,
+    project: Annotated[
+        bool,
+        typer.Option("--project", help="Rebuild docs/labs/ and docs/claims.md from transcripts/."),
+    ] = False,
 ) -> None:
     """Write one page per transcript: recipe docs transcripts/ -o docs/labs --index"""
+    from generator.errors import UserError
+
+    if project:
+        if paths:
+            raise UserError("--project reads transcripts/ itself; give no PATH with it")
+        from generator.project_docs import build
+
+        for path in build():
+            print(path)
+        return
+    if not paths:
+        raise UserError("give transcript files or directories, or --project")
     from generator.docs import write
 
     for item in write(paths, out, fmt, recipe_dirs(ctx), normalized=normalized, index=index):
