@@ -55,6 +55,7 @@ _SHELL_PROMPT_LINE = re.compile(r"^(/[^\s#$]*|~[^\s#$]*|\[[^\]\n]{1,60}\]) ?[#$]
 
 
 def container_screen(screen: str, container: str | None) -> str:
+    screen = screen.lstrip("\n")  # a pty often starts with blank lines before the banner
     if not container:
         return screen
     out = []
