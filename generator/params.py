@@ -15,7 +15,9 @@ _IMAGE = re.compile(
     r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
 )
 _NETNS = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# C0 and C1 controls and the Unicode line separators: Python's splitlines() breaks a line at
+# every one of them, so a value holding one would split a step when the script is read back.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 ParamValue = Any  # str | int | bool | IPv4Network | IPv4Interface | IPv4Address
 

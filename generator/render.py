@@ -28,7 +28,10 @@ def shell_quote(value: object) -> str:
     """Jinja's finalize hook: quote whatever an expression yields, so no value can inject shell."""
     if isinstance(value, Raw):
         return value
-    if isinstance(value, jinja2.Undefined):  # StrictUndefined raised already; keep mypy honest
+    if isinstance(value, jinja2.Undefined):
+        # finalize sees the Undefined itself, before anything stringifies it: str() makes
+        # StrictUndefined raise, so a misspelt name fails instead of rendering as nothing.
+        str(value)
         return ""
     text = display(value)
     if any(ch in text for ch in "\n\r\x00"):
