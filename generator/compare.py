@@ -1,0 +1,226 @@
+"""Compare two runs of the same steps: exit status, stdout and stderr, after normalization.
+
+Each side is normalized with its own bindings, walking the steps in order, so a placeholder's
+number says where that value first appeared in its run. Equal normalized text therefore means
+equal output AND equal relationships; when a line differs only in placeholder numbers, the
+report names the bindings that differ (the recorded eth0 paired with IF#4, the replay's with
+IF#6) instead of leaving the reader to spot a digit in a diff.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from generator import jsondata
+from generator.normalize import PLACEHOLDER, Bindings, Normalizer, Rule
+
+STREAMS = ("stdout", "stderr")
+
+
+class StepLike(Protocol):
+    """What comparing needs of a step; transcript.StepRecord has it."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def command(self) -> str: ...
+    @property
+    def exit(self) -> int: ...
+    @property
+    def stdout(self) -> str: ...
+    @property
+    def stderr(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to normalize: a recipe's own rules and the JSON paths to ignore."""
+
+    rules: tuple[Rule, ...] = ()
+    ignore: tuple[jsondata.Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class BindingDiff:
+    """Where the two runs put different placeholders in the same place of the same line."""
+
+    recorded: str  # placeholder in the recorded run, e.g. IF#4
+    replayed: str
+    recorded_value: str | None  # the real value behind it
+    replayed_value: str | None
+
+    def describe(self) -> str:
+        return (
+            f"{self.recorded} (recorded {self.recorded_value}) is now {self.replayed} "
+            f"(replayed {self.replayed_value})"
+        )
+
+
+@dataclass(frozen=True)
+class StreamDiff:
+    stream: str
+    lines: tuple[str, ...]  # a unified diff of the normalized text, without colour
+
+
+@dataclass(frozen=True)
+class StepDrift:
+    index: int
+    command: str
+    reasons: tuple[str, ...]
+    diffs: tuple[StreamDiff, ...] = ()
+    bindings: tuple[BindingDiff, ...] = ()
+
+
+@dataclass
+class Comparison:
+    """The outcome of comparing every step of one transcript with another run of it."""
+
+    compared: int = 0
+    drifts: list[StepDrift] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.drifts
+
+
+class Side:
+    """One run's normalizer: stdout and stderr of every step go through it in order."""
+
+    def __init__(self, options: Options) -> None:
+        self.bindings = Bindings()
+        self.normalizer = Normalizer(options.rules, self.bindings)
+        self.ignore = options.ignore
+
+    def normalize(self, text: str) -> str:
+        if not text:
+            return text
+        data = jsondata.parse_json(text)
+        if data is not None:
+            return jsondata.canonical(data, self.normalizer, self.ignore)
+        return self.normalizer.text(text)
+
+    def normalize_all(self, texts: Sequence[str]) -> list[str]:
+        """Each text normalized, in order, as normalize() would, in a few large regex passes."""
+        out = list(texts)
+        batch: list[int] = []
+        for i, text in enumerate(texts):
+            if not text:
+                continue
+            data = jsondata.parse_json(text)
+            if data is None:
+                batch.append(i)
+                continue
+            self._flush(batch, out)
+            out[i] = jsondata.canonical(data, self.normalizer, self.ignore)
+        self._flush(batch, out)
+        return out
+
+    def _flush(self, batch: list[int], out: list[str]) -> None:
+        if batch:
+            for i, text in zip(batch, self.normalizer.many([out[i] for i in batch])):
+                out[i] = text
+            batch.clear()
+
+
+def _streams(steps: Sequence[StepLike]) -> list[str]:
+    return [text for step in steps for text in (step.stdout, step.stderr)]
+
+
+def compare(
+    recorded: Sequence[StepLike], replayed: Sequence[StepLike], options: Options = Options()
+) -> Comparison:
+    """Compare step by step, by position. Missing and extra steps are drift too."""
+    result = Comparison()
+    old_side, new_side = Side(options), Side(options)
+    before = old_side.normalize_all(_streams(recorded))
+    after = new_side.normalize_all(_streams(replayed))
+    for n, (old, new) in enumerate(zip(recorded, replayed)):
+        result.compared += 1
+        drift = compare_step(old, new, before[2 * n : 2 * n + 2], after[2 * n : 2 * n + 2])
+        if drift is not None:
+            drift = _with_bindings(drift, old_side.bindings, new_side.bindings)
+            result.drifts.append(drift)
+    for old in recorded[len(replayed) :]:
+        result.drifts.append(StepDrift(old.index, old.command, ("the step did not run in the replay",)))
+    for new in replayed[len(recorded) :]:
+        result.drifts.append(StepDrift(new.index, new.command, ("a step the recording does not have",)))
+    return result
+
+
+def compare_step(
+    old: StepLike, new: StepLike, before: Sequence[str], after: Sequence[str]
+) -> StepDrift | None:
+    """One step's drift, from its normalized (stdout, stderr) on both sides; None if it holds."""
+    reasons: list[str] = []
+    diffs: list[StreamDiff] = []
+    if old.command != new.command:
+        reasons.append("the command differs")
+    if old.exit != new.exit:
+        reasons.append(f"exit status {old.exit} is now {new.exit}")
+    for stream, a, b in zip(STREAMS, before, after):
+        if a == b:
+            continue
+        reasons.append(f"{stream} differs")
+        diffs.append(StreamDiff(stream, tuple(unified(jsondata.pretty(a), jsondata.pretty(b), stream))))
+    if not reasons:
+        return None
+    return StepDrift(new.index, new.command, tuple(reasons), tuple(diffs))
+
+
+def _with_bindings(drift: StepDrift, old: Bindings, new: Bindings) -> StepDrift:
+    found: list[BindingDiff] = []
+    for diff in drift.diffs:
+        removed = [line[1:] for line in diff.lines if line[:1] == "-" and line[:3] != "---"]
+        added = [line[1:] for line in diff.lines if line[:1] == "+" and line[:3] != "+++"]
+        found += binding_diffs("\n".join(removed), "\n".join(added), old, new)
+    return StepDrift(drift.index, drift.command, drift.reasons, drift.diffs, tuple(_unique(found)))
+
+
+def unified(before: str, after: str, stream: str) -> list[str]:
+    return list(
+        difflib.unified_diff(
+            before.splitlines(),
+            after.splitlines(),
+            fromfile=f"recorded {stream}",
+            tofile=f"replayed {stream}",
+            lineterm="",
+            n=2,
+        )
+    )
+
+
+def binding_diffs(before: str, after: str, old: Bindings, new: Bindings) -> list[BindingDiff]:
+    """Placeholders that differ between lines that are otherwise the same.
+
+    Lines are paired where the diff replaces a block with one of the same size; two lines are
+    'otherwise the same' when they match with every placeholder number erased.
+    """
+    found: list[BindingDiff] = []
+    a, b = before.splitlines(), after.splitlines()
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "replace" or i2 - i1 != j2 - j1:
+            continue
+        for line_a, line_b in zip(a[i1:i2], b[j1:j2]):
+            if PLACEHOLDER.sub(r"\1#", line_a) != PLACEHOLDER.sub(r"\1#", line_b):
+                continue
+            pairs = zip(PLACEHOLDER.finditer(line_a), PLACEHOLDER.finditer(line_b))
+            for left, right in pairs:
+                if left.group() != right.group():
+                    found.append(
+                        BindingDiff(
+                            left.group(), right.group(), old.value(left.group()), new.value(right.group())
+                        )
+                    )
+    return found
+
+
+def _unique(items: Iterable[BindingDiff]) -> list[BindingDiff]:
+    seen: dict[tuple[str, str], BindingDiff] = {}
+    for item in items:
+        seen.setdefault((item.recorded, item.replayed), item)
+    return list(seen.values())

@@ -1,0 +1,112 @@
+"""Print comparisons for people (unified diffs, colour on a terminal only) and for machines (JSON)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from generator.compare import Comparison, StepDrift
+
+_RED, _GREEN, _CYAN, _BOLD, _RESET = "\033[31m", "\033[32m", "\033[36m", "\033[1m", "\033[0m"
+
+
+@dataclass
+class TranscriptReport:
+    """One transcript's outcome: its comparison plus what replay noticed around it."""
+
+    path: str
+    comparison: Comparison
+    recipe_changed: bool = False
+    incomplete: bool = False
+    updated: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.comparison.ok
+
+    def summary(self) -> str:
+        c = self.comparison
+        verdict = "ok" if c.ok else "DRIFT"
+        text = f"{self.path}: {verdict}, {c.compared} steps compared, {len(c.drifts)} drifting"
+        if self.recipe_changed:
+            text += ", recipe changed since recording"
+        if self.incomplete:
+            text += ", recording incomplete"
+        if self.updated:
+            text += ", updated"
+        return text
+
+
+def _paint(text: str, colour: str, on: bool) -> str:
+    return f"{colour}{text}{_RESET}" if on else text
+
+
+def _diff_line(line: str, colour: bool) -> str:
+    if not colour:
+        return line
+    if line.startswith(("+++", "---")):
+        return _paint(line, _BOLD, True)
+    if line.startswith("+"):
+        return _paint(line, _GREEN, True)
+    if line.startswith("-"):
+        return _paint(line, _RED, True)
+    if line.startswith("@@"):
+        return _paint(line, _CYAN, True)
+    return line
+
+
+def step_lines(drift: StepDrift, colour: bool) -> Iterator[str]:
+    first, *more = drift.command.splitlines() or [""]
+    suffix = " ..." if more else ""
+    yield _paint(f"step {drift.index}: {first}{suffix}", _BOLD, colour)
+    for reason in drift.reasons:
+        yield f"  {reason}"
+    for diff in drift.diffs:
+        for line in diff.lines:
+            yield "    " + _diff_line(line, colour)
+    if drift.bindings:
+        yield "  bindings that differ:"
+        for binding in drift.bindings:
+            yield f"    {binding.describe()}"
+
+
+def text_lines(report: TranscriptReport, colour: bool) -> Iterator[str]:
+    """Each drifting step, then the transcript's notes and its one-line summary."""
+    for drift in report.comparison.drifts:
+        yield from step_lines(drift, colour)
+    for note in report.notes + report.comparison.notes:
+        yield f"note: {note}"
+    yield _paint(report.summary(), _GREEN if report.ok else _RED, colour)
+
+
+def as_json(report: TranscriptReport) -> dict[str, Any]:
+    c = report.comparison
+    return {
+        "path": report.path,
+        "ok": report.ok,
+        "compared": c.compared,
+        "recipe_changed": report.recipe_changed,
+        "incomplete": report.incomplete,
+        "updated": report.updated,
+        "notes": report.notes + c.notes,
+        "drifts": [
+            {
+                "index": d.index,
+                "command": d.command,
+                "reasons": list(d.reasons),
+                "diffs": {s.stream: list(s.lines) for s in d.diffs},
+                "bindings": [
+                    {
+                        "recorded": b.recorded,
+                        "replayed": b.replayed,
+                        "recorded_value": b.recorded_value,
+                        "replayed_value": b.replayed_value,
+                    }
+                    for b in d.bindings
+                ],
+            }
+            for d in c.drifts
+        ],
+    }
