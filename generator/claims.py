@@ -164,7 +164,9 @@ def quote(step: StepRecord) -> str:
     return "\n".join([*head, *lines, f"[exit status {step.exit}]"]) + "\n"
 
 
-def render(findings: Sequence[Finding], labs_link: str = "labs/") -> str:
+def render(findings: Sequence[Finding], labs_link: str = "labs/",
+           slugs: Mapping[str, str] | None = None) -> str:
+    """The claims page; `slugs` names each transcript's lab page (docs_model.assign_slugs)."""
     from generator.docs_markdown import cell, fence
 
     counts = {v: sum(1 for f in findings if f.verdict == v) for v in (HOLDS, FAILS, UNSHOWN)}
@@ -186,24 +188,24 @@ def render(findings: Sequence[Finding], labs_link: str = "labs/") -> str:
         "|---|---|---|",
     ]
     for f in findings:
-        out.append(f"| [{cell(f.claim.claim)}](#{f.claim.id}) | {f.verdict} | {_evidence(f, labs_link)} |")
+        out.append(f"| [{cell(f.claim.claim)}](#{f.claim.id}) | {f.verdict} | {_evidence(f, labs_link, slugs or {})} |")
     out.append("")
     for f in findings:
         out += [f'<a id="{f.claim.id}"></a>', "", f"## {f.claim.claim}", ""]
         out += [f"Walkthrough section: {f.claim.section}", ""]
         if f.step is not None and f.transcript is not None:
-            out += [f"What the transcript shows ({_evidence(f, labs_link)}):", ""]
+            out += [f"What the transcript shows ({_evidence(f, labs_link, slugs or {})}):", ""]
             out += [fence(quote(f.step), "console"), ""]
         out += [f"**Verdict: {f.verdict}.** {f.note}", ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _evidence(f: Finding, labs_link: str) -> str:
+def _evidence(f: Finding, labs_link: str, slugs: Mapping[str, str]) -> str:
     from generator.docs_model import slug_of
 
     if f.transcript is None:
         return f"no {f.claim.recipe} transcript"
-    page = slug_of(f.transcript.path or f.claim.recipe)
+    page = slugs.get(f.transcript.path) or slug_of(f.transcript.path or f.claim.recipe)
     if f.step is None:
         return f"[{page}]({labs_link}{page}.md): no such step"
     return f"[{page}, step {f.step.index}]({labs_link}{page}.md#step-{f.step.index})"

@@ -74,13 +74,15 @@ def load_pages(
     paths: Sequence[Path], recipe_dirs: Iterable[Path] = (), normalized: bool = False
 ) -> list[tuple[Transcript, docs_model.LabPage]]:
     dirs = list(recipe_dirs)
+    transcripts = [read(path) for path in find_transcripts(paths)]
+    slugs = docs_model.assign_slugs(transcripts)
     result = []
-    for path in find_transcripts(paths):
-        transcript = read(path)
+    for transcript in transcripts:
         transform = placeholder_transform(transcript, dirs) if normalized else None
-        result.append((transcript, docs_model.build(transcript, dirs, transform)))
-    slugs = [page.slug for _, page in result]
-    clash = sorted({s for s in slugs if slugs.count(s) > 1})
+        page = docs_model.build(transcript, dirs, transform, slugs[transcript.path])
+        result.append((transcript, page))
+    names = [page.slug for _, page in result]
+    clash = sorted({s for s in names if names.count(s) > 1})
     if clash:
         raise UserError(f"several transcripts would write the same page: {', '.join(clash)}")
     return result

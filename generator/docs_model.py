@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,15 +149,32 @@ def _environment(transcript: Transcript) -> tuple[tuple[str, str], ...]:
 
 
 def slug_of(path: str) -> str:
+    """A file name stem safe for a page: `veth-pair-20261129T050102Z`."""
     name = Path(path).name.removesuffix(".partial")
     stem = name.rsplit(".", 1)[0] if "." in name else name
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-.") or "lab"
+    return _safe(stem)
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "lab"
+
+
+def assign_slugs(transcripts: Sequence[Transcript]) -> dict[str, str]:
+    """Page names by transcript path: the recipe's name when it has one run in the set (so
+    golden transcripts give docs/labs/veth-pair.md, whatever their file is called), else the
+    file's stem, which keeps several runs of one recipe apart."""
+    runs = Counter(t.header.recipe for t in transcripts if t.header.recipe)
+    return {
+        t.path: _safe(t.header.recipe) if t.header.recipe and runs[t.header.recipe] == 1 else slug_of(t.path)
+        for t in transcripts
+    }
 
 
 def build(
     transcript: Transcript,
     recipe_dirs: Iterable[Path] = (),
     transform: Transform | None = None,
+    slug: str | None = None,
 ) -> LabPage:
     """The page for one transcript; the recipe, when known, supplies prose, help and topology."""
     from generator import recipes
@@ -182,7 +200,7 @@ def build(
         for s in transcript.steps
     )
     return LabPage(
-        slug=slug_of(transcript.path or header.recipe or "lab"),
+        slug=slug or slug_of(transcript.path or header.recipe or "lab"),
         title=title,
         description=description,
         recipe=header.recipe,

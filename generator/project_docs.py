@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from generator import claims, docs
+from generator.docs_model import assign_slugs
 from generator.transcript import read
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,8 +41,10 @@ def build(root: Path = ROOT, out: Path | None = None) -> list[Path]:
         written += [w.path for w in docs.write(sources, labs, "md", index=True)]
         written.append(labs / docs.INDEX)
         written += sorted(labs.glob("*.svg"))
-    findings = claims.check_all(claims.load_claims(root / CLAIMS_DATA), [read(p) for p in sources])
+    transcripts = [read(p) for p in sources]
+    findings = claims.check_all(claims.load_claims(root / CLAIMS_DATA), transcripts)
     page = target / CLAIMS_PAGE
-    page.write_text(claims.render(findings, labs_link="labs/"), encoding="utf-8")
+    text = claims.render(findings, labs_link="labs/", slugs=assign_slugs(transcripts))
+    page.write_text(text, encoding="utf-8")
     written.append(page)
     return sorted(set(written))

@@ -135,3 +135,13 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     )
     assert missing.returncode == 2
     assert missing.stderr == f"recipe: {tmp_path / 'nope'}: no such file or directory\n"
+
+
+def test_pages_are_named_after_the_recipe_unless_it_ran_twice(tmp_path: Path) -> None:
+    src = tmp_path / "transcripts"
+    src.mkdir()
+    transcript(src / "veth-pair-20261129T050102Z.transcript")
+    assert [w.path.name for w in docs.write([src], tmp_path / "one")] == ["veth-pair.md"]
+    transcript(src / "veth-pair-20261129T060102Z.transcript")
+    names = sorted(w.path.name for w in docs.write([src], tmp_path / "two"))
+    assert names == ["veth-pair-20261129T050102Z.md", "veth-pair-20261129T060102Z.md"]

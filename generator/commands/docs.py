@@ -63,11 +63,12 @@ def claims(
     """Check the walkthrough's claims against transcripts and write the verdicts as Markdown."""
     from generator.claims import DEFAULT_DATA, check_all, load_claims, render
     from generator.docs import find_transcripts
+    from generator.docs_model import assign_slugs
     from generator.transcript import read
 
     defined = load_claims(data or DEFAULT_DATA)
     transcripts = [read(p) for p in find_transcripts(paths)]
-    text = render(check_all(defined, transcripts), labs_link="labs/")
+    text = render(check_all(defined, transcripts), labs_link="labs/", slugs=assign_slugs(transcripts))
     if out is None:
         sys.stdout.write(text)
     else:
