@@ -197,7 +197,18 @@ def render(findings: Sequence[Finding], labs_link: str = "labs/",
             out += [f"What the transcript shows ({_evidence(f, labs_link, slugs or {})}):", ""]
             out += [fence(quote(f.step), "console"), ""]
         out += [f"**Verdict: {f.verdict}.** {f.note}", ""]
+        if f.transcript is not None:
+            out += [f"<sub>{_stack(f.transcript)}</sub>", ""]
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _stack(transcript: Transcript) -> str:
+    """The stack the verdict is about, as the transcript recorded it."""
+    facts = transcript.header.facts
+    parts = [("kernel", facts.kernel), ("Docker", facts.docker), ("iproute2", facts.iproute2),
+             ("busybox", facts.busybox.removesuffix(" multi-call binary.")),
+             ("recorded", transcript.header.started)]
+    return "Recorded with " + "; ".join(f"{name} {value}" for name, value in parts if value) + "."
 
 
 def _evidence(f: Finding, labs_link: str, slugs: Mapping[str, str]) -> str:
