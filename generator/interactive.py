@@ -26,7 +26,9 @@ from generator.shell.base import TIMEOUT_EXIT, Result
 # The last characters of a shell prompt, possibly followed by the line editor's escape codes.
 _ESCAPES = r"(?:\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[()][0-9A-Za-z]|\x1b[=>]|\r)*"
 SHELL_PROMPT = re.compile(r"[#$>%][ \t]?" + _ESCAPES + r"\Z")
-_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78]")
+_ESCAPE = re.compile(
+    r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78]"
+)
 # How long the screen must stay quiet before a matched first prompt counts as the prompt.
 QUIET = 0.25
 # How long a shell gets to show the unique prompt after we set PS1.

@@ -113,6 +113,11 @@ def load(path: Path) -> Script:
     return parse(_decode(data, str(path)), source=str(path))
 
 
+def parse_bytes(data: bytes, source: str) -> Script:
+    """A script read from stdin or a pipe: the same text checks as load()."""
+    return parse(_decode(data, source), source=source)
+
+
 def _decode(data: bytes, source: str) -> str:
     if b"\x00" in data:
         raise UserError(f"{source} is not a text script (it contains NUL bytes)")

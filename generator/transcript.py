@@ -377,8 +377,17 @@ class _Reader:
                 blocks[line[:-1]] = self.block(line[:-1])
             elif sep and key == "problem":
                 problems.append(value)
-            elif sep and key in {"phase", "line", "role", "expect", "interactive", "exit",
-                                 "duration", "timed-out", "verdict"}:
+            elif sep and key in {
+                "phase",
+                "line",
+                "role",
+                "expect",
+                "interactive",
+                "exit",
+                "duration",
+                "timed-out",
+                "verdict",
+            }:
                 fields[key] = value
             else:
                 raise self.error(f"unexpected line in step {index}: {line[:60]!r}")
@@ -391,7 +400,9 @@ class _Reader:
             if key not in fields:
                 raise self.error(f"step {index} lacks '{key}:'")
         if fields["verdict"] not in VERDICTS:
-            raise self.error(f"step {index}: verdict {fields['verdict']!r} is not one of {VERDICTS}")
+            raise self.error(
+                f"step {index}: verdict {fields['verdict']!r} is not one of {VERDICTS}"
+            )
         if fields["phase"] not in ("main", "teardown"):
             raise self.error(f"step {index}: phase must be main or teardown")
         try:
@@ -456,4 +467,3 @@ class _Reader:
         if not digits.isdigit():
             raise self.error(f"expected a number, got {text[:30]!r}", line)
         return int(text)
-

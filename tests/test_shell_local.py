@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +20,7 @@ def shell() -> Iterator[LocalShell]:
         yield session
 
 
-def test_state_carries_over_between_commands(shell: LocalShell, tmp_path: object) -> None:
+def test_state_carries_over_between_commands(shell: LocalShell, tmp_path: Path) -> None:
     assert shell.run(f"cd {tmp_path} && X=42 && f() {{ echo f$1; }}", 5)
     result = shell.run("pwd; echo $X; f 1", 5)
     assert result.stdout == f"{tmp_path}\n42\nf1\n"
@@ -55,21 +56,36 @@ def test_set_x_does_not_fool_the_end_marker(shell: LocalShell) -> None:
     assert result.stdout == "traced\n" and result.exit == 0
 
 
-def test_timeout_kills_the_step_and_the_shell_survives(shell: LocalShell) -> None:
-    shell.run("Z=kept; sleep 300 & echo $! > /tmp/recipe-test-bg.pid", 5)
+def test_timeout_kills_the_step_and_the_shell_survives(shell: LocalShell, tmp_path: Path) -> None:
+    pid_file = tmp_path / "bg.pid"
+    shell.run(f"Z=kept; sleep 300 & echo $! > {pid_file}", 5)
     started = time.monotonic()
     result = shell.run("sleep 300 | cat", 1)
     assert result.timed_out and result.exit == TIMEOUT_EXIT
     assert time.monotonic() - started < 4
     assert shell.run("echo $Z", 5).stdout == "kept\n"
     # The background job of an earlier step was not the timed-out step's: it still runs.
-    background = int(open("/tmp/recipe-test-bg.pid").read())
-    assert os.path.exists(f"/proc/{background}")
+    background = int(pid_file.read_text())
     assert shell.pid is not None
-    assert [p for p in descendants(shell.pid) if "sleep" in open(f"/proc/{p}/cmdline").read()] == [background]
-    shell.close()
-    assert not os.path.exists(f"/proc/{background}") or open(f"/proc/{background}/stat").read().split()[2] == "Z"
-    os.unlink("/tmp/recipe-test-bg.pid")
+    sleeping = [p for p in descendants(shell.pid) if b"sleep" in _cmdline(p)]
+    assert sleeping == [background]
+    shell.close()  # closing the session ends its background jobs too
+    assert not _alive(background)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def test_a_busy_builtin_past_its_timeout_restarts_the_shell(shell: LocalShell) -> None:

@@ -140,4 +140,3 @@ class Shell(ABC):
         traceback: TracebackType | None,
     ) -> None:
         self.close()
-

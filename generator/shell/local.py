@@ -106,7 +106,9 @@ class LocalShell(Shell):
             timed_out,
         )
 
-    def _exchange(self, data: bytes, since: Mark, deadline: float) -> tuple[bytes, bytes, int, bool]:
+    def _exchange(
+        self, data: bytes, since: Mark, deadline: float
+    ) -> tuple[bytes, bytes, int, bool]:
         """Feed the command, collect both streams up to their markers; kill the step on timeout."""
         proc = self._proc
         assert proc is not None and proc.stdin and proc.stdout and proc.stderr

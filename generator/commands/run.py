@@ -1,0 +1,293 @@
+"""`recipe run | clean | doctor | export`: run a lab step by step, remove a kept or crashed lab,
+check the machine, turn a transcript into an asciicast."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from generator import __version__
+from generator import recipes as library
+from generator import script as script_format
+from generator.commands.library import SetOption, recipe_dirs
+from generator.errors import UserError
+from generator.script import Script
+
+TRANSCRIPTS = Path("transcripts")
+
+
+@dataclass(frozen=True)
+class Target:
+    script: Script
+    text: str
+    recipe: library.Recipe | None
+    label: str  # recipe name, file, or "-"
+
+
+def load_target(ctx: typer.Context, target: str | None, sets: list[str]) -> Target:
+    """A recipe name (rendered with --set), a script file, or `-`/nothing for stdin."""
+    if target in (None, "-"):
+        if target is None and sys.stdin.isatty():
+            raise UserError(
+                "no target: give a recipe name, a script file, or pipe a script (recipe render NAME | recipe run)"
+            )
+        data = sys.stdin.buffer.read()
+        return _script_target(ctx, script_format.parse_bytes(data, "<stdin>"), data, "-", sets)
+    path = Path(target)
+    if path.is_file() or "/" in target or target.endswith(".sh"):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise UserError(f"cannot read script {target}: {exc.strerror or exc}") from None
+        return _script_target(ctx, script_format.parse_bytes(data, target), data, target, sets)
+    from generator.render import render_script
+
+    recipe = library.load(target, recipe_dirs(ctx))
+    values = library.resolve(recipe, library.parse_assignments(sets))
+    text = render_script(recipe, values)
+    return Target(script_format.parse(text, source=target), text, recipe, target)
+
+
+def _script_target(
+    ctx: typer.Context, script: Script, data: bytes, label: str, sets: list[str]
+) -> Target:
+    if sets:
+        raise UserError(
+            "--set works with a recipe name; a rendered script already carries its parameters"
+        )
+    recipe = None
+    if script.recipe:  # the recipe it came from says which tools it needs, when we know it
+        try:
+            recipe = library.load(script.recipe, recipe_dirs(ctx))
+        except UserError:
+            recipe = None
+    return Target(script, data.decode("utf-8"), recipe, label)
+
+
+def default_record_path(name: str) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = TRANSCRIPTS / f"{name}-{stamp}.transcript"
+    number = 1
+    while path.exists():
+        number += 1
+        path = TRANSCRIPTS / f"{name}-{stamp}-{number}.transcript"
+    return path
+
+
+def run(
+    ctx: typer.Context,
+    target: Annotated[
+        str | None, typer.Argument(help="Recipe name, rendered script file, or - for stdin.")
+    ] = None,
+    set_: SetOption = None,
+    host: Annotated[str, typer.Option("--host", help="Where to run: local.")] = "local",
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout", help="Default seconds per step (a step's own #@ timeout wins).", min=0.001
+        ),
+    ] = None,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Leave the lab standing: no teardown.")
+    ] = False,
+    keep_going: Annotated[
+        bool, typer.Option("--keep-going", help="Go on after a step contradicts its expectation.")
+    ] = False,
+    record: Annotated[
+        Path | None,
+        typer.Option(
+            "--record",
+            help="Transcript file [default: transcripts/<recipe>-<UTC time>.transcript].",
+        ),
+    ] = None,
+    no_record: Annotated[bool, typer.Option("--no-record", help="Write no transcript.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a summary as JSON on stdout.")
+    ] = False,
+) -> None:
+    """Run a lab step by step: check each step, record a transcript, always tear down."""
+    from generator import labstate, preflight, progress
+    from generator.runner import Options, Runner
+    from generator.shell import connect
+    from generator.transcript import Header, Recorder
+
+    loaded = load_target(ctx, target, list(set_ or []))
+    script = loaded.script
+    if record is not None and no_record:
+        raise UserError("--record and --no-record contradict each other; choose one")
+    if script.hosts:
+        raise UserError(
+            f"{loaded.label} runs on several hosts ({', '.join(script.hosts)}); "
+            "multi-host runs need remote hosts (issue 4)"
+        )
+    if not script.steps:
+        raise UserError(f"{loaded.label}: no steps to run")
+    shell = connect(host)
+    if host == "local":
+        recipe = loaded.recipe
+        preflight.enforce(
+            preflight.for_run(recipe.requires if recipe else (), bool(recipe and recipe.docker))
+        )
+
+    name = labstate.lab_name(script.recipe, script.sha256)
+    state = labstate.LabState(name, loaded.text, dict(script.params), host, keep)
+    labstate.save(state)
+    listener = progress.choose(quiet)
+    path = None if no_record else (record or default_record_path(name))
+    with shell:
+        recorder = None
+        if path is not None:
+            header = Header(
+                recipe=script.recipe,
+                params=dict(script.params),
+                script_sha256=script.sha256,
+                source=loaded.label,
+                target=host,
+                facts=shell.facts(),
+                started=_now(),
+                recorder=f"recipe {__version__}",
+            )
+            recorder = Recorder(path, header)
+        options = Options(keep=keep, keep_going=keep_going, timeout=timeout)
+        report = Runner(script, shell, options, recorder, listener).run()
+    if not keep and not report.leftovers and report.status != "incomplete":
+        labstate.forget(name)  # torn down and checked: nothing left for `recipe clean`
+    if not quiet:
+        print(progress.summary_line(report, str(path) if path else None), file=sys.stderr)
+    if as_json:
+        print(json.dumps(_summary(report, name, path), indent=2))
+    raise SystemExit(report.exit_code)
+
+
+def _now() -> str:
+    from generator.runner import utc_now
+
+    return utc_now()
+
+
+def _summary(report: object, name: str, path: Path | None) -> dict[str, object]:
+    from generator.runner import Report
+
+    assert isinstance(report, Report)
+    return {
+        "lab": name,
+        "status": report.status,
+        "complete": report.complete,
+        "exit_code": report.exit_code,
+        "reason": report.reason,
+        "duration": round(report.duration, 3),
+        "transcript": str(path) if path else None,
+        "steps": len([r for r in report.records if r.phase == "main"]),
+        "teardown_steps": len([r for r in report.records if r.phase == "teardown"]),
+        "verdicts": {
+            v: len([r for r in report.records if r.verdict == v])
+            for v in ("ok", "expected-failure", "FAIL")
+        },
+        "failures": [
+            {
+                "step": r.index,
+                "line": r.line,
+                "command": r.command,
+                "exit": r.exit,
+                "problems": list(r.problems),
+            }
+            for r in report.failures
+        ],
+        "leftovers": report.leftovers,
+    }
+
+
+def clean(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None, typer.Argument(help="Recipe name (or script file) of the lab to remove.")
+    ] = None,
+    set_: SetOption = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")
+    ] = False,
+) -> None:
+    """Remove a lab that a run kept (--keep) or left behind: run its teardown. Safe to repeat."""
+    from generator import labstate, preflight, progress
+    from generator.runner import Options, Runner
+    from generator.shell.local import LocalShell
+
+    if name is None:
+        standing = labstate.standing()
+        raise UserError(
+            "which lab? "
+            + (
+                f"standing: {', '.join(standing)}"
+                if standing
+                else "no kept or crashed labs are recorded"
+            )
+        )
+    state = labstate.load(name)
+    if state is not None:
+        if set_:
+            raise UserError(f"{name} was kept with its own parameters; --set does not apply")
+        script = script_format.parse(state.script, source=f"saved state of {name}")
+    else:
+        script = load_target(ctx, name, list(set_ or [])).script
+    preflight.enforce([preflight.check_root()])
+    with LocalShell() as shell:
+        options = Options(check_leftovers=False)
+        report = Runner(
+            replace(script, steps=()), shell, options, None, progress.choose(quiet)
+        ).run()
+    labstate.forget(labstate.lab_name(script.recipe, script.sha256) if state is None else name)
+    if not quiet:
+        print(f"recipe: {name}: ran {len(report.records)} teardown steps", file=sys.stderr)
+    raise SystemExit(report.exit_code)
+
+
+def doctor(ctx: typer.Context) -> None:
+    """List every problem that would stop or silently break a lab on this machine."""
+    from generator import preflight
+
+    tools = [tool for recipe in library.load_all(recipe_dirs(ctx)) for tool in recipe.requires]
+    findings = preflight.for_doctor(tools)
+    for finding in findings:
+        print(finding)
+    errors = len([f for f in findings if f.level == "error"])
+    warnings = len([f for f in findings if f.level == "warning"])
+    print(f"{errors} errors, {warnings} warnings", file=sys.stderr)
+    raise SystemExit(1 if errors else 0)
+
+
+def export(
+    transcript: Annotated[Path, typer.Argument(help="A transcript written by recipe run.")],
+    format_: Annotated[
+        str, typer.Option("--format", help="Output format: cast (asciicast v2).")
+    ] = "cast",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write [default: stdout].")
+    ] = None,
+) -> None:
+    """Turn a transcript into an asciicast v2 recording that asciinema can play."""
+    from generator import cast
+    from generator import transcript as transcript_format
+
+    if format_ != "cast":
+        raise UserError(f"--format {format_!r}: the only export format is cast (asciicast v2)")
+    text = cast.to_cast(transcript_format.read(transcript))
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(run)
+    app.command()(clean)
+    app.command()(doctor)
+    app.command()(export)

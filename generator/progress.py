@@ -1,0 +1,131 @@
+"""Progress on stderr: one line per step (running, ok, expected failure, FAIL, with its duration),
+with rich colours on a terminal and plain lines otherwise. stdout stays free for --json."""
+
+from __future__ import annotations
+
+import sys
+from typing import IO, Any
+
+from generator.runner import Listener, Report
+from generator.script import Step
+from generator.transcript import StepRecord
+
+LABELS = {"ok": "ok", "expected-failure": "expected failure", "FAIL": "FAIL"}
+_STYLES = {"ok": "green", "expected-failure": "cyan", "FAIL": "bold red"}
+_OUTPUT_TAIL = 20  # lines of a failed step's output to show
+
+
+def first_line(command: str, width: int = 70) -> str:
+    line = command.split("\n", 1)[0]
+    more = " ..." if "\n" in command else ""
+    return (line[: width - 3] + "...") if len(line) > width else line + more
+
+
+def _counter(index: int, phase: str, total: int) -> str:
+    return f"teardown {index}" if phase == "teardown" else f"{index}/{total}"
+
+
+class PlainProgress(Listener):
+    """Lines for logs and CI: written when each step ends."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = stream or sys.stderr
+
+    def step_finished(self, record: StepRecord, total: int) -> None:
+        label = LABELS[record.verdict]
+        where = _counter(record.index, record.phase, total)
+        self.stream.write(
+            f"[{where}] {label:<16} {record.duration:7.3f}s  {first_line(record.command)}\n"
+        )
+        if not record.passed:
+            self.stream.write(failure_details(record))
+        self.stream.flush()
+
+    def note(self, message: str) -> None:
+        self.stream.write(f"recipe: {message}\n")
+        self.stream.flush()
+
+
+class RichProgress(Listener):
+    """On a terminal: a transient `running` line that the result line replaces."""
+
+    def __init__(self) -> None:
+        from rich.console import Console  # late: rich costs import time that pipes don't need
+
+        self.console: Any = Console(stderr=True, highlight=False)
+
+    def step_started(self, step: Step, total: int) -> None:
+        where = _counter(step.index, step.phase, total)
+        text = f"[{where}] running          {first_line(step.command)}"
+        self.console.file.write("\r" + text[: self.console.width - 1] + "\x1b[K")
+        self.console.file.flush()
+
+    def step_finished(self, record: StepRecord, total: int) -> None:
+        from rich.markup import escape
+
+        self.console.file.write("\r\x1b[K")
+        label = LABELS[record.verdict]
+        where = _counter(record.index, record.phase, total)
+        style = _STYLES[record.verdict]
+        self.console.print(
+            f"[dim]\\[{where}][/dim] [{style}]{label:<16}[/{style}] {record.duration:7.3f}s  "
+            f"{escape(first_line(record.command))}"
+        )
+        if not record.passed:
+            self.console.print(escape(failure_details(record)), end="", style="red")
+
+    def note(self, message: str) -> None:
+        from rich.markup import escape
+
+        self.console.file.write("\r\x1b[K")
+        self.console.print(f"[bold yellow]recipe:[/bold yellow] {escape(message)}")
+
+
+class QuietProgress(Listener):
+    """--quiet: nothing per step; a failure's details still show, since they explain exit 1."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = stream or sys.stderr
+
+    def step_finished(self, record: StepRecord, total: int) -> None:
+        if not record.passed:
+            self.stream.write(f"FAIL step {record.index}\n" + failure_details(record))
+
+
+def choose(quiet: bool, stream: IO[str] | None = None) -> Listener:
+    stream = stream or sys.stderr
+    if quiet:
+        return QuietProgress(stream)
+    if stream.isatty():
+        return RichProgress()
+    return PlainProgress(stream)
+
+
+def failure_details(record: StepRecord) -> str:
+    """The step, its command, what went wrong and the end of its output."""
+    lines = [f"  step {record.index} (line {record.line}), exit status {record.exit}:"]
+    lines += [f"    $ {line}" for line in record.command.split("\n")]
+    lines += [f"  ! {problem}" for problem in record.problems]
+    for name, text in (("stdout", record.stdout), ("stderr", record.stderr)):
+        if record.interactive is not None and name == "stdout":
+            name = "screen"
+        shown = text.rstrip("\n").split("\n")[-_OUTPUT_TAIL:] if text else []
+        if shown:
+            lines.append(f"  {name}:")
+            lines += [f"    | {line}" for line in shown]
+    return "\n".join(lines) + "\n"
+
+
+def summary_line(report: Report, transcript: str | None) -> str:
+    counts = {"ok": 0, "expected-failure": 0, "FAIL": 0}
+    for record in report.records:
+        counts[record.verdict] += 1
+    text = (
+        f"{report.status}: {counts['ok']} ok, {counts['expected-failure']} expected failures, "
+        f"{counts['FAIL']} failed in {report.duration:.2f} s"
+    )
+    if report.reason:
+        text += f" ({report.reason})"
+    if transcript:
+        text += f"; transcript {transcript}"
+    return text

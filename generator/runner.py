@@ -1,0 +1,308 @@
+"""Run a script's steps in one shell: check each against its expectation, record it, and always
+tear down (after success, a failed step, SIGINT or SIGTERM), then look for leftovers.
+
+Signals: SIGINT and SIGTERM become an `Interrupted` exception, but only while a step runs in the
+shell (the shell stops that step and stays usable). Anywhere else, and during the teardown, a
+signal is only noted: the current record is written whole and the teardown is never cut short.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import FrameType
+
+from generator import leftovers
+from generator.script import Script, Step
+from generator.shell.base import Result, SessionLost, Shell
+from generator.transcript import Outcome, Recorder, StepRecord
+
+SIGNAL_NAMES: dict[int, str] = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived while a step ran. BaseException, so `except Exception` in a
+    transport cannot swallow it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(SIGNAL_NAMES.get(signum, str(signum)))
+        self.signum = signum
+
+
+@dataclass(frozen=True)
+class Options:
+    keep: bool = False  # leave the lab standing: no teardown, no leftover check
+    keep_going: bool = False  # go on after a step contradicts its expectation
+    timeout: float | None = None  # default step timeout for this run, over the script's
+    check_leftovers: bool = True
+
+
+class Listener:
+    """What the runner tells the person watching (generator/progress.py draws it)."""
+
+    def step_started(self, step: Step, total: int) -> None:
+        """A step is about to run."""
+
+    def step_finished(self, record: StepRecord, total: int) -> None:
+        """A step ran; record holds its verdict."""
+
+    def note(self, message: str) -> None:
+        """Something the person should know now (an interruption, the teardown starting)."""
+
+
+@dataclass
+class Report:
+    status: str  # passed | failed | interrupted
+    complete: bool
+    records: list[StepRecord] = field(default_factory=list)
+    reason: str = ""
+    leftovers: list[str] = field(default_factory=list)
+    duration: float = 0.0
+    signum: int | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.signum is not None:
+            return 128 + self.signum
+        return 0 if self.status == "passed" else 1
+
+    @property
+    def failures(self) -> list[StepRecord]:
+        return [r for r in self.records if not r.passed]
+
+
+def judge(step: Step, result: Result, timeout: float) -> StepRecord:
+    """Turn a step and its result into a record with a verdict."""
+    problems = step.expect.problems(result.exit, result.stdout, result.stderr)
+    if result.timed_out:
+        problems.insert(0, f"timed out after {timeout:g} s")
+    if problems:
+        verdict = "FAIL"
+    elif result.exit != 0 and step.expect.expects_failure:
+        verdict = "expected-failure"
+    else:
+        verdict = "ok"
+    return StepRecord(
+        index=step.index,
+        phase=step.phase,
+        command=step.command,
+        expect=step.expect,
+        exit=result.exit,
+        duration=result.duration,
+        verdict=verdict,
+        stdout=result.stdout,
+        stderr=result.stderr,
+        explanation=step.explanation,
+        line=step.line,
+        role=step.host,
+        interactive=step.interactive.spawn if step.interactive else None,
+        timed_out=result.timed_out,
+        problems=tuple(problems),
+    )
+
+
+def execute(shell: Shell, step: Step, timeout: float) -> Result:
+    if step.interactive is not None:
+        session = step.interactive
+        return shell.interact(session.spawn, session.lines, session.prompt, timeout)
+    return shell.run(step.command, timeout)
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class _Signals:
+    """SIGINT/SIGTERM handling: raise only while armed (a step runs), otherwise remember."""
+
+    def __init__(self, on_signal: Callable[[int], None]) -> None:
+        self.pending: int | None = None
+        self.armed = False
+        self.on_signal = on_signal
+        self._old: dict[int, object] = {}
+
+    def handler(self, signum: int, frame: FrameType | None) -> None:
+        first = self.pending is None
+        if first:
+            self.pending = signum
+        self.on_signal(signum)
+        if self.armed and first:
+            self.armed = False
+            raise Interrupted(signum)
+
+    def install(self) -> None:
+        for signum in SIGNAL_NAMES:
+            self._old[signum] = signal.signal(signum, self.handler)
+
+    def restore(self) -> None:
+        for signum, old in self._old.items():
+            signal.signal(signum, old)  # type: ignore[arg-type]
+
+    @contextmanager
+    def armed_while(self) -> Iterator[None]:
+        if self.pending is not None:
+            raise Interrupted(self.pending)
+        self.armed = True
+        try:
+            yield
+        finally:
+            self.armed = False
+        if self.pending is not None:
+            raise Interrupted(self.pending)
+
+
+class Runner:
+    def __init__(
+        self,
+        script: Script,
+        shell: Shell,
+        options: Options,
+        recorder: Recorder | None = None,
+        listener: Listener | None = None,
+    ) -> None:
+        self.script = script
+        self.shell = shell
+        self.options = options
+        self.recorder = recorder
+        self.listener = listener or Listener()
+        self.report = Report(status="passed", complete=False)
+        self.in_teardown = False
+        self.session_lost = False
+
+    def timeout_for(self, step: Step) -> float:
+        return step.timeout or self.options.timeout or self.script.timeout
+
+    def run(self) -> Report:
+        started = time.monotonic()
+        signals = _Signals(self._signalled)
+        signals.install()
+        try:
+            before = self._snapshot()
+            try:
+                self._main(signals)
+            except Interrupted as stop:
+                self.report.status = "interrupted"
+                self.report.signum = stop.signum
+                self.report.reason = f"interrupted by {stop}" + self._during()
+            except SessionLost as lost:
+                self.report.status = "incomplete"
+                self.report.reason = f"lost the shell session: {lost}"
+                self.session_lost = True
+            except BaseException as crash:
+                # A bug or a broken transport: still tear down, and say the record is partial.
+                self.report.status = "incomplete"
+                self.report.reason = f"recipe itself failed: {crash!r}"
+                raise
+            finally:
+                if self.session_lost:
+                    self.listener.note(
+                        "cannot tear down: the session is gone; recipe clean removes the lab later"
+                    )
+                elif not self.options.keep:
+                    self._teardown()
+                    self._check_leftovers(before)
+                elif self.report.status == "passed":
+                    self.report.reason = (
+                        "kept the lab standing (--keep); remove it with recipe clean"
+                    )
+        finally:
+            self.report.duration = time.monotonic() - started
+            self._finish_transcript()
+            signals.restore()
+        return self.report
+
+    def _during(self) -> str:
+        done = len([r for r in self.report.records if r.phase == "main"])
+        total = len(self.script.steps)
+        return f" during step {done + 1} of {total}" if done < total else ""
+
+    def _signalled(self, signum: int) -> None:
+        name = SIGNAL_NAMES.get(signum, str(signum))
+        if self.in_teardown:
+            self.listener.note(f"{name}: the teardown is running and will finish first")
+        else:
+            self.listener.note(f"{name}: stopping, then tearing down")
+
+    def _main(self, signals: _Signals) -> None:
+        steps = self.script.steps
+        for step in steps:
+            self.listener.step_started(step, len(steps))
+            timeout = self.timeout_for(step)
+            with signals.armed_while():
+                result = execute(self.shell, step, timeout)
+            record = self._record(judge(step, result, timeout), len(steps))
+            if not record.passed:
+                self.report.status = "failed"
+                if not self.report.reason:
+                    self.report.reason = f"step {step.index} contradicted its expectation"
+                if not self.options.keep_going:
+                    return
+        self.report.complete = True
+        if signals.pending is not None:  # arrived while the last record was written
+            raise Interrupted(signals.pending)
+
+    def _record(self, record: StepRecord, total: int) -> StepRecord:
+        self.report.records.append(record)
+        if self.recorder is not None:
+            self.recorder.step(record)
+        self.listener.step_finished(record, total)
+        return record
+
+    def _teardown(self) -> None:
+        """Every teardown step runs, whatever happened before; signals are only noted now."""
+        self.in_teardown = True
+        steps = self.script.teardown
+        if steps:
+            self.listener.note("tearing down")
+        for step in steps:
+            self.listener.step_started(step, len(steps))
+            timeout = self.timeout_for(step)
+            try:
+                result = execute(self.shell, step, timeout)
+            except SessionLost as lost:
+                self.session_lost = True
+                self.report.status = "incomplete"
+                self.report.reason = f"lost the shell session during the teardown: {lost}"
+                self.listener.note(self.report.reason + "; recipe clean retries it")
+                return
+            record = self._record(judge(step, result, timeout), len(steps))
+            if not record.passed and self.report.status == "passed":
+                self.report.status = "failed"
+                self.report.reason = f"teardown step {step.index} contradicted its expectation"
+
+    def _snapshot(self) -> leftovers.Snapshot | None:
+        if self.options.keep or not self.options.check_leftovers:
+            return None
+        return leftovers.take(self.shell.output_of)
+
+    def _check_leftovers(self, before: leftovers.Snapshot | None) -> None:
+        if before is None:
+            return
+        added = leftovers.take(self.shell.output_of).added_since(before)
+        self.report.leftovers = [f"{kind} {name}" for kind, name in added]
+        if added:
+            self.listener.note(
+                f"LEFTOVERS after the teardown: {leftovers.describe(added)}; "
+                "`recipe clean` retries the teardown"
+            )
+            if self.report.status == "passed":
+                self.report.status = "failed"
+                self.report.reason = "the teardown left things behind"
+
+    def _finish_transcript(self) -> None:
+        if self.recorder is None or self.recorder.finished:
+            return
+        report = self.report
+        outcome = Outcome(
+            status=report.status,
+            complete=report.complete,
+            finished=utc_now(),
+            duration=report.duration,
+            reason=report.reason,
+            leftovers=tuple(report.leftovers),
+        )
+        self.recorder.finish(outcome)
