@@ -46,12 +46,13 @@ def test_the_detector_sees_errors_and_requests_and_blocks_them(browser: Browser,
 
 def html_pages(tmp_path: Path) -> list[Path]:
     """HTML for the sample transcript and for every golden transcript in transcripts/."""
-    sources = [transcript(tmp_path / "veth-pair.transcript")]
+    # Its own name, so that it cannot clash with the golden veth-pair page.
+    sources = [transcript(tmp_path / "sample-veth-pair.transcript")]
     golden = ROOT / "transcripts"
     if golden.is_dir() and any(docs.looks_like_transcript(p) for p in golden.iterdir()):
         sources.append(golden)
-    written = docs.write(sources, tmp_path / "html", fmt="html")
-    return [w.path for w in written]
+    written = docs.write(sources, tmp_path / "html", fmt="html", index=True)
+    return [tmp_path / "html" / docs.HTML_INDEX, *(w.path for w in written)]
 
 
 def test_html_pages_load_without_errors_or_external_requests(browser: Browser, tmp_path: Path) -> None:
@@ -61,7 +62,11 @@ def test_html_pages_load_without_errors_or_external_requests(browser: Browser, t
         assert report.errors == [], page.name
         assert report.external_requests == [], page.name
         assert report.requests == [file_url(page)], page.name
-        # The page really rendered: its title and its console blocks are in the DOM.
+        if page.name == docs.HTML_INDEX:
+            links = browser.evaluate(session, "[...document.links].map(a => a.href)")
+            assert sorted(links) == sorted(file_url(p) for p in pages[1:])
+            continue
+        # The page really rendered: its console blocks are in the DOM.
         assert browser.evaluate(session, "document.querySelectorAll('pre.console').length") > 0
         if diagram.dot_available():
             assert browser.evaluate(session, "document.querySelectorAll('figure svg').length") == 1
