@@ -25,14 +25,14 @@ def docs(
         typer.Option("--normalized", help="Show placeholders (MAC#1, <RTT>) instead of recorded values."),
     ] = False,
     index: Annotated[
-        bool, typer.Option("--index", help="Also write README.md, an index linking every page.")
+        bool, typer.Option("--index", help="Also write an index page: README.md, or index.html for html.")
     ] = False,
     project: Annotated[
         bool,
         typer.Option("--project", help="Rebuild docs/labs/ and docs/claims.md from transcripts/."),
     ] = False,
 ) -> None:
-    """Write one page per transcript: recipe docs transcripts/ -o docs/labs --index"""
+    """Write one page per transcript: recipe docs transcripts/ -o pages --format html --index"""
     from generator.errors import UserError
 
     if project:
