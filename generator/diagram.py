@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,11 +50,23 @@ def _split_end(end: str) -> tuple[str, str]:
     return name, ifname
 
 
-def graph_from(topology: Mapping[str, Any]) -> Graph:
-    """The nodes and edges a topology declares; link ends name nodes not declared are added."""
+def graph_from(topology: Mapping[str, Any], hosts: Sequence[str] = ()) -> Graph:
+    """The nodes and edges a topology declares; nodes that links name but nobody declared are added.
+
+    A node's `on` is the machine it lives on when it names one of the recipe's host roles
+    (`hosts`), drawn as a box around it; otherwise it names what the node is attached to, such
+    as the Docker network "bridge", drawn as an edge.
+    """
     order: dict[str, dict[str, Any]] = {}
+    attached: list[tuple[str, str]] = []
     for node in topology.get("nodes", []):
-        order.setdefault(str(node["name"]), {"kind": node.get("kind", "host"), "on": node.get("on")})
+        name, on = str(node["name"]), node.get("on")
+        host = str(on) if on and str(on) in hosts else None
+        order.setdefault(name, {"kind": node.get("kind", "host"), "on": host})
+        if on and host is None:
+            attached.append((name, str(on)))
+    for _, network in attached:
+        order.setdefault(network, {"kind": "network", "on": None})
     links = list(topology.get("links", []))
     for link in links:
         for end in link.get("ends", []):
@@ -69,7 +81,7 @@ def graph_from(topology: Mapping[str, Any]) -> Graph:
         Node(keys[name], name, str(info["kind"]), tuple(addresses[name]), info["on"] or None)
         for name, info in order.items()
     ]
-    edges: list[Edge] = []
+    edges = [Edge(keys[name], keys[network], "attached") for name, network in attached]
     for index, link in enumerate(links):
         ends = [_split_end(end) for end in link.get("ends", [])]
         kind = str(link.get("kind", "link"))
@@ -93,6 +105,7 @@ _MERMAID_SHAPES = {
     "container": ("(", ")"),
     "bridge": ("{{", "}}"),
     "network": ("{{", "}}"),
+    "docker-network": ("{{", "}}"),
     "segment": ("((", "))"),
 }
 
@@ -126,7 +139,13 @@ def to_mermaid(graph: Graph) -> str:
 
 # ---- Graphviz -----------------------------------------------------------------------------------
 
-_DOT_SHAPES = {"container": "component", "bridge": "hexagon", "network": "hexagon", "segment": "ellipse"}
+_DOT_SHAPES = {
+    "container": "component",
+    "bridge": "hexagon",
+    "network": "hexagon",
+    "docker-network": "hexagon",
+    "segment": "ellipse",
+}
 
 
 def _dot_string(text: str) -> str:

@@ -62,7 +62,7 @@ def _step(step: PageStep) -> list[str]:
 
 
 def _topology(page: LabPage) -> list[str]:
-    graph = diagram.graph_from(page.topology)
+    graph = diagram.graph_from(page.topology, page.hosts)
     svg = diagram.to_svg(diagram.to_dot(graph))
     out = ["<h2>Topology</h2>"]
     if svg is not None:

@@ -121,7 +121,7 @@ def render(page: LabPage, svg_name: str | None = None) -> str:
         out += [f"| {cell(p.name)} | {cell(p.value)} | {cell(p.help)} |" for p in page.params]
         out.append("")
     if page.topology:
-        graph = diagram.graph_from(page.topology)
+        graph = diagram.graph_from(page.topology, page.hosts)
         out += ["## Topology", "", fence(diagram.to_mermaid(graph), "mermaid"), ""]
         if svg_name:
             out += [f"![The same topology, drawn by Graphviz]({svg_name})", ""]

@@ -55,6 +55,7 @@ class LabPage:
     recipe: str | None
     params: tuple[Param, ...]
     topology: dict[str, Any]
+    hosts: tuple[str, ...]  # the recipe's host roles: nodes `on` one are drawn inside it
     environment: tuple[tuple[str, str], ...]
     steps: tuple[PageStep, ...]
     status: str
@@ -183,6 +184,7 @@ def build(
     title, description = f"Lab script {Path(header.source).name or 'from stdin'}", ""
     params = tuple(Param(k, v, "") for k, v in header.params.items())
     topology: dict[str, Any] = {}
+    hosts: tuple[str, ...] = ()
     if header.recipe:
         try:
             recipe = recipes.load(header.recipe, recipe_dirs)
@@ -193,6 +195,7 @@ def build(
             helps = {spec.name: spec.help for spec in recipe.params}
             params = tuple(Param(k, v, helps.get(k, "")) for k, v in header.params.items())
             topology = _topology(recipe, header.params)
+            hosts = recipe.hosts
     facts = header.facts
     default_prompt = _prompt(facts.user, facts.host)
     steps = tuple(
@@ -206,6 +209,7 @@ def build(
         recipe=header.recipe,
         params=params,
         topology=topology,
+        hosts=hosts,
         environment=_environment(transcript),
         steps=steps,
         status=transcript.status,

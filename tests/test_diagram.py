@@ -58,6 +58,7 @@ def test_hostile_names_stay_inside_their_labels(name: str) -> None:
         "links": [{"kind": "veth", "ends": [f"{name}:eth0", "b:veth0"]}],
         "addresses": [{"node": name, "ifname": "eth0", "address": name}],
     }
+    assert_grammar(diagram.to_mermaid(diagram.graph_from(topology, hosts=[name])))
     assert_grammar(diagram.to_mermaid(diagram.graph_from(topology)))
 
 
@@ -79,6 +80,16 @@ def test_graphviz_draws_the_dot_with_hostile_names() -> None:
         "nodes": [{"name": 'q"uote\\', "kind": "netns", "on": "node1"}, {"name": "b", "kind": "bridge"}],
         "links": [{"kind": "veth", "ends": ['q"uote\\:eth0', "b:veth0"]}],
     }
-    svg = diagram.to_svg(diagram.to_dot(diagram.graph_from(topology)))
+    svg = diagram.to_svg(diagram.to_dot(diagram.graph_from(topology, hosts=["node1"])))
     assert svg is not None and svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
     assert "<!--" not in svg and "q&quot;uote\\" in svg
+
+
+def test_on_is_a_host_box_for_host_roles_and_an_attachment_otherwise() -> None:
+    topology = {"nodes": [{"name": "web", "kind": "container", "on": "bridge"},
+                          {"name": "db", "kind": "container", "on": "docker-node1"}]}
+    graph = diagram.graph_from(topology, hosts=["docker-node1"])
+    assert graph.hosts == ("docker-node1",)
+    assert [(n.name, n.kind, n.host) for n in graph.nodes] == [
+        ("web", "container", None), ("db", "container", "docker-node1"), ("bridge", "network", None)]
+    assert [(e.a, e.b, e.label) for e in graph.edges] == [("n0", "n2", "attached")]

@@ -93,7 +93,7 @@ def hostile_diagram() -> str:
                   {"kind": "vxlan", "ends": ["b:vx0", "end:vx0", "x:vx0"]}],
         "addresses": [{"node": name, "ifname": "eth0", "address": "10.0.0.1/24"}],
     }
-    return diagram.to_mermaid(diagram.graph_from(topology))
+    return diagram.to_mermaid(diagram.graph_from(topology, hosts=[name]))
 
 
 def committed_diagrams() -> list[tuple[str, str]]:
