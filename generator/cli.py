@@ -53,7 +53,28 @@ def _register_optional() -> None:
         module.register(app)
 
 
-_register_optional()
+# `recipe list|show|render` need only generator/commands/library.py. Skipping the other groups
+# there keeps the runner, SSH and docs plumbing out of the render start-up, which must stay near
+# a bare Typer app (bench/render_startup.py). Only for the console script, whose argv is ours:
+# an importer (pytest, CliRunner, `python -c`) always gets every command.
+_LIBRARY_COMMANDS = frozenset({"list", "show", "render"})
+
+
+def _invoked_command(argv: list[str]) -> str | None:
+    """The command word of a `recipe ...` command line, past the global options."""
+    args = iter(argv)
+    for arg in args:
+        if arg == "--recipes":
+            next(args, None)  # its value
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+if not (
+    Path(sys.argv[0]).name == "recipe" and _invoked_command(sys.argv[1:]) in _LIBRARY_COMMANDS
+):
+    _register_optional()
 
 
 def main() -> None:
