@@ -99,7 +99,8 @@ def load_dir(directory: Path) -> Recipe:
     try:
         return _recipe_from(directory, data)
     except (KeyError, TypeError, ValueError) as exc:
-        raise UserError(f"{meta_path}: {exc}") from None
+        # str() of a KeyError is its repr, quotes and all; the message itself reads better
+        raise UserError(f"{meta_path}: {exc.args[0] if exc.args else exc}") from None
 
 
 def _require(data: Mapping[str, Any], key: str, kind: type) -> Any:
