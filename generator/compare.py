@@ -130,24 +130,43 @@ def _streams(steps: Sequence[StepLike]) -> list[str]:
     return [text for step in steps for text in (step.stdout, step.stderr)]
 
 
+def _phase(step: StepLike) -> str:
+    return str(getattr(step, "phase", "main"))
+
+
+def _pairs(recorded: Sequence[StepLike], replayed: Sequence[StepLike]) -> list[tuple[int, int]]:
+    """Positions to compare: step by step within each phase (main, then teardown), so that a
+    missing main step does not shift every teardown step; -1 marks a step without partner."""
+    pairs: list[tuple[int, int]] = []
+    for phase in dict.fromkeys([_phase(s) for s in recorded] + [_phase(s) for s in replayed]):
+        old = [i for i, s in enumerate(recorded) if _phase(s) == phase]
+        new = [i for i, s in enumerate(replayed) if _phase(s) == phase]
+        pairs += list(zip(old, new))
+        pairs += [(i, -1) for i in old[len(new) :]] + [(-1, j) for j in new[len(old) :]]
+    return pairs
+
+
 def compare(
     recorded: Sequence[StepLike], replayed: Sequence[StepLike], options: Options = Options()
 ) -> Comparison:
-    """Compare step by step, by position. Missing and extra steps are drift too."""
+    """Compare step by step, by position within each phase. Missing and extra steps are drift."""
     result = Comparison()
     old_side, new_side = Side(options), Side(options)
     before = old_side.normalize_all(_streams(recorded))
     after = new_side.normalize_all(_streams(replayed))
-    for n, (old, new) in enumerate(zip(recorded, replayed)):
+    for i, j in _pairs(recorded, replayed):
+        if j < 0:
+            old = recorded[i]
+            result.drifts.append(StepDrift(old.index, old.command, ("the step did not run in the replay",)))
+            continue
+        if i < 0:
+            new = replayed[j]
+            result.drifts.append(StepDrift(new.index, new.command, ("a step the recording does not have",)))
+            continue
         result.compared += 1
-        drift = compare_step(old, new, before[2 * n : 2 * n + 2], after[2 * n : 2 * n + 2])
+        drift = compare_step(recorded[i], replayed[j], before[2 * i : 2 * i + 2], after[2 * j : 2 * j + 2])
         if drift is not None:
-            drift = _with_bindings(drift, old_side.bindings, new_side.bindings)
-            result.drifts.append(drift)
-    for old in recorded[len(replayed) :]:
-        result.drifts.append(StepDrift(old.index, old.command, ("the step did not run in the replay",)))
-    for new in replayed[len(recorded) :]:
-        result.drifts.append(StepDrift(new.index, new.command, ("a step the recording does not have",)))
+            result.drifts.append(_with_bindings(drift, old_side.bindings, new_side.bindings))
     return result
 
 

@@ -21,10 +21,11 @@ class TranscriptReport:
     incomplete: bool = False
     updated: bool = False
     notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # drift outside any step: leftovers
 
     @property
     def ok(self) -> bool:
-        return self.comparison.ok
+        return self.comparison.ok and not self.problems
 
     def summary(self) -> str:
         c = self.comparison
@@ -76,6 +77,8 @@ def text_lines(report: TranscriptReport, colour: bool) -> Iterator[str]:
     """Each drifting step, then the transcript's notes and its one-line summary."""
     for drift in report.comparison.drifts:
         yield from step_lines(drift, colour)
+    for problem in report.problems:
+        yield _paint(f"problem: {problem}", _RED, colour)
     for note in report.notes + report.comparison.notes:
         yield f"note: {note}"
     yield _paint(report.summary(), _GREEN if report.ok else _RED, colour)
@@ -91,6 +94,7 @@ def as_json(report: TranscriptReport) -> dict[str, Any]:
         "incomplete": report.incomplete,
         "updated": report.updated,
         "notes": report.notes + c.notes,
+        "problems": list(report.problems),
         "drifts": [
             {
                 "index": d.index,

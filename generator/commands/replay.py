@@ -1,0 +1,207 @@
+"""`recipe replay | diff`: does a lab still behave as recorded? Re-run transcripts, or compare two.
+
+A transcript is executable content: `recipe replay` runs every command in it, as root. Replay
+only transcripts you trust as you would a script; `--dry-run` runs nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from generator.commands.library import recipe_dirs
+from generator.errors import UserError
+
+IgnoreOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--ignore",
+        help="JSON path to leave out when comparing JSON output, e.g. '[*].Containers.*.MacAddress' "
+        "(repeatable).",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")]
+ColorOption = Annotated[
+    str, typer.Option("--color", help="Colour the diffs: auto (on a terminal), always or never.")
+]
+
+
+def _colour(choice: str) -> bool:
+    if choice not in ("auto", "always", "never"):
+        raise UserError(f"--color {choice!r}: use auto, always or never")
+    if choice != "auto":
+        return choice == "always"
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def replay(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Transcript files or directories of them.")],
+    host: Annotated[
+        str | None, typer.Option("--host", help="Run here instead of on each recorded host.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would run; run nothing.")
+    ] = False,
+    update: Annotated[
+        bool,
+        typer.Option("--update", help="Rewrite drifting transcripts with the new results."),
+    ] = False,
+    ignore: IgnoreOption = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", help="Default seconds per step (a step's own wins).", min=0.001),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")] = False,
+    as_json: JsonOption = False,
+    color: ColorOption = "auto",
+) -> None:
+    """Re-run recorded transcripts and compare: exit 0 all match, 1 drift, 2 bad input."""
+    from generator import replay as engine
+
+    colour = _colour(color)
+    transcripts = engine.read_all(engine.collect(paths))
+    dirs = recipe_dirs(ctx)
+    plans = [
+        engine.plan(
+            t, host=host, recipe_dirs=dirs, ignore=ignore or [],
+            full=update and _rerecord(t, dirs),
+        )
+        for t in transcripts
+    ]
+    if dry_run:
+        _print_dry_run(plans, as_json)
+        raise SystemExit(0)
+    _preflight(plans)
+    reports = [_replay_one(p, update, timeout, quiet) for p in plans]
+    _print_reports(reports, as_json, colour)
+    raise SystemExit(0 if all(r.ok or r.updated and not r.problems for r in reports) else 1)
+
+
+def _rerecord(transcript: Any, dirs: list[Path]) -> bool:
+    """--update re-records a whole transcript when it is incomplete or its recipe changed."""
+    from generator import replay as engine
+
+    probe = engine.plan(transcript, host=None, recipe_dirs=dirs)
+    return probe.recipe is not None and (probe.incomplete or probe.recipe_changed)
+
+
+def _preflight(plans: list[Any]) -> None:
+    """The checks `recipe run` makes, once for every local replay, before anything runs."""
+    from generator import preflight
+
+    findings = []
+    for plan in plans:
+        if plan.host != "local":
+            continue
+        recipe = plan.recipe
+        requires = getattr(recipe, "requires", ())
+        findings += preflight.for_run(requires, bool(getattr(recipe, "docker", False)))
+    if findings:
+        preflight.enforce(findings)
+
+
+def _replay_one(plan: Any, update: bool, timeout: float | None, quiet: bool) -> Any:
+    from generator import progress
+    from generator import replay as engine
+    from generator import transcript as tr
+
+    if not quiet:
+        print(f"recipe: replaying {plan.path} on {plan.host}", file=sys.stderr)
+    run = engine.execute(plan, progress.choose(quiet), timeout)
+    report = engine.judge(plan, run.records)
+    if run.leftovers:
+        report.problems.append("the replay left behind: " + ", ".join(run.leftovers))
+    if update and (not report.comparison.ok or plan.recipe_changed or plan.incomplete):
+        if plan.recipe_changed or plan.incomplete:
+            new = tr.Transcript(run.header, tuple(run.records), run.outcome)
+        else:
+            new = engine.merged(plan.recorded, run.records, report, run.outcome)
+        engine.write_atomically(plan.path, new)
+        report.updated = True
+    return report
+
+
+def _print_dry_run(plans: list[Any], as_json: bool) -> None:
+    from generator.progress import first_line
+
+    if as_json:
+        data = [
+            {
+                "path": str(p.path),
+                "host": p.host,
+                "recipe": p.recorded.header.recipe,
+                "recipe_changed": p.recipe_changed,
+                "incomplete": p.incomplete,
+                "notes": p.notes,
+                "steps": [
+                    {"index": s.index, "phase": s.phase, "command": s.command}
+                    for s in p.script.all_steps
+                ],
+            }
+            for p in plans
+        ]
+        print(json.dumps({"dry_run": True, "transcripts": data}, indent=2))
+        return
+    for p in plans:
+        origin = f"recipe {p.recorded.header.recipe}" if p.recorded.header.recipe else "script"
+        print(f"{p.path}: would run {len(p.script.steps)} steps and {len(p.script.teardown)} "
+              f"teardown steps on {p.host} ({origin})")
+        for step in p.script.all_steps:
+            where = "teardown" if step.phase == "teardown" else f"{step.index:>4}"
+            print(f"  [{where}] {first_line(step.command)}")
+        for note in p.notes + (["recipe changed since recording"] if p.recipe_changed else []):
+            print(f"  note: {note}")
+
+
+def _print_reports(reports: list[Any], as_json: bool, colour: bool) -> None:
+    from generator.driftreport import as_json as report_json
+    from generator.driftreport import text_lines
+
+    if as_json:
+        data = [report_json(r) for r in reports]
+        drifting = len([r for r in reports if not r.ok])
+        print(json.dumps({"ok": drifting == 0, "drifting": drifting, "transcripts": data}, indent=2))
+        return
+    for report in reports:
+        for line in text_lines(report, colour):
+            print(line)
+
+
+def diff(
+    ctx: typer.Context,
+    recorded: Annotated[Path, typer.Argument(help="The transcript to compare against.")],
+    other: Annotated[Path, typer.Argument(help="Another run of the same steps.")],
+    ignore: IgnoreOption = None,
+    as_json: JsonOption = False,
+    color: ColorOption = "auto",
+) -> None:
+    """Compare two transcripts without running anything: exit 0 same, 1 drift, 2 bad input."""
+    from generator import replay as engine
+    from generator.compare import compare
+    from generator.driftreport import TranscriptReport
+
+    colour = _colour(color)
+    old, new = engine.read_all([recorded, other])
+    recipe = engine.find_recipe(old.header.recipe, recipe_dirs(ctx))
+    options = engine.compare_options(recipe, ignore or [])
+    notes = []
+    if (old.header.recipe, old.header.params) != (new.header.recipe, new.header.params):
+        notes.append("the two transcripts come from different recipes or parameters")
+    for transcript in (old, new):
+        if not transcript.complete:
+            notes.append(f"{transcript.path} is incomplete ({transcript.status})")
+    report = TranscriptReport(f"{recorded} vs {other}", compare(old.steps, new.steps, options), notes=notes)
+    _print_reports([report], as_json, colour)
+    raise SystemExit(0 if report.ok else 1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(replay)
+    app.command()(diff)

@@ -1,0 +1,306 @@
+"""Replay transcripts: run their steps again through the runner and compare with the recording.
+
+A transcript is executable content: replaying one runs every command in it as root on the
+target host. Replay only transcripts you would run as scripts. `--dry-run` reads, checks and
+lists, and runs nothing.
+
+Where a transcript came from a recipe, the recipe is rendered again with the recorded
+parameters: the current recipe is what runs, and commands that differ from the recording are
+reported as "recipe changed since recording". A transcript of a plain script replays the
+commands it recorded.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from generator import jsondata
+from generator import script as script_format
+from generator import transcript as tr
+from generator.compare import Options as CompareOptions
+from generator.compare import compare
+from generator.driftreport import TranscriptReport
+from generator.errors import UserError
+from generator.normalize import PatternError, Rule, recipe_rules
+from generator.script import Script, Step
+
+SUFFIX = ".transcript"
+
+
+@dataclass
+class Plan:
+    """What replaying one transcript will do, decided before anything runs."""
+
+    path: Path
+    recorded: tr.Transcript
+    script: Script  # the steps to run, teardown included
+    host: str
+    compare_options: CompareOptions
+    recipe: object | None = None  # recipes.Recipe when the transcript came from one we have
+    recipe_changed: bool = False
+    incomplete: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def collect(paths: Iterable[Path]) -> list[Path]:
+    """Transcript files named outright, and the `*.transcript` files of named directories."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            inside = sorted(path.glob(f"*{SUFFIX}"))
+            if not inside:
+                raise UserError(f"{path}: no *{SUFFIX} files in this directory")
+            found += inside
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise UserError(f"{path}: no such transcript file or directory")
+    return found
+
+
+def read_all(paths: Sequence[Path]) -> list[tr.Transcript]:
+    """Every transcript read before any runs: one bad file stops the replay before it starts."""
+    return [tr.read(path) for path in paths]
+
+
+def plan(
+    recorded: tr.Transcript,
+    *,
+    host: str | None,
+    recipe_dirs: Sequence[Path] = (),
+    ignore: Sequence[str] = (),
+    full: bool = False,
+) -> Plan:
+    """Decide the steps, host and normalization for one transcript.
+
+    full=True runs every step of the recipe even when the recording is incomplete (re-recording
+    with --update); otherwise only the steps it recorded run, then the teardown.
+    """
+    path = Path(recorded.path)
+    roles = sorted({s.role for s in recorded.steps if s.role})
+    if roles:
+        raise UserError(
+            f"{path}: steps run on the roles {', '.join(roles)}; replaying multi-host "
+            "transcripts needs the remote hosts of issue 4"
+        )
+    target = host or recorded.header.target or "local"
+    incomplete = not recorded.complete
+    notes: list[str] = []
+    if incomplete:
+        notes.append(_incomplete_note(recorded))
+    rendered, recipe = _render_recipe(recorded, recipe_dirs, notes)
+    changed = False
+    if rendered is not None:
+        changed = _commands_changed(recorded, rendered)
+        script = rendered if full else _like_recorded(rendered, recorded)
+    else:
+        script = _from_records(recorded)
+    if not script.teardown:
+        notes.append("no teardown recorded: nothing removes what the steps create")
+    options = compare_options(recipe, ignore)
+    return Plan(
+        path=path,
+        recorded=recorded,
+        script=script,
+        host=target,
+        compare_options=options,
+        recipe=recipe,
+        recipe_changed=changed,
+        incomplete=incomplete,
+        notes=notes,
+    )
+
+
+def compare_options(recipe: object | None, ignore: Sequence[str] = ()) -> CompareOptions:
+    """The recipe's own `[[normalize]]` patterns and ignore paths, plus those given on the
+    command line."""
+    rules: list[Rule] = []
+    paths = list(ignore)
+    if recipe is not None:
+        source = str(Path(getattr(recipe, "directory", "")) / "recipe.toml")
+        try:
+            rules, recipe_paths = recipe_rules(getattr(recipe, "extra", {}), source)
+        except PatternError as exc:
+            raise UserError(str(exc)) from None
+        paths += recipe_paths
+    try:
+        parsed = tuple(jsondata.parse_path(p) for p in paths)
+    except jsondata.PathError as exc:
+        raise UserError(f"--ignore: {exc}") from None
+    return CompareOptions(tuple(rules), parsed)
+
+
+def find_recipe(name: str | None, recipe_dirs: Sequence[Path]) -> object | None:
+    """The recipe a transcript names, when this machine has it."""
+    if not name:
+        return None
+    from generator import recipes as library
+
+    try:
+        return library.load(name, recipe_dirs)
+    except UserError:
+        return None
+
+
+def _incomplete_note(recorded: tr.Transcript) -> str:
+    ran = len(recorded.main_steps)
+    why = "the file was cut off" if recorded.truncated else f"the run ended {recorded.status}"
+    return f"recording incomplete ({why}): replaying the {ran} main steps it recorded"
+
+
+def _render_recipe(
+    recorded: tr.Transcript, recipe_dirs: Sequence[Path], notes: list[str]
+) -> tuple[Script | None, object | None]:
+    """The recipe rendered again with the recorded parameters, or None for a plain script."""
+    name = recorded.header.recipe
+    if not name:
+        return None, None
+    from generator import recipes as library
+    from generator.render import render_script
+
+    try:
+        recipe = library.load(name, recipe_dirs)
+        values = library.resolve(recipe, recorded.header.params)
+        text = render_script(recipe, values)
+    except UserError as exc:
+        notes.append(f"cannot render recipe {name} again ({exc.message}); replaying the recorded commands")
+        return None, None
+    return script_format.parse(text, source=f"recipe {name}"), recipe
+
+
+def _commands_changed(recorded: tr.Transcript, rendered: Script) -> bool:
+    """True when a recorded command is not what the recipe renders today (or steps came or went)."""
+    old_main = [s.command for s in recorded.main_steps]
+    new_main = [s.command for s in rendered.steps]
+    if recorded.complete and len(old_main) != len(new_main):
+        return True
+    if old_main != new_main[: len(old_main)]:
+        return True
+    old_teardown = [s.command for s in recorded.teardown_steps]
+    return bool(old_teardown) and old_teardown != [s.command for s in rendered.teardown]
+
+
+def _like_recorded(rendered: Script, recorded: tr.Transcript) -> Script:
+    """The rendered script cut to the main steps the recording has (an incomplete one has fewer)."""
+    if recorded.complete:
+        return rendered
+    return replace(rendered, steps=rendered.steps[: len(recorded.main_steps)])
+
+
+def _from_records(recorded: tr.Transcript) -> Script:
+    """A script made of the recorded commands with their recorded expectations."""
+    main = tuple(_step(r) for r in recorded.main_steps)
+    teardown = tuple(_step(r) for r in recorded.teardown_steps)
+    return Script(steps=main, teardown=teardown, source=str(recorded.path),
+                  sha256=recorded.header.script_sha256)
+
+
+def _step(record: tr.StepRecord) -> Step:
+    interactive = None
+    if record.interactive is not None:
+        # The typed lines live in the command's heredoc; the script reader knows how to get them.
+        text = f"#@ interactive {record.interactive}\n{record.command}\n"
+        interactive = script_format.parse(text, source=f"step {record.index}").steps[0].interactive
+    return Step(
+        index=record.index,
+        command=record.command,
+        explanation=record.explanation,
+        expect=record.expect,
+        interactive=interactive,
+        phase=record.phase,
+        host=record.role,
+        line=record.line,
+    )
+
+
+def judge(plan: Plan, records: Sequence[tr.StepRecord]) -> TranscriptReport:
+    """Compare the replay's records with the recording's, phase by phase."""
+    recorded: Sequence[tr.StepRecord] = plan.recorded.steps
+    notes = list(plan.notes)
+    if plan.incomplete and not plan.recorded.teardown_steps:
+        # The crash came before the teardown; the replay's teardown has nothing to match.
+        records = [r for r in records if r.phase == "main"]
+    comparison = compare(recorded, records, plan.compare_options)
+    if plan.recipe_changed:
+        notes.append("recipe changed since recording")
+    return TranscriptReport(str(plan.path), comparison, plan.recipe_changed, plan.incomplete, notes=notes)
+
+
+def merged(recorded: tr.Transcript, records: Sequence[tr.StepRecord], report: TranscriptReport,
+           outcome: tr.Outcome) -> tr.Transcript:
+    """The recording with each drifting step replaced by its replay; matching steps stay as
+    recorded, byte for byte, so the file's diff in git shows only what changed."""
+    drifting = {d.index for d in report.comparison.drifts}
+    new_by_index = {r.index: r for r in records}
+    steps: list[tr.StepRecord] = []
+    for step in recorded.steps:
+        if step.index not in drifting:
+            steps.append(step)
+        elif step.index in new_by_index:  # a step that no longer runs is dropped
+            steps.append(new_by_index[step.index])
+    known = {s.index for s in recorded.steps}
+    steps += [r for r in records if r.index not in known]
+    return replace(recorded, steps=tuple(steps), outcome=outcome, truncated=False)
+
+
+def write_atomically(path: Path, transcript: tr.Transcript) -> None:
+    """Replace path with the transcript in one rename; readers see the old file or the new."""
+    text = tr.format_transcript(transcript)
+    tr.parse(text, str(path))  # never write what we could not read back
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@dataclass
+class Run:
+    """A replay's results: the records, how the run ended, and the header a re-recording gets."""
+
+    records: list[tr.StepRecord]
+    outcome: tr.Outcome
+    header: tr.Header
+    leftovers: list[str]
+
+
+def execute(plan: Plan, listener: object | None = None, timeout: float | None = None) -> Run:
+    """Run the plan's steps through the runner on its host: one shell, teardown always."""
+    from generator import __version__
+    from generator.runner import Listener, Options, Runner, utc_now
+    from generator.shell import connect
+
+    started = utc_now()
+    # keep_going: a replay judges steps by comparison, so a step that now fails its
+    # expectation must not stop the steps after it from being compared too.
+    options = Options(keep_going=True, timeout=timeout)
+    with connect(plan.host) as shell:
+        facts = shell.facts()
+        chosen = listener if isinstance(listener, Listener) else None
+        report = Runner(plan.script, shell, options, None, chosen).run()
+    header = replace(
+        plan.recorded.header,
+        script_sha256=plan.script.sha256 or plan.recorded.header.script_sha256,
+        target=plan.host,
+        facts=facts,
+        started=started,
+        recorder=f"recipe {__version__} (replay)",
+    )
+    outcome = tr.Outcome(
+        status=report.status,
+        complete=report.complete,
+        finished=utc_now(),
+        duration=report.duration,
+        reason=report.reason,
+        leftovers=tuple(report.leftovers),
+    )
+    if report.signum is not None:
+        raise KeyboardInterrupt  # the teardown ran; the replay itself stops here
+    return Run(list(report.records), outcome, header, list(report.leftovers))
