@@ -2,8 +2,9 @@
 
 Each node is a set of namespaces joined to a private bridge:
 - a network namespace with a veth into the bridge and the walkthrough's address;
-- a mount and UTS namespace, held by a `sleep` process, with its own hostname and its own
-  /run/netns, so `ip netns add` inside one node neither collides with nor shows in another;
+- a mount, UTS and pid namespace with its own init, hostname and /run/netns, so `ip netns add`
+  inside one node neither collides with nor shows in another, and killing the init ends every
+  process of the node;
 - a dnsmasq that knows no names, so container lookups never leave the machine;
 - its own dockerd (own data root, exec root, socket, pidfile), with a busybox image imported;
 - an sshd on the node's address, with its own host key, accepting only the tool's key.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -97,11 +99,6 @@ def _link_exists(name: str) -> bool:
     return _quiet(["ip", "link", "show", "dev", name])
 
 
-def _in_node(holder: int) -> list[str]:
-    """Run a command inside the node's network, mount and UTS namespaces."""
-    return ["nsenter", f"--target={holder}", "--net", "--mount", "--uts", "--"]
-
-
 def _read_pid(path: Path) -> int | None:
     try:
         pid = int(path.read_text().split()[0])
@@ -127,14 +124,20 @@ def _locked() -> Iterator[None]:
         yield
 
 
+def missing_tools() -> list[str]:
+    """What this machine lacks to run the nodes (Debian packages: iproute2, util-linux,
+    docker.io, openssh-server, dnsmasq-base, iptables, busybox-static)."""
+    tools = ("ip", "nsenter", "unshare", "dockerd", "docker", "ssh-keygen", "iptables", "dnsmasq")
+    missing = [tool for tool in tools if shutil.which(tool) is None]
+    return missing + [path for path in (SSHD, "/bin/busybox") if not Path(path).exists()]
+
+
 def _require_root() -> None:
     if os.geteuid() != 0:
         raise UserError("recipe hosts needs root: it creates namespaces, links and daemons")
-    for tool in ("ip", "nsenter", "unshare", "dockerd", "docker", "ssh-keygen", "iptables"):
-        if shutil.which(tool) is None:
-            raise UserError(f"recipe hosts needs {tool!r}; install it first")
-    if not Path(SSHD).exists():
-        raise UserError("recipe hosts needs OpenSSH's sshd: apt-get install openssh-server")
+    missing = missing_tools()
+    if missing:
+        raise UserError(f"recipe hosts needs {', '.join(missing)}; install them first")
 
 
 # ---------------------------------------------------------------- the shared parts
@@ -186,7 +189,9 @@ def _remove_shared() -> None:
 
 # ---------------------------------------------------------------- one node
 
-_HOLDER = r"""
+# Runs as pid 1 of the node's pid namespace. Killing it ends every process of the node, also
+# those that left its network or mount namespace (`ip netns exec` inside a node, containers).
+_INIT = r"""
 set -e
 hostname "$1"
 # The copied mount table holds bind mounts of other namespaces (other nodes, the host's Docker
@@ -197,7 +202,9 @@ done
 umount -l /run/netns 2>/dev/null || true
 mount --bind "$2" /run/netns
 mount --bind "$3" /etc/resolv.conf
-exec sleep infinity
+: > "$4"
+# As init, reap the orphans that daemons leave behind (dash's wait reaps any child).
+while :; do sleep 3600 & wait; done
 """
 
 
@@ -245,33 +252,48 @@ def _start_node(node: Node) -> None:
     # Names are answered by the node's own dnsmasq, which knows none: no lookup leaves the machine.
     (node.state / "resolv.conf").write_text(f"nameserver {node.address}\n")
 
-    holder = subprocess.Popen(
-        ["nsenter", f"--net={node.netns}", "unshare", "--mount", "--uts", "--propagation", "private",
-         "sh", "-c", _HOLDER, "holder", node.name, str(node.run / "netns"),
-         str(node.state / "resolv.conf")],
+    init = _start_init(node)
+    enter = ["nsenter", f"--target={init}", "--net", "--mount", "--uts", "--pid", "--"]
+    _run([*enter, "dnsmasq", "--no-resolv", "--no-hosts", f"--listen-address={node.address}",
+          "--bind-interfaces", f"--pid-file={node.run / 'dnsmasq.pid'}"], f"{node.name}: dnsmasq")
+    with (node.state / "dockerd.log").open("wb") as log:
+        subprocess.Popen(
+            [*enter, "dockerd", "--data-root", str(node.state / "docker"),
+             "--exec-root", str(node.run / "exec"), "-H", f"unix://{node.socket}",
+             "--pidfile", str(node.run / "docker.pid"), "--dns", node.address,
+             "--cgroup-parent", f"/{node.cgroup}", "--shutdown-timeout", "2"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+        )
+    _run([*enter, SSHD, "-f", str(node.state / "sshd_config")], f"{node.name}: sshd")
+
+
+def _start_init(node: Node) -> int:
+    """Start the node's init in new mount, UTS and pid namespaces; return its pid on the host."""
+    ready = node.run / "init.ready"
+    parent = subprocess.Popen(
+        ["nsenter", f"--net={node.netns}", "unshare", "--mount", "--uts", "--pid", "--fork",
+         "--mount-proc", "--propagation", "private",
+         "sh", "-c", _INIT, "init", node.name, str(node.run / "netns"),
+         str(node.state / "resolv.conf"), str(ready)],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         start_new_session=True,
     )
-    (node.run / "holder.pid").write_text(f"{holder.pid}\n")
-    _wait(lambda: _comm(holder.pid) == "sleep" or holder.poll() is not None, 5, f"{node.name} namespaces")
-    if holder.poll() is not None:
-        err = holder.stderr.read().decode(errors="replace").strip() if holder.stderr else ""
+    _wait(lambda: ready.exists() or parent.poll() is not None, 5, f"{node.name}'s namespaces")
+    children = _children(parent.pid)
+    if parent.poll() is not None or not children:
+        err = parent.stderr.read().decode(errors="replace").strip() if parent.stderr else ""
         raise UserError(f"{node.name}: setting up its namespaces failed: {err or 'no message'}")
-    (node.run / "mnt.id").write_text(str(nsprocs.ns_id(f"/proc/{holder.pid}/ns/mnt")))
+    init = children[0]
+    (node.run / "init.pid").write_text(f"{init}\n")
+    (node.run / "pidns.id").write_text(str(nsprocs.ns_id(f"/proc/{init}/ns/pid")))
+    return init
 
-    enter = _in_node(holder.pid)
-    _run([*enter, "dnsmasq", "--no-resolv", "--no-hosts", f"--listen-address={node.address}",
-          "--bind-interfaces", f"--pid-file={node.run / 'dnsmasq.pid'}"], f"{node.name}: dnsmasq")
-    log = (node.state / "dockerd.log").open("wb")
-    subprocess.Popen(
-        [*enter, "dockerd", "--data-root", str(node.state / "docker"),
-         "--exec-root", str(node.run / "exec"), "-H", f"unix://{node.socket}",
-         "--pidfile", str(node.run / "docker.pid"), "--dns", node.address,
-         "--cgroup-parent", f"/{node.cgroup}", "--shutdown-timeout", "2"],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-    )
-    log.close()
-    _run([*enter, SSHD, "-f", str(node.state / "sshd_config")], f"{node.name}: sshd")
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
 
 
 def _comm(pid: int) -> str:
@@ -308,18 +330,36 @@ def _load_busybox(node: Node, rootfs: bytes) -> None:
              f"{node.name}: importing busybox", rootfs)
 
 
+def members(node: Node) -> set[int]:
+    """Host pids of the processes in the node's pid namespace (containers sit in nested ones)."""
+    try:
+        pidns = (node.run / "pidns.id").read_text()
+    except OSError:
+        return set()
+    return {pid for pid in nsprocs.pids_in_pidns(pidns) if nsprocs.alive(pid)}
+
+
+def _named(node: Node, comm: str) -> list[int]:
+    return [pid for pid in members(node) if _comm(pid) == comm]
+
+
 def _stop_node(node: Node) -> list[str]:
     """End everything of the node and remove its namespace, cable and state; return what resisted."""
     problems: list[str] = []
-    mnt_ids = [(node.run / "mnt.id").read_text()] if (node.run / "mnt.id").exists() else []
+    init = _read_pid(node.run / "init.pid")
+    if init is not None:  # the kernel then kills every process of the pid namespace
+        nsprocs.signal_all([init], signal.SIGKILL)
+    left = nsprocs.wait_gone(members(node) | ({init} if init else set()), 5.0)
+    # Anything else in the node's network namespace or its containers' cgroups, e.g. a process
+    # the host started with `ip netns exec docker-node1 ...`.
     netns = node.netns if node.netns.exists() else None
-    for _ in range(3):  # killing can expose children that were started meanwhile
-        pids = nsprocs.pids_matching(netns, mnt_ids, f"/{node.cgroup}/")
+    for _ in range(3):
+        pids = nsprocs.pids_matching(netns, (), f"/{node.cgroup}/") | left
         if not pids:
             break
-        survivors = nsprocs.terminate(pids)
-        if survivors:
-            problems.append(f"{node.name}: processes {sorted(survivors)} would not die")
+        left = nsprocs.terminate(pids)
+    if left:
+        problems.append(f"{node.name}: processes {sorted(left)} would not die")
     if node.netns.exists() and not _quiet(["ip", "netns", "delete", node.name]):
         problems.append(f"{node.name}: cannot delete namespace {node.netns}")
     if _link_exists(node.veth):
@@ -347,24 +387,24 @@ def _remove_cgroups(node: Node) -> None:
 class NodeStatus:
     node: Node
     netns: bool
-    holder: bool
+    init: bool
     dockerd: bool
     sshd: bool
 
     @property
     def running(self) -> bool:
-        return self.netns and self.holder and self.dockerd and self.sshd
+        return self.netns and self.init and self.dockerd and self.sshd
 
 
 def _sshd_running(node: Node) -> bool:
-    return _read_pid(node.run / "sshd.pid") is not None
+    return bool(_named(node, "sshd"))
 
 
 def node_status(node: Node) -> NodeStatus:
     return NodeStatus(
         node=node,
         netns=node.netns.exists(),
-        holder=_read_pid(node.run / "holder.pid") is not None,
+        init=_read_pid(node.run / "init.pid") is not None,
         dockerd=_docker_answers(node),
         sshd=_sshd_running(node),
     )
@@ -433,8 +473,9 @@ def down() -> list[str]:
 
 def _stop_engines(nodes: tuple[Node, ...]) -> None:
     """A clean stop lets each dockerd stop its containers and unmount; the engines stop together."""
-    pids = [pid for node in nodes if (pid := _read_pid(node.run / "docker.pid")) is not None]
-    nsprocs.terminate(pids, grace=8.0)
+    pids = [pid for node in nodes for pid in _named(node, "dockerd")]
+    nsprocs.signal_all(pids, signal.SIGTERM)
+    nsprocs.wait_gone(pids, 8.0)  # whatever is left dies with the node's init
 
 
 def _down() -> list[str]:

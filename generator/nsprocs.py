@@ -61,6 +61,15 @@ def pids_matching(
     return found
 
 
+def pids_in_pidns(pidns: str) -> set[int]:
+    """Processes whose pid namespace is pidns ('pid:[4026532301]')."""
+    found = set()
+    for entry in PROC.iterdir():
+        if entry.name.isdigit() and ns_id(entry / "ns" / "pid") == pidns:
+            found.add(int(entry.name))
+    return found
+
+
 def _in_cgroup(entry: Path, part: str) -> bool:
     try:
         text = (entry / "cgroup").read_text()

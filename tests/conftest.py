@@ -54,3 +54,23 @@ def clean_machine(machine: None) -> Iterator[None]:
 def docker_engine(machine: None) -> None:
     if not docker_ready():
         pytest.skip("needs a running Docker engine (scripts/start-docker.sh)")
+
+
+@pytest.fixture(scope="session")
+def _virtual_nodes_session(machine: None) -> Iterator[None]:
+    """Takes the virtual Docker nodes down at the end of the session, before the leftover check."""
+    from generator import hosts
+
+    if hosts.missing_tools():
+        pytest.skip(f"virtual nodes need {', '.join(hosts.missing_tools())}")
+    yield
+    problems = hosts.down()
+    assert not problems, f"hosts down: {problems}"
+
+
+@pytest.fixture
+def virtual_nodes(_virtual_nodes_session: None) -> None:
+    """docker-node1/2 running: made on first use, remade if a test took them down (see issue 4)."""
+    from generator import hosts
+
+    hosts.up()

@@ -35,12 +35,14 @@ if TYPE_CHECKING:
 _GRACE = 2.0  # after a timeout, how long bash gets to print its marker once the step died
 _CHUNK = 65536
 _BASH = "bash --noprofile --norc"
-# Run on the remote host after a timeout: freeze, then kill, every descendant of the shell $1
-# that is at most $2 seconds old (older ones are background jobs of earlier steps; they stay).
+# Run on the remote host after a timeout: freeze, then kill, the descendants of the shell $1 that
+# belong to step $2: those carrying its __RECIPE_STEP mark, and their children. Background jobs of
+# earlier steps carry an older mark and stay.
 _KILL_STEP = r"""
-walk() { local c; for c in $(ps -o pid= --ppid "$1"); do echo "$c"; walk "$c"; done; }
-young=$(for p in $(walk "$1"); do a=$(ps -o etimes= -p "$p" | tr -d ' ');
-  [ -n "$a" ] && [ "$a" -le "$2" ] && echo "$p"; done)
+walk() { local c y; for c in $(ps -o pid= --ppid "$1"); do
+  y=$2; tr '\0' '\n' < "/proc/$c/environ" 2>/dev/null | grep -qx "__RECIPE_STEP=$3" && y=1
+  [ "$y" = 1 ] && echo "$c"; walk "$c" "$y" "$3"; done; }
+young=$(walk "$1" 0 "$2")
 [ -n "$young" ] && kill -STOP $young 2>/dev/null; [ -n "$young" ] && kill -KILL $young 2>/dev/null
 true
 """
@@ -63,6 +65,7 @@ class SSHShell(Shell):
         self._client: paramiko.SSHClient | None = None
         self._chan: paramiko.Channel | None = None
         self._shell_pid = 0
+        self._step = 0
         self._left = "__RECIPE_" + secrets.token_hex(8)
         self._right = "_" + secrets.token_hex(8) + "__"
         self._carry = (b"", b"")
@@ -122,7 +125,9 @@ class SSHShell(Shell):
     # ------------------------------------------------------------ running steps
 
     def _wrap(self, command: str) -> bytes:
+        self._step += 1
         return (
+            f"export __RECIPE_STEP={self._step}\n"  # marks what this step starts (see _KILL_STEP)
             f"{{ eval {shlex.quote(command)}\n}} </dev/null\n"
             f"printf '%s%s:%d\\n' {self._left} {self._right} \"$?\"\n"
             f"printf '%s%s\\n' {self._left} {self._right} >&2\n"
@@ -142,9 +147,11 @@ class SSHShell(Shell):
             out, err = ended.output
             note = f"recipe: {ended}; a new shell runs the next steps\n"
             return Result(command, out, err + note, 255, time.monotonic() - started)
+        except SessionLost:
+            raise
         except BaseException:
             if self._chan is not None and not self._chan.closed:
-                self._stop_step(time.monotonic() - started)  # Ctrl-C: keep the shell for teardown
+                self._stop_step()  # Ctrl-C: keep the shell for teardown
             raise
         if done is None:  # timed out: stop the step and wait for bash to say it is back
             return self._after_timeout(command, started)
@@ -152,7 +159,7 @@ class SSHShell(Shell):
         return Result(command, out, err, status, time.monotonic() - started)
 
     def _after_timeout(self, command: str, started: float) -> Result:
-        self._stop_step(time.monotonic() - started)
+        self._stop_step()
         note = f"recipe: timed out after {time.monotonic() - started:.1f} s; the step was killed\n"
         try:
             late = self._exchange(b"", time.monotonic() + _GRACE, what=command)
@@ -167,9 +174,8 @@ class SSHShell(Shell):
         out, err, _ = late
         return Result(command, out, err + note, TIMEOUT_EXIT, time.monotonic() - started, True)
 
-    def _stop_step(self, elapsed: float) -> None:
-        age = int(elapsed) + 2  # `ps etimes` counts whole seconds; err towards the step
-        script = f"bash -c {shlex.quote(_KILL_STEP)} kill-step {self._shell_pid} {age}"
+    def _stop_step(self) -> None:
+        script = f"bash -c {shlex.quote(_KILL_STEP)} kill-step {self._shell_pid} {self._step}"
         self._kill_remote(script)
 
     def _kill_remote(self, command: str) -> None:
@@ -222,7 +228,8 @@ class SSHShell(Shell):
         """The channel reached EOF: a dropped connection, a refused sudo, or `exit` in a step."""
         if self._client is None or not (t := self._client.get_transport()) or not t.is_active():
             raise ConnectionLost(f"{self.target.name}: the SSH connection dropped")
-        status = chan.recv_exit_status() if chan.exit_status_ready() else -1
+        # sshd sends the exit status just after EOF; give it a moment to arrive.
+        status = chan.recv_exit_status() if chan.status_event.wait(2) else -1
         text = err.decode(errors="replace")
         if self.sudo and "password is required" in text:
             raise SudoRefused(

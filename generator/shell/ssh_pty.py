@@ -21,12 +21,21 @@ from generator.shell.base import TIMEOUT_EXIT, Result
 if TYPE_CHECKING:
     import paramiko
 
-# A shell or REPL prompt at the end of what arrived: `/ # `, `root@host:~# `, `$ `, `> `.
-DEFAULT_PROMPT = r"[#$>%] ?$"
+# A shell or REPL prompt at the end of what arrived: `/ # `, `root@host:~# `, `$ `, `> `, maybe
+# followed by the terminal controls a line editor sends after drawing it.
+DEFAULT_PROMPT = r"[#$>%] ?(?:\x1b\[[0-9;?]*[A-Za-z]|\r)*$"
+_CURSOR_QUERY = b"\x1b[6n"  # "where is the cursor?": busybox ash asks, and waits for the answer
+_SETTLE = 0.05  # a prompt counts once this long passes without more output
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 
 
-class ChannelSpawn(SpawnBase[str]):
+if TYPE_CHECKING:
+    _SpawnBase = SpawnBase[str]  # generic only in the type stubs
+else:
+    _SpawnBase = SpawnBase
+
+
+class ChannelSpawn(_SpawnBase):
     """A pexpect spawn whose child is the far end of an SSH channel with a pty."""
 
     def __init__(self, chan: paramiko.Channel, timeout: float) -> None:
@@ -45,6 +54,8 @@ class ChannelSpawn(SpawnBase[str]):
         if not data:
             self.flag_eof = True
             raise pexpect.EOF("the remote program ended")
+        if _CURSOR_QUERY in data:  # answer as a terminal would, or the program eats our typing
+            self.chan.sendall(b"\x1b[1;1R")
         text: str = self._utf8.decode(data, final=False)
         self.screen.write(text)
         return text
@@ -68,9 +79,9 @@ def drive_channel(
     timed_out = False
     try:
         for line in lines:
-            child.expect(pattern, timeout=_left(started, timeout))
+            _await_prompt(child, pattern, started, timeout)
             child.sendline(line)
-        child.expect(pattern, timeout=_left(started, timeout))
+        _await_prompt(child, pattern, started, timeout)
         child.send("\x04")  # Ctrl-D: end of input for shells and most line-reading programs
         child.expect(pexpect.EOF, timeout=_left(started, timeout))
     except pexpect.TIMEOUT:
@@ -83,8 +94,26 @@ def drive_channel(
     else:
         chan.settimeout(5)
         status = chan.recv_exit_status() if chan.status_event.wait(5) else 255
-    screen = _ANSI.sub("", child.screen.getvalue()).replace("\r\n", "\n").replace("\r", "")
-    return Result(spawn, screen, "", status, time.monotonic() - started, timed_out)
+    return Result(spawn, _screen(child.screen.getvalue()), "", status, time.monotonic() - started,
+                  timed_out)
+
+
+def _screen(raw: str) -> str:
+    """What the terminal showed: no control sequences, and a carriage return overwrites its line
+    (a line editor redraws the prompt that way)."""
+    lines = _ANSI.sub("", raw).replace("\r\n", "\n").split("\n")
+    return "\n".join(next((part for part in reversed(line.split("\r")) if part), "") for line in lines)
+
+
+def _await_prompt(child: ChannelSpawn, pattern: str, started: float, timeout: float) -> None:
+    """Wait for the prompt and for the program to go quiet, as a person waits before typing."""
+    while True:
+        child.expect(pattern, timeout=_left(started, timeout))
+        try:
+            more = child.read_nonblocking(4096, timeout=_SETTLE)
+        except pexpect.TIMEOUT:
+            return
+        child.buffer = more + child.buffer  # the program was still drawing: wait again
 
 
 def _left(started: float, timeout: float) -> float:
