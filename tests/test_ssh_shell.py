@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import signal
 import socket
 import subprocess
 import threading
@@ -153,7 +154,7 @@ def _parent(pid: int) -> int:
 def test_connection_dropped_mid_run(shell: SSHShell) -> None:
     def drop() -> None:
         time.sleep(0.5)
-        nsprocs.signal_all(_session_processes(), nsprocs.signal.SIGKILL)
+        nsprocs.signal_all(_session_processes(), signal.SIGKILL)
 
     killer = threading.Thread(target=drop)
     killer.start()
