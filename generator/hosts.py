@@ -202,6 +202,13 @@ done
 umount -l /run/netns 2>/dev/null || true
 mount --bind "$2" /run/netns
 mount --bind "$3" /etc/resolv.conf
+# A /sys of this network namespace, so brctl and /sys/class/net show the node's interfaces, not
+# the host's; the cgroup mounts move over into it, since dockerd needs them (unlike after
+# `ip netns exec`, which remounts /sys without them).
+mkdir -p "$5"
+mount --rbind /sys/fs/cgroup "$5"
+mount -t sysfs sysfs /sys
+mount --move "$5" /sys/fs/cgroup
 : > "$4"
 # As init, reap the orphans that daemons leave behind (dash's wait reaps any child).
 while :; do sleep 3600 & wait; done
@@ -274,7 +281,7 @@ def _start_init(node: Node) -> int:
         ["nsenter", f"--net={node.netns}", "unshare", "--mount", "--uts", "--pid", "--fork",
          "--mount-proc", "--propagation", "private",
          "sh", "-c", _INIT, "init", node.name, str(node.run / "netns"),
-         str(node.state / "resolv.conf"), str(ready)],
+         str(node.state / "resolv.conf"), str(ready), str(node.run / "cgroup")],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         start_new_session=True,
     )

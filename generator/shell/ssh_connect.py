@@ -116,7 +116,7 @@ def connect(
 def _authenticate(client: paramiko.SSHClient, target: SSHTarget, timeout: float) -> None:
     import paramiko
 
-    where = f"{target.name} ({target.label})"
+    where = target.name if target.name == target.label else f"{target.name} ({target.label})"
     try:
         client.connect(
             target.hostname,
