@@ -106,6 +106,7 @@ def judge(step: Step, result: Result, timeout: float) -> StepRecord:
 
 
 def execute(shell: Shell, step: Step, timeout: float) -> Result:
+    shell = shell.on(step.host)  # a multi-host run picks the step's host (#@ on ROLE)
     if step.interactive is not None:
         session = step.interactive
         return shell.interact(session.spawn, session.lines, session.prompt, timeout)

@@ -324,7 +324,7 @@ def test_preflight_errors_are_one_line_and_exit_2(tmp_path: Path, env: dict[str,
         (["run", "no-such-recipe"], "unknown recipe 'no-such-recipe'"),
         (["run", str(binary)], "is not a text script"),
         (["run", str(tmp_path / "missing.sh")], "cannot read script"),
-        (["run", "veth-pair", "--host", "node9"], "only 'local' is supported"),
+        (["run", "veth-pair", "--host", "no host!"], "not of the form [user@]host[:port]"),
         (["run", "veth-pair", "--set", "count=0"], "count"),
     ]
     for args, message in cases:

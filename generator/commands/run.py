@@ -86,7 +86,22 @@ def run(
         str | None, typer.Argument(help="Recipe name, rendered script file, or - for stdin.")
     ] = None,
     set_: SetOption = None,
-    host: Annotated[str, typer.Option("--host", help="Where to run: local.")] = "local",
+    host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--host",
+            help="Where to run: local (default), a node of `recipe hosts`, a Vagrant machine, a "
+            "~/.ssh/config host or [user@]host[:port]. Multi-host labs: one per role (or ROLE=HOST).",
+            show_default=False,
+        ),
+    ] = None,
+    identity: Annotated[
+        Path | None, typer.Option("--identity", "-i", help="SSH private key for --host.")
+    ] = None,
+    strict_host_key: Annotated[
+        bool,
+        typer.Option("--strict-host-key", help="Refuse a host whose SSH key is not known yet."),
+    ] = False,
     timeout: Annotated[
         float | None,
         typer.Option(
@@ -117,29 +132,26 @@ def run(
     """Run a lab step by step: check each step, record a transcript, always tear down."""
     from generator import labstate, preflight, progress
     from generator.runner import Options, Runner
-    from generator.shell import connect
+    from generator.shell.remote import connect_hosts
     from generator.transcript import Header, Recorder
 
     loaded = load_target(ctx, target, list(set_ or []))
     script = loaded.script
     if record is not None and no_record:
         raise UserError("--record and --no-record contradict each other; choose one")
-    if script.hosts:
-        raise UserError(
-            f"{loaded.label} runs on several hosts ({', '.join(script.hosts)}); "
-            "multi-host runs need remote hosts (issue 4)"
-        )
     if not script.steps:
         raise UserError(f"{loaded.label}: no steps to run")
-    shell = connect(host)
-    if host == "local":
+    shell, host_label = connect_hosts(host or [], script, identity, strict_host_key)
+    if host_label == "local":
         recipe = loaded.recipe
         preflight.enforce(
             preflight.for_run(recipe.requires if recipe else (), bool(recipe and recipe.docker))
         )
+    else:
+        shell.start()  # reach every host before anything is recorded as standing
 
     name = labstate.lab_name(script.recipe, script.sha256)
-    state = labstate.LabState(name, loaded.text, dict(script.params), host, keep)
+    state = labstate.LabState(name, loaded.text, dict(script.params), host_label, keep)
     labstate.save(state)
     listener = progress.choose(quiet)
     path = None if no_record else (record or default_record_path(name))
@@ -151,7 +163,7 @@ def run(
                 params=dict(script.params),
                 script_sha256=script.sha256,
                 source=loaded.label,
-                target=host,
+                target=host_label,
                 facts=shell.facts(),
                 started=_now(),
                 recorder=f"recipe {__version__}",

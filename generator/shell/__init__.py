@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from generator.errors import UserError
-
 if TYPE_CHECKING:
     from generator.shell.base import Shell
 
@@ -13,10 +11,8 @@ if TYPE_CHECKING:
 def connect(host: str) -> Shell:
     """The shell for `--host HOST`. Transports import lazily: `recipe render` never loads them.
 
-    Remote transports (issue 4) hook in here.
+    HOST is local, or a remote host (generator/shell/remote.py says how it is found).
     """
-    if host == "local":
-        from generator.shell.local import LocalShell
+    from generator.shell.remote import one
 
-        return LocalShell()
-    raise UserError(f"--host {host}: only 'local' is supported until remote hosts land (issue 4)")
+    return one(host)

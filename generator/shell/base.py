@@ -121,6 +121,10 @@ class Shell(ABC):
     def close(self) -> None:
         """End the session and anything still running in it. Safe to call twice."""
 
+    def on(self, role: str | None) -> Shell:
+        """The shell for steps addressed to `role` (`#@ on ROLE`); one host runs every step."""
+        return self
+
     def facts(self) -> HostFacts:
         """Facts about the host, gathered through the session itself."""
         return parse_facts(self.run(FACTS_COMMAND, timeout=30).stdout)
