@@ -112,7 +112,7 @@ def _from_vagrant(name: str, directory: Path) -> SSHTarget | None:
         timeout=120, check=False,
     )
     if done.returncode != 0:
-        reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        reason = " ".join(done.stderr.strip().split("\n\n")[0].split()) or "no output"
         raise UserError(
             f"the Vagrantfile defines {name}, but `vagrant ssh-config {name}` failed: {reason} "
             f"(is it running? `vagrant up {name}`)"
