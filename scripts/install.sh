@@ -64,6 +64,14 @@ else
   say "system packages already installed"
 fi
 
+# recipe needs Python 3.11 or newer; Ubuntu 22.04's python3 is 3.10, but it offers python3.11.
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  say "$python is older than 3.11; installing python3.11"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.11 python3.11-venv >/dev/null
+  python=python3.11
+fi
+
 # The Python package goes into its own environment: Debian 12's system pip refuses to
 # install next to the distribution's packages (PEP 668). Editable, so the checkout's
 # recipes/ folder is the one the tool reads.
