@@ -34,7 +34,9 @@ STEP_TARGET_MS = 1.0
 
 def timed(command: list[str], what: str) -> float:
     started = time.perf_counter()
-    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
+    done = subprocess.run(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False
+    )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"{what} failed with status {done.returncode}:\n{done.stderr[-2000:]}")
@@ -65,7 +67,10 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="recipe-bench-"))
     lab = work / "lab.sh"
     render = subprocess.run(
-        ["recipe", "render", "linux-bridge", "--set", f"n={args.n}"], capture_output=True, text=True, check=True
+        ["recipe", "render", "linux-bridge", "--set", f"n={args.n}"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     lab.write_text(render.stdout)
     parsed = script_format.load(lab)
@@ -79,8 +84,13 @@ def main() -> None:
         for number in range(args.rounds):
             bash_times.append(timed(["bash", str(lab)], "bash lab.sh"))
             transcript = work / f"run-{number}.transcript"
-            run_times.append(timed(["recipe", "run", str(lab), "--record", str(transcript)], "recipe run"))
-            print(f"round {number + 1}: bash {bash_times[-1]:.3f} s, recipe run {run_times[-1]:.3f} s", file=sys.stderr)
+            run_times.append(
+                timed(["recipe", "run", str(lab), "--record", str(transcript)], "recipe run")
+            )
+            print(
+                f"round {number + 1}: bash {bash_times[-1]:.3f} s, recipe run {run_times[-1]:.3f} s",
+                file=sys.stderr,
+            )
         left = leftovers.take_local().added_since(before)
         if left:
             sys.exit(f"the benchmark left behind: {leftovers.describe(left)}")
@@ -90,15 +100,21 @@ def main() -> None:
     bash_s, run_s = statistics.median(bash_times), statistics.median(run_times)
     ratio = run_s / bash_s
     overhead_ms = (run_s - bash_s) / steps * 1000
-    print(f"linux-bridge n={args.n}: {steps} steps ({len(parsed.steps)} + {len(parsed.teardown)} teardown), "
-          f"median of {args.rounds} rounds")
+    print(
+        f"linux-bridge n={args.n}: {steps} steps ({len(parsed.steps)} + {len(parsed.teardown)} teardown), "
+        f"median of {args.rounds} rounds"
+    )
     print(f"  bash lab.sh                         {bash_s:8.3f} s")
     print(f"  recipe run lab.sh --record FILE     {run_s:8.3f} s")
     print(f"  ratio                               {ratio:8.3f}x   (target <= {RATIO_TARGET}x)")
-    print(f"  overhead per step, whole run        {overhead_ms:8.3f} ms  (target < {STEP_TARGET_MS} ms;"
-          " includes Python start, host facts, two leftover snapshots)")
+    print(
+        f"  overhead per step, whole run        {overhead_ms:8.3f} ms  (target < {STEP_TARGET_MS} ms;"
+        " includes Python start, host facts, two leftover snapshots)"
+    )
     print(f"  persistent shell, per `:` step      {shell_ms:8.3f} ms")
-    print(f"  new bash -c process per step        {process_ms:8.3f} ms  (the usual approach, the floor to beat)")
+    print(
+        f"  new bash -c process per step        {process_ms:8.3f} ms  (the usual approach, the floor to beat)"
+    )
     ok = ratio <= RATIO_TARGET and overhead_ms < STEP_TARGET_MS
     print("  verdict: " + ("meets both targets" if ok else "MISSES a target"))
 

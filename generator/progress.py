@@ -69,7 +69,9 @@ class RichProgress(Listener):
         style = _STYLES[record.verdict]
         self.console.print(
             f"[dim]\\[{where}][/dim] [{style}]{label:<16}[/{style}] {record.duration:7.3f}s  "
-            f"{escape(first_line(record.command))}"
+            f"{escape(first_line(record.command))}",
+            no_wrap=True,
+            overflow="ellipsis",
         )
         if not record.passed:
             self.console.print(escape(failure_details(record)), end="", style="red")

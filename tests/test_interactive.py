@@ -23,8 +23,15 @@ def test_clean_removes_escapes_and_redraws() -> None:
 
 @pytest.mark.parametrize(
     ("text", "is_prompt"),
-    [("# ", True), ("$ ", True), ("root@c0ffee:/# ", True), (BUSYBOX_START, True),
-     ("bash-5.2$ ", True), ("Loading...\n", False), ("64 bytes from 1.2.3.4", False)],
+    [
+        ("# ", True),
+        ("$ ", True),
+        ("root@c0ffee:/# ", True),
+        (BUSYBOX_START, True),
+        ("bash-5.2$ ", True),
+        ("Loading...\n", False),
+        ("64 bytes from 1.2.3.4", False),
+    ],
 )
 def test_shell_prompts_across_images(text: str, is_prompt: bool) -> None:
     assert PromptWatcher().ends_in_prompt(text) is is_prompt
@@ -82,12 +89,27 @@ def test_local_shell_interact_spawns_in_the_shell_directory(tmp_path: object) ->
 @pytest.fixture
 def busybox_container(docker_engine: None, clean_machine: None) -> Iterator[str]:
     name = "recipe-it-" + uuid.uuid4().hex[:8]
-    if subprocess.run(["docker", "image", "inspect", "busybox"], capture_output=True, check=False).returncode:
-        build = subprocess.run(["recipe", "image", "build", "busybox"], capture_output=True, text=True, check=False)
+    if subprocess.run(
+        ["docker", "image", "inspect", "busybox"], capture_output=True, check=False
+    ).returncode:
+        build = subprocess.run(
+            ["recipe", "image", "build", "busybox"], capture_output=True, text=True, check=False
+        )
         assert build.returncode == 0, build.stderr
     subprocess.run(
-        ["docker", "run", "-d", "--name", name, "busybox", "/bin/sh", "-c", "while true; do sleep 3000; done"],
-        check=True, capture_output=True,
+        [
+            "docker",
+            "run",
+            "-d",
+            "--name",
+            name,
+            "busybox",
+            "/bin/sh",
+            "-c",
+            "while true; do sleep 3000; done",
+        ],
+        check=True,
+        capture_output=True,
     )
     try:
         yield name
@@ -96,8 +118,12 @@ def busybox_container(docker_engine: None, clean_machine: None) -> Iterator[str]
 
 
 def test_docker_exec_session_in_busybox(busybox_container: str) -> None:
-    result = drive(f"docker exec -it {busybox_container} /bin/sh",
-                   ["echo hi from $(hostname)", "ping -c 1 -W 1 127.0.0.1"], None, 30)
+    result = drive(
+        f"docker exec -it {busybox_container} /bin/sh",
+        ["echo hi from $(hostname)", "ping -c 1 -W 1 127.0.0.1"],
+        None,
+        30,
+    )
     assert result.exit == 0, result.stdout
     assert "/ # echo hi from $(hostname)\nhi from " in result.stdout
     assert "1 packets transmitted, 1 packets received" in result.stdout
@@ -106,5 +132,7 @@ def test_docker_exec_session_in_busybox(busybox_container: str) -> None:
 
 
 def test_docker_exec_failing_line(busybox_container: str) -> None:
-    result = drive(f"docker exec -it {busybox_container} /bin/sh", ["ping -c 1 -W 1 nosuchname"], None, 30)
+    result = drive(
+        f"docker exec -it {busybox_container} /bin/sh", ["ping -c 1 -W 1 nosuchname"], None, 30
+    )
     assert result.exit != 0 and "bad address 'nosuchname'" in result.stdout

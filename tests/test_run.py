@@ -147,6 +147,16 @@ def test_leftovers_are_reported_loudly(
         subprocess.run(["ip", "netns", "delete", NS], capture_output=True, check=False)
 
 
+def _start_veth_pair(count: int, path: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        ["recipe", "run", "veth-pair", "--set", f"count={count}", "--record", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
 def _wait_for_step(partial: Path, count: int, proc: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -163,13 +173,7 @@ def test_a_signal_mid_run_tears_down(
 ) -> None:
     path = tmp_path / "signal.transcript"
     # count=100 makes the first ping last 20 s: the signal lands in the middle of that step.
-    proc = subprocess.Popen(
-        ["recipe", "run", "veth-pair", "--set", "count=100", "--record", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc = _start_veth_pair(count=100, path=path, env=env)
     _wait_for_step(path.with_name(path.name + ".partial"), 16, proc)
     time.sleep(0.5)
     proc.send_signal(signum)
@@ -189,13 +193,7 @@ def test_a_killed_run_leaves_a_readable_partial_and_clean_removes_the_lab(
 ) -> None:
     path = tmp_path / "killed.transcript"
     partial = path.with_name(path.name + ".partial")
-    proc = subprocess.Popen(
-        ["recipe", "run", "veth-pair", "--set", "count=20", "--record", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc = _start_veth_pair(count=20, path=path, env=env)
     try:
         _wait_for_step(partial, 16, proc)
         proc.kill()  # no handler runs: as after a crash

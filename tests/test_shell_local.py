@@ -28,7 +28,9 @@ def test_state_carries_over_between_commands(shell: LocalShell, tmp_path: Path) 
 
 
 def test_stdout_stderr_and_exit_status_are_separate(shell: LocalShell) -> None:
-    result = shell.run("echo out; echo err >&2; printf tail; exit_with() { return $1; }; exit_with 7", 5)
+    result = shell.run(
+        "echo out; echo err >&2; printf tail; exit_with() { return $1; }; exit_with 7", 5
+    )
     assert (result.stdout, result.stderr, result.exit) == ("out\ntail", "err\n", 7)
     assert not result and not result.timed_out
 

@@ -21,7 +21,16 @@ HEADER = tr.Header(
     recorder="recipe 0.1.0",
 )
 
-AWKWARD = ["", "\n", "a", "a\n", "a\n\nb", "  | looks like a block\n", "\\ no newline at end", "cr\r\nff\x0c\n"]
+AWKWARD = [
+    "",
+    "\n",
+    "a",
+    "a\n",
+    "a\n\nb",
+    "  | looks like a block\n",
+    "\\ no newline at end",
+    "cr\r\nff\x0c\n",
+]
 
 
 def record(index: int, stdout: str = "out\n", **changes: object) -> tr.StepRecord:
@@ -53,8 +62,13 @@ def test_any_output_round_trips_exactly(text: str) -> None:
 
 def test_interactive_teardown_and_failure_fields_round_trip() -> None:
     steps = (
-        record(1, stdout="/ # ping -c 1 test1\nPING test1\n/ # exit\n", stderr="",
-               interactive="docker exec -it test2 /bin/sh", role="node1"),
+        record(
+            1,
+            stdout="/ # ping -c 1 test1\nPING test1\n/ # exit\n",
+            stderr="",
+            interactive="docker exec -it test2 /bin/sh",
+            role="node1",
+        ),
         record(2, exit=124, timed_out=True, verdict="FAIL", problems=("timed out after 1s",)),
         record(3, phase="teardown", expect=Expectation(exit="any"), verdict="ok"),
     )
@@ -93,11 +107,19 @@ def test_a_cut_off_record_reads_as_truncated_and_incomplete(tmp_path: Path) -> N
     [
         ("hello\n", "cut.transcript:1: not a recipe transcript"),
         ("recipe-transcript 9\n", "cut.transcript:1: transcript format version '9'"),
-        (tr.format_header(HEADER).replace("kernel:", "colonel:"), "cut.transcript:10: unknown header field 'colonel'"),
-        (tr.format_header(HEADER) + "\nstep 1\nphase: main\nmood: happy\nend step 1\n",
-         "cut.transcript:20: unexpected line in step 1"),
-        (tr.format_header(HEADER) + tr.format_step(record(1)).replace("verdict: ok", "verdict: fine"),
-         "verdict 'fine' is not one of"),
+        (
+            tr.format_header(HEADER).replace("kernel:", "colonel:"),
+            "cut.transcript:10: unknown header field 'colonel'",
+        ),
+        (
+            tr.format_header(HEADER) + "\nstep 1\nphase: main\nmood: happy\nend step 1\n",
+            "cut.transcript:20: unexpected line in step 1",
+        ),
+        (
+            tr.format_header(HEADER)
+            + tr.format_step(record(1)).replace("verdict: ok", "verdict: fine"),
+            "verdict 'fine' is not one of",
+        ),
         (tr.format_header(HEADER) + "\nnonsense\n", "cut.transcript:18: expected 'step N'"),
     ],
 )
