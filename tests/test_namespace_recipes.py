@@ -123,6 +123,30 @@ def test_linux_bridge_at_n_100_pings_cross_the_bridge(tmp_path: Path, clean_mach
     assert learned_ports(done.stdout) == {f"veth-test{i}" for i in range(1, 101)}
 
 
+def docker_drops_bridged_frames() -> bool:
+    """Docker's FORWARD DROP policy and br_netfilter together: the case the recipe's rule is for."""
+    knob = Path("/proc/sys/net/bridge/bridge-nf-call-iptables")
+    policy = subprocess.run(
+        ["iptables", "-w", "-S", "FORWARD"], capture_output=True, text=True, check=False
+    )
+    return knob.is_file() and knob.read_text().strip() == "1" and "-P FORWARD DROP" in policy.stdout
+
+
+def test_linux_bridge_needs_its_accept_rule(tmp_path: Path, clean_machine: None) -> None:
+    """The recipe's comment says the ACCEPT rule is what lets the namespaces talk: without that
+    one step, the same script loses every ping (and still tears everything down)."""
+    if not docker_drops_bridged_frames():
+        pytest.skip("bridged frames are not filtered here (no FORWARD DROP with br_netfilter)")
+    script = render(tmp_path, "linux-bridge")
+    text = script.read_text()
+    rule = 'iptables -w -I "$chain" -i br0 -o br0 -j ACCEPT\n'
+    assert text.count(rule) == 1
+    script.write_text(text.replace(rule, ": the ACCEPT rule is left out\n"))
+    done = bash(script)
+    assert done.returncode != 0
+    assert "1 packets transmitted, 0 received, 100% packet loss" in done.stdout
+
+
 def test_linux_bridge_nat_rules_come_and_go(tmp_path: Path, clean_machine: None) -> None:
     done = bash(render(tmp_path, "linux-bridge", nat="true", n="3"))
     assert done.returncode == 0, done.stdout + done.stderr
