@@ -75,3 +75,26 @@ def test_other_commands_are_still_there_for_the_console_script() -> None:
     assert done.returncode == 0
     for command in ("render", "image"):
         assert re.search(rf"^\s+{command}\s", done.stdout, re.MULTILINE), done.stdout
+
+
+@needs_script
+def test_the_fast_path_writes_the_same_script_as_the_full_app() -> None:
+    """The console script on the fast path (library commands only, no final garbage collection)
+    must print every byte that the full app prints."""
+    fast = subprocess.run(
+        [str(SCRIPT), "render", "custom-bridge", "--sudo"], capture_output=True, check=False
+    )
+    full = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from generator.cli import main; main()",
+            "render",
+            "custom-bridge",
+            "--sudo",
+        ],
+        capture_output=True,
+        check=False,
+    )
+    assert fast.returncode == full.returncode == 0, fast.stderr + full.stderr
+    assert fast.stdout == full.stdout and fast.stdout.endswith(b"EOF\n")
