@@ -85,6 +85,9 @@ if $with_tests; then
 fi
 say "installing recipe$extras into $venv"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -e "$repo$extras"
+# An editable install leaves the package uncompiled; a user who cannot write to this checkout
+# would then compile every module on every run. Compile it once here.
+"$venv/bin/python" -m compileall -q "$repo/generator" >/dev/null
 mkdir -p "$bin_dir"
 ln -sf "$venv/bin/recipe" "$bin_dir/recipe"
 say "recipe is $bin_dir/recipe"
