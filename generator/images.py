@@ -47,7 +47,7 @@ class BuildResult:
     tag: str
     image_id: str
     built: bool  # False when an image from the same binary was already there
-    version: str  # the first line of `busybox --help`, e.g. "BusyBox v1.35.0 (Debian ...)"
+    version: str  # from the banner busybox prints, e.g. "BusyBox v1.35.0 (Debian ...)"
 
 
 def docker(
