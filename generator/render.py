@@ -105,18 +105,41 @@ def header(recipe: Recipe, values: Mapping[str, ParamValue], sudo: bool) -> Raw:
     lines = [f"# {recipe.name}: {recipe.title}", "#", *_comment(recipe.description), "#"]
     lines.append(f"# Rendered by recipe {__version__}. Parameters:")
     lines += [f"#   {k}={display(v)}" for k, v in values.items()] or ["#   (none)"]
-    lines += [
-        "#",
-        f"# Run it:        {run}",
-        "# Step by step:  recipe run lab.sh   (checks each step and always tears down)",
-        "#",
-        f"#@ recipe {recipe.name}",
-    ]
+    if recipe.hosts:
+        lines += ["#", *_multi_host_howto(recipe.hosts), "#", f"#@ recipe {recipe.name}"]
+    else:
+        lines += [
+            "#",
+            f"# Run it:        {run}",
+            "# Step by step:  recipe run lab.sh   (checks each step and always tears down)",
+            "#",
+            f"#@ recipe {recipe.name}",
+        ]
     lines += [f"#@ param {k}={display(v)}" for k, v in values.items()]
     lines.append(f"#@ timeout {recipe.timeout:g}")
     if recipe.hosts:
         lines.append(f"#@ hosts {' '.join(recipe.hosts)}")
     return Raw("\n".join(lines))
+
+
+def _multi_host_howto(hosts: tuple[str, ...]) -> list[str]:
+    """A lab on several hosts cannot run under one bash: say how to run it instead."""
+    flags = " ".join(f"--host {host}" for host in hosts)
+    return [
+        f"# Hosts:         {', '.join(hosts)}; each step names its host (#@ on HOST).",
+        f"# Run it:        recipe run lab.sh {flags}",
+        "#                (`recipe hosts up` makes docker-node1/2 on this machine)",
+        "# By hand:       type each step, in order, in a root shell on the host it names.",
+        "# Plain `bash lab.sh` refuses: it would run every step on one machine.",
+    ]
+
+
+def _host_guard(hosts: tuple[str, ...]) -> Raw:
+    """The prelude line that stops `bash lab.sh` for a multi-host lab, before anything runs."""
+    flags = " ".join(f"--host {host}" for host in hosts)
+    message = f"this lab runs on {len(hosts)} hosts; run it with: recipe run lab.sh {flags}"
+    why = "# One bash runs on one machine, and this lab's steps belong to several hosts."
+    return Raw(f"{why}\nif :; then\n  echo {shlex.quote(message)} >&2\n  exit 2\nfi")
 
 
 def render_script(
@@ -133,6 +156,7 @@ def render_script(
         header=header(recipe, values, sudo),
         sudo=Raw("sudo " if sudo else ""),
         with_teardown=teardown,
+        host_guard=_host_guard(recipe.hosts) if recipe.hosts else Raw(""),
     )
     return _render(recipe, recipe.template.name, context)
 
