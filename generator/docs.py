@@ -61,13 +61,13 @@ def placeholder_transform(transcript: Transcript, recipe_dirs: Iterable[Path] = 
         raise UserError("--normalized needs the normalizer (generator/normalize.py)") from None
     from generator import recipes
 
-    rules: list[normalize.Rule] = []
+    rules: tuple[normalize.Rule, ...] = ()
     if transcript.header.recipe:
         try:
             recipe = recipes.load(transcript.header.recipe, recipe_dirs)
-            rules, _ignored = normalize.recipe_rules(recipe.extra, str(recipe.directory))
-        except UserError:
-            rules = []
+            rules = normalize.recipe_rules(recipe.extra, str(recipe.directory)).rules
+        except (UserError, normalize.PatternError):
+            rules = ()  # the built-in rules still apply; replay reports a bad pattern itself
     return normalize.Normalizer(rules).text
 
 
