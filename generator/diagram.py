@@ -55,31 +55,43 @@ def graph_from(topology: Mapping[str, Any], hosts: Sequence[str] = ()) -> Graph:
 
     A node's `on` is the machine it lives on when it names one of the recipe's host roles
     (`hosts`), drawn as a box around it; otherwise it names what the node is attached to, such
-    as the Docker network "bridge", drawn as an edge.
+    as the Docker network "bridge", drawn as an edge. On a multi-host lab two nodes may share a
+    name, so links and addresses name them `HOST/NAME`.
     """
-    order: dict[str, dict[str, Any]] = {}
+    order: dict[str, dict[str, Any]] = {}  # identity -> name, kind, host
     attached: list[tuple[str, str]] = []
+
+    def add(ident: str, kind: str) -> None:
+        host, sep, name = ident.partition("/")
+        if sep and host in hosts:
+            order.setdefault(ident, {"name": name, "kind": kind, "on": host})
+        else:
+            order.setdefault(ident, {"name": ident, "kind": kind, "on": None})
+
     for node in topology.get("nodes", []):
         name, on = str(node["name"]), node.get("on")
-        host = str(on) if on and str(on) in hosts else None
-        order.setdefault(name, {"kind": node.get("kind", "host"), "on": host})
-        if on and host is None:
-            attached.append((name, str(on)))
+        kind = str(node.get("kind", "host"))
+        if on and str(on) in hosts:
+            add(f"{on}/{name}", kind)
+        else:
+            add(name, kind)
+            if on:
+                attached.append((name, str(on)))
     for _, network in attached:
-        order.setdefault(network, {"kind": "network", "on": None})
+        add(network, "network")
     links = list(topology.get("links", []))
     for link in links:
         for end in link.get("ends", []):
-            order.setdefault(_split_end(end)[0], {"kind": "host", "on": None})
-    keys = {name: f"n{i}" for i, name in enumerate(order)}
-    addresses: dict[str, list[str]] = {name: [] for name in order}
+            add(_split_end(end)[0], "host")
+    keys = {ident: f"n{i}" for i, ident in enumerate(order)}
+    addresses: dict[str, list[str]] = {ident: [] for ident in order}
     for addr in topology.get("addresses", []):
-        name = str(addr["node"])
-        if name in addresses:
-            addresses[name].append(f"{addr.get('ifname', '')} {addr['address']}".strip())
+        ident = str(addr["node"])
+        if ident in addresses:
+            addresses[ident].append(f"{addr.get('ifname', '')} {addr['address']}".strip())
     nodes = [
-        Node(keys[name], name, str(info["kind"]), tuple(addresses[name]), info["on"] or None)
-        for name, info in order.items()
+        Node(keys[ident], info["name"], info["kind"], tuple(addresses[ident]), info["on"])
+        for ident, info in order.items()
     ]
     edges = [Edge(keys[name], keys[network], "attached") for name, network in attached]
     for index, link in enumerate(links):
@@ -87,7 +99,7 @@ def graph_from(topology: Mapping[str, Any], hosts: Sequence[str] = ()) -> Graph:
         kind = str(link.get("kind", "link"))
         if len(ends) == 2:
             (a, if_a), (b, if_b) = ends
-            label = f"{if_a or a} {kind} {if_b or b}"
+            label = f"{if_a or order[a]['name']} {kind} {if_b or order[b]['name']}"
             edges.append(Edge(keys[a], keys[b], label))
         elif len(ends) > 2:
             # A segment shared by more than two ends (a hub, a VXLAN): draw it as its own node.

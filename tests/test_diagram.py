@@ -93,3 +93,15 @@ def test_on_is_a_host_box_for_host_roles_and_an_attachment_otherwise() -> None:
     assert [(n.name, n.kind, n.host) for n in graph.nodes] == [
         ("web", "container", None), ("db", "container", "docker-node1"), ("bridge", "network", None)]
     assert [(e.a, e.b, e.label) for e in graph.edges] == [("n0", "n2", "attached")]
+
+
+def test_multi_host_nodes_of_one_name_stay_apart() -> None:
+    recipe = load("vxlan")
+    graph = diagram.graph_from(render_topology(recipe, resolve(recipe, {})), recipe.hosts)
+    assert [n.host for n in graph.nodes] == ["docker-node1", "docker-node2"]
+    assert graph.nodes[0].name == graph.nodes[1].name
+    assert all(n.lines for n in graph.nodes)  # each keeps its own address
+    assert [(e.a, e.b) for e in graph.edges] == [("n0", "n1")]
+    text = diagram.to_mermaid(graph)
+    assert_grammar(text)
+    assert text.count("subgraph") == 2
