@@ -396,3 +396,41 @@ def test_doctor_lists_every_finding(env: dict[str, str]) -> None:
     assert any(line.startswith("ok: ip found") for line in lines)
     assert any("FORWARD policy" in line for line in lines)
     assert done.returncode == (1 if any(line.startswith("error:") for line in lines) else 0)
+
+
+def test_a_second_signal_does_not_cut_the_teardown_short(
+    clean_machine: None, tmp_path: Path, env: dict[str, str]
+) -> None:
+    mark = tmp_path / "teardown-started"
+    script = tmp_path / "slow-teardown.sh"
+    script.write_text(
+        "#@ teardown\nteardown() {\n"
+        f"  touch {mark}; sleep 2\n  ip netns delete {NS} 2>/dev/null\n}}\n#@ end-teardown\n"
+        f"#@ steps\nip netns add {NS}\n\nsleep 60\n"
+    )
+    path = tmp_path / "slow.transcript"
+    proc = subprocess.Popen(
+        ["recipe", "run", str(script), "--record", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    _wait_for_step(path.with_name(path.name + ".partial"), 1, proc)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + 20
+    while not mark.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "the teardown is running and will finish first" in stderr
+    assert NS not in _netns()
+    read = tr.read(path)
+    assert read.status == "interrupted"
+    assert [s.command.split("\n")[0] for s in read.teardown_steps] == [
+        f"touch {mark}; sleep 2",
+        f"ip netns delete {NS} 2>/dev/null",
+    ]
