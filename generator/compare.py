@@ -10,6 +10,7 @@ IF#6) instead of leaving the reader to spot a digit in a diff.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -35,12 +36,19 @@ class StepLike(Protocol):
     def stderr(self) -> str: ...
 
 
+# Commands whose output lists things in an order set by volatile values: brctl lists a bridge's
+# ports in directory order, which follows the random veth names.
+UNORDERED = (re.compile(r"\bbrctl\s+show\b"),)
+
+
 @dataclass(frozen=True)
 class Options:
-    """How to normalize: a recipe's own rules and the JSON paths to ignore."""
+    """How to normalize: a recipe's own rules, the JSON paths to ignore, and the commands whose
+    output is compared as a set of words."""
 
     rules: tuple[Rule, ...] = ()
     ignore: tuple[jsondata.Path, ...] = ()
+    unordered: tuple[re.Pattern[str], ...] = UNORDERED
 
 
 @dataclass(frozen=True)
@@ -135,14 +143,27 @@ def _phase(step: StepLike) -> str:
 
 
 def _pairs(recorded: Sequence[StepLike], replayed: Sequence[StepLike]) -> list[tuple[int, int]]:
-    """Positions to compare: step by step within each phase (main, then teardown), so that a
-    missing main step does not shift every teardown step; -1 marks a step without partner."""
+    """Which recorded step to compare with which replayed one; -1 marks a step without partner.
+
+    Within each phase (main, then teardown) steps pair by position while the commands agree;
+    where a recipe gained or lost steps, commands are aligned as a diff aligns lines, so one
+    inserted step shows as one extra step instead of shifting every step after it.
+    """
     pairs: list[tuple[int, int]] = []
     for phase in dict.fromkeys([_phase(s) for s in recorded] + [_phase(s) for s in replayed]):
         old = [i for i, s in enumerate(recorded) if _phase(s) == phase]
         new = [i for i, s in enumerate(replayed) if _phase(s) == phase]
-        pairs += list(zip(old, new))
-        pairs += [(i, -1) for i in old[len(new) :]] + [(-1, j) for j in new[len(old) :]]
+        old_commands = [recorded[i].command for i in old]
+        new_commands = [replayed[j].command for j in new]
+        if old_commands == new_commands:
+            pairs += list(zip(old, new))
+            continue
+        matcher = difflib.SequenceMatcher(None, old_commands, new_commands, autojunk=False)
+        for _tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            common = min(i2 - i1, j2 - j1)  # equal, or replaced: compare side by side
+            pairs += list(zip(old[i1 : i1 + common], new[j1 : j1 + common]))
+            pairs += [(i, -1) for i in old[i1 + common : i2]]
+            pairs += [(-1, j) for j in new[j1 + common : j2]]
     return pairs
 
 
@@ -164,10 +185,19 @@ def compare(
             result.drifts.append(StepDrift(new.index, new.command, ("a step the recording does not have",)))
             continue
         result.compared += 1
-        drift = compare_step(recorded[i], replayed[j], before[2 * i : 2 * i + 2], after[2 * j : 2 * j + 2])
+        old_texts, new_texts = before[2 * i : 2 * i + 2], after[2 * j : 2 * j + 2]
+        if any(p.search(replayed[j].command) for p in options.unordered):
+            old_texts, new_texts = _as_sets(old_texts, new_texts)
+        drift = compare_step(recorded[i], replayed[j], old_texts, new_texts)
         if drift is not None:
             result.drifts.append(_with_bindings(drift, old_side.bindings, new_side.bindings))
     return result
+
+
+def _as_sets(before: list[str], after: list[str]) -> tuple[list[str], list[str]]:
+    """Texts whose words are the same, in any order, count as equal; others stay as they are."""
+    same = [sorted(a.split()) == sorted(b.split()) for a, b in zip(before, after)]
+    return [b if s else a for a, b, s in zip(before, after, same)], after
 
 
 def compare_step(

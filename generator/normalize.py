@@ -81,6 +81,16 @@ _RULES: tuple[_Builtin, ...] = (
     # `11: name@if10: <FLAGS>` and `ip -o` lines: the index at line start, only before a name.
     _Builtin("ifindex", "IF", _DIGITS, r"\d*+(?=: [\w.@-]+(?::\s+<|\s+inet6?\s|\s+link/))",
              guard=_LINE_START),
+    # iptables -v packet and byte counters count whatever else crossed the chain meanwhile.
+    _Builtin("ipt_counters", "<COUNTERS>", "\n",
+             r"[ \t]*\d+[KMG]?[ \t]+\d+[KMG]?(?=[ \t]+[\w-]+[ \t]+(?:all|tcp|udp|icmp|\d+)[ \t]+--)",
+             keep=1, guard=""),
+    _Builtin("ipt_policy", "<COUNTERS>", "p", r"olicy ACCEPT \d+[KMG]? packets, \d+[KMG]? bytes",
+             keep=14, guard=""),
+    _Builtin("ipt_policy", "<COUNTERS>", "p", r"olicy DROP \d+[KMG]? packets, \d+[KMG]? bytes",
+             keep=12, guard=""),
+    # `2483: vethe125f42` outside `ip link` tables, as a lab's own echo prints it.
+    _Builtin("ifindex_veth", "IF", _DIGITS, r"\d*+(?=: veth[0-9a-f]{6,8}\b)"),
     _Builtin("port", "PORT", ":", r"(?<=[0-9\]*]:)\d{5}\b", keep=1, guard=""),
     _Builtin("pid", "PID", "p", r"id=\d+\b", keep=4),
     _Builtin("pid", "PID", '"', r'Pid": \d+\b', keep=6, guard=""),
@@ -214,14 +224,26 @@ class Normalizer:
         return self._placeholder(kind, str(value))
 
 
-def recipe_rules(extra: Mapping[str, Any], source: str = "recipe.toml") -> tuple[list[Rule], list[str]]:
-    """Rules and JSON ignore paths from a recipe's `[[normalize]]` tables.
+@dataclass(frozen=True)
+class RecipeNormalization:
+    """What a recipe's `[[normalize]]` tables add to the built-in normalization."""
 
-    Each entry has either `pattern` (a regex) with `placeholder` (an upper-case name) and optional
-    `bind` (default true), or `ignore` (a JSON path such as "[*].Containers.*.MacAddress").
+    rules: tuple[Rule, ...] = ()
+    ignore: tuple[str, ...] = ()  # JSON paths
+    unordered: tuple[re.Pattern[str], ...] = ()  # commands whose output order means nothing
+
+
+def recipe_rules(extra: Mapping[str, Any], source: str = "recipe.toml") -> RecipeNormalization:
+    """Read a recipe's `[[normalize]]` tables. Each entry has one of:
+    - `pattern` (a regex) with `placeholder` (an upper-case name) and optional `bind` (default
+      true: the same value gets the same number; false: every value reads `<NAME>`);
+    - `ignore`: a JSON path such as "[*].Containers.*.MacAddress";
+    - `unordered`: a regex on the command, for steps that list things in an order that depends
+      on volatile values (ports sorted by random veth names); their words compare as a set.
     """
     rules: list[Rule] = []
     ignores: list[str] = []
+    unordered: list[re.Pattern[str]] = []
     entries = extra.get("normalize", [])
     if not isinstance(entries, list):
         raise PatternError(f"{source}: [[normalize]] must be an array of tables")
@@ -231,18 +253,28 @@ def recipe_rules(extra: Mapping[str, Any], source: str = "recipe.toml") -> tuple
             raise PatternError(f"{where} must be a table")
         if "ignore" in entry:
             ignores.append(str(entry["ignore"]))
-            continue
-        pattern, name = entry.get("pattern"), entry.get("placeholder")
-        if not isinstance(pattern, str) or not isinstance(name, str):
-            raise PatternError(f"{where} needs `pattern` and `placeholder` strings (or `ignore`)")
-        if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
-            raise PatternError(f"{where}: placeholder {name!r} must be an upper-case name such as LEASE")
-        try:
-            compiled = re.compile(pattern, re.MULTILINE)
-        except re.error as exc:
-            raise PatternError(f"{where}: bad regex {pattern!r}: {exc}") from None
-        if compiled.search(""):
-            raise PatternError(f"{where}: pattern {pattern!r} matches the empty string")
-        bind = bool(entry.get("bind", True))
-        rules.append(Rule(compiled, name if bind else f"<{name}>", bind))
-    return rules, ignores
+        elif "unordered" in entry:
+            unordered.append(_compile(str(entry["unordered"]), where))
+        else:
+            rules.append(_rule(entry, where))
+    return RecipeNormalization(tuple(rules), tuple(ignores), tuple(unordered))
+
+
+def _compile(pattern: str, where: str) -> re.Pattern[str]:
+    try:
+        compiled = re.compile(pattern, re.MULTILINE)
+    except re.error as exc:
+        raise PatternError(f"{where}: bad regex {pattern!r}: {exc}") from None
+    if compiled.search(""):
+        raise PatternError(f"{where}: pattern {pattern!r} matches the empty string")
+    return compiled
+
+
+def _rule(entry: Mapping[str, Any], where: str) -> Rule:
+    pattern, name = entry.get("pattern"), entry.get("placeholder")
+    if not isinstance(pattern, str) or not isinstance(name, str):
+        raise PatternError(f"{where} needs `pattern` and `placeholder` strings (or `ignore`, `unordered`)")
+    if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
+        raise PatternError(f"{where}: placeholder {name!r} must be an upper-case name such as LEASE")
+    bind = bool(entry.get("bind", True))
+    return Rule(_compile(pattern, where), name if bind else f"<{name}>", bind)

@@ -20,11 +20,11 @@ from pathlib import Path
 from generator import jsondata
 from generator import script as script_format
 from generator import transcript as tr
+from generator.compare import UNORDERED, compare
 from generator.compare import Options as CompareOptions
-from generator.compare import compare
 from generator.driftreport import TranscriptReport
 from generator.errors import UserError
-from generator.normalize import PatternError, Rule, recipe_rules
+from generator.normalize import PatternError, RecipeNormalization, recipe_rules
 from generator.script import Script, Step
 
 SUFFIX = ".transcript"
@@ -62,8 +62,21 @@ def collect(paths: Iterable[Path]) -> list[Path]:
 
 
 def read_all(paths: Sequence[Path]) -> list[tr.Transcript]:
-    """Every transcript read before any runs: one bad file stops the replay before it starts."""
-    return [tr.read(path) for path in paths]
+    """Every transcript read before any runs: one bad file stops the replay before it starts.
+
+    A file cut off inside a step record was damaged after the run (the recorder writes whole
+    records), so it is bad input; a file that merely stops between records is an incomplete
+    recording, which replays."""
+    transcripts = [tr.read(path) for path in paths]
+    for transcript in transcripts:
+        if transcript.truncated:
+            text = Path(transcript.path).read_text(encoding="utf-8", errors="replace")
+            last = len(transcript.steps)
+            raise tr.TranscriptError(
+                f"{transcript.path}:{text.count(chr(10)) + 1}: the file ends inside a record "
+                f"(after step {last}); it was cut off or edited. Re-record it with recipe run"
+            )
+    return transcripts
 
 
 def plan(
@@ -115,22 +128,20 @@ def plan(
 
 
 def compare_options(recipe: object | None, ignore: Sequence[str] = ()) -> CompareOptions:
-    """The recipe's own `[[normalize]]` patterns and ignore paths, plus those given on the
-    command line."""
-    rules: list[Rule] = []
-    paths = list(ignore)
+    """The recipe's own `[[normalize]]` patterns, ignore paths and unordered commands, plus the
+    ignore paths given on the command line."""
+    found = RecipeNormalization()
     if recipe is not None:
         source = str(Path(getattr(recipe, "directory", "")) / "recipe.toml")
         try:
-            rules, recipe_paths = recipe_rules(getattr(recipe, "extra", {}), source)
+            found = recipe_rules(getattr(recipe, "extra", {}), source)
         except PatternError as exc:
             raise UserError(str(exc)) from None
-        paths += recipe_paths
     try:
-        parsed = tuple(jsondata.parse_path(p) for p in paths)
+        parsed = tuple(jsondata.parse_path(p) for p in [*found.ignore, *ignore])
     except jsondata.PathError as exc:
         raise UserError(f"--ignore: {exc}") from None
-    return CompareOptions(tuple(rules), parsed)
+    return CompareOptions(found.rules, parsed, UNORDERED + found.unordered)
 
 
 def find_recipe(name: str | None, recipe_dirs: Sequence[Path]) -> object | None:

@@ -88,18 +88,20 @@ def test_many_equals_text_one_by_one() -> None:
 
 
 def test_recipe_rules_bind_or_mask_and_run_before_the_builtins() -> None:
-    rules, ignores = recipe_rules(
+    found = recipe_rules(
         {
             "normalize": [
                 {"pattern": r"lease \d+", "placeholder": "LEASE"},
                 {"pattern": r"seq=\d+", "placeholder": "SEQ", "bind": False},
                 {"ignore": "[*].Containers.*.MacAddress"},
+                {"unordered": r"^brctl show"},
             ]
         }
     )
-    norm = Normalizer(rules)
+    norm = Normalizer(found.rules)
     assert norm.text("lease 42, lease 7, lease 42; seq=3") == "LEASE#1, LEASE#2, LEASE#1; <SEQ>"
-    assert ignores == ["[*].Containers.*.MacAddress"]
+    assert found.ignore == ("[*].Containers.*.MacAddress",)
+    assert found.unordered[0].search("brctl show docker0")
 
 
 @pytest.mark.parametrize(
