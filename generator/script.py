@@ -18,6 +18,8 @@ from generator.errors import UserError
 DEFAULT_TIMEOUT = 30.0
 _OPENERS = {"if": "fi", "case": "esac", "do": "done", "{": "}"}
 _CLOSERS = {"fi", "esac", "done", "}"}
+# Reserved words after which the next word starts a command again.
+_KEEP_COMMAND_POSITION = {"if", "then", "else", "elif", "do", "while", "until", "{", "!", "time"}
 _HEREDOC = re.compile(r"<<(-?)\s*(['\"]?)([A-Za-z0-9_]+)\2")
 _SETUP_LINE = re.compile(r"(set\s+[-+]\S*(\s+\S+)*|trap\s+.*)")
 
@@ -128,7 +130,8 @@ def _decode(data: bytes, source: str) -> str:
 
 
 def parse(text: str, source: str = "<script>") -> Script:
-    lines = text.splitlines()
+    # Only newline ends a line for bash; splitlines() would also break at \x85 or U+2028.
+    lines = text.split("\n")
     digest = hashlib.sha256(text.encode()).hexdigest()
     meta: dict[str, object] = {"recipe": None, "params": {}, "timeout": DEFAULT_TIMEOUT, "hosts": ()}
     starts = [i for i, line in enumerate(lines) if line.strip() == "#@ steps"]
@@ -349,6 +352,7 @@ def is_complete(text: str) -> bool:
     parens = 0
     i, n = 0, len(text)
     word_start = True
+    command_position = True  # only here is `if`/`do`/`{` a keyword; `ip netns add if` is a name
     while i < n:
         ch = text[i]
         if ch == "\\":
@@ -372,7 +376,7 @@ def is_complete(text: str) -> bool:
             continue
         if ch == "\n":
             i += 1
-            word_start = True
+            word_start = command_position = True
             for word, strip_tabs in heredocs:
                 i = _heredoc_end(text, i, word, strip_tabs)
                 if i < 0:
@@ -394,6 +398,7 @@ def is_complete(text: str) -> bool:
                 parens += 1
             elif ch == ")" and not (depth and depth[-1] == "esac"):
                 parens -= 1
+            command_position = ch not in "<>"  # a redirection's target is a file name
             i, word_start = i + 1, True
             continue
         if ch.isspace():
@@ -402,10 +407,11 @@ def is_complete(text: str) -> bool:
         if word_start:
             m = _WORD.match(text, i)
             word = m.group(0) if m else ch
-            if word in _OPENERS:
+            if command_position and word in _OPENERS:
                 depth.append(_OPENERS[word])
-            elif word in _CLOSERS and depth and depth[-1] == word:
+            elif command_position and word in _CLOSERS and depth and depth[-1] == word:
                 depth.pop()
+            command_position = command_position and word in _KEEP_COMMAND_POSITION
             i, word_start = i + len(word), False
             continue
         i += 1
