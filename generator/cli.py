@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -25,7 +25,7 @@ app = typer.Typer(
 def main_options(
     ctx: typer.Context,
     recipes: Annotated[
-        Optional[list[Path]],
+        list[Path] | None,
         typer.Option(
             "--recipes",
             help="Extra directory of recipes (repeatable); also $RECIPE_PATH.",

@@ -47,7 +47,7 @@ class Expectation:
         text = stdout + stderr
         found += [f"output lacks {s!r}" for s in self.output if s not in text]
         found += [f"output contains {s!r}" for s in self.no_output if s in text]
-        found += [f"output does not match /{r}/" for r in self.match if not re.search(r, text, re.M)]
+        found += [f"output does not match /{r}/" for r in self.match if not re.search(r, text, re.MULTILINE)]
         return found
 
     def to_dict(self) -> dict[str, object]:
@@ -187,7 +187,7 @@ def _read_prelude(prelude: list[str], meta: dict[str, object], source: str) -> l
         elif in_function and line.startswith("}"):
             in_function = False
         elif in_function:
-            text = line[2:] if line.startswith("  ") else line
+            text = line.removeprefix("  ")
             if text.strip() not in {"set +e", "true", ":"}:
                 teardown.append((number, text))
         elif stripped.startswith("#@ "):
