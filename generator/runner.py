@@ -8,6 +8,7 @@ signal is only noted: the current record is written whole and the teardown is ne
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -111,6 +112,16 @@ def execute(shell: Shell, step: Step, timeout: float) -> Result:
         session = step.interactive
         return shell.interact(session.spawn, session.lines, session.prompt, timeout)
     return shell.run(step.command, timeout)
+
+
+_DOCKER_CALL = re.compile(r"(?:^|[\s;&|(!`]|\$\()(?:sudo\s+)?docker\s", re.MULTILINE)
+
+
+def uses_docker(script: Script) -> bool:
+    """Whether any step calls the docker CLI; a lab that never does cannot leave containers."""
+    texts = [s.command for s in script.all_steps]
+    texts += [s.interactive.spawn for s in script.all_steps if s.interactive]
+    return any(_DOCKER_CALL.search(text) for text in texts)
 
 
 def utc_now() -> str:
@@ -278,12 +289,13 @@ class Runner:
     def _snapshot(self) -> leftovers.Snapshot | None:
         if self.options.keep or not self.options.check_leftovers:
             return None
-        return leftovers.take(self.shell.output_of)
+        return leftovers.take(self.shell.output_of, docker=uses_docker(self.script))
 
     def _check_leftovers(self, before: leftovers.Snapshot | None) -> None:
         if before is None:
             return
-        added = leftovers.take(self.shell.output_of).added_since(before)
+        after = leftovers.take(self.shell.output_of, docker=uses_docker(self.script))
+        added = after.added_since(before)
         self.report.leftovers = [f"{kind} {name}" for kind, name in added]
         if added:
             self.listener.note(
