@@ -136,3 +136,11 @@ def test_docker_exec_failing_line(busybox_container: str) -> None:
         f"docker exec -it {busybox_container} /bin/sh", ["ping -c 1 -W 1 nosuchname"], None, 30
     )
     assert result.exit != 0 and "bad address 'nosuchname'" in result.stdout
+
+
+def test_an_interactive_bash_with_its_own_prompt_and_escapes() -> None:
+    # bash -i draws `bash-5.2# ` and turns bracketed paste on and off around every prompt.
+    result = drive("bash --norc -i", ["cd /tmp", "echo in $PWD", "false"], None, 20)
+    assert result.exit == 1
+    assert result.stdout.startswith("bash-")
+    assert "# echo in $PWD\nin /tmp\n" in result.stdout and "\x1b" not in result.stdout
