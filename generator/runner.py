@@ -8,6 +8,7 @@ signal is only noted: the current record is written whole and the teardown is ne
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import time
@@ -192,9 +193,10 @@ class Runner:
         started = time.monotonic()
         signals = _Signals(self._signalled)
         signals.install()
+        before: leftovers.Snapshot | None = None
         try:
-            before = self._snapshot()
             try:
+                before = self._snapshot()
                 self._main(signals)
             except Interrupted as stop:
                 self.report.status = "interrupted"
@@ -233,11 +235,17 @@ class Runner:
         return f" during step {done + 1} of {total}" if done < total else ""
 
     def _signalled(self, signum: int) -> None:
+        """Runs inside the signal handler: one raw write(2), since the buffered stderr may be in
+        the middle of a write that the signal interrupted (a reentrant write raises)."""
         name = SIGNAL_NAMES.get(signum, str(signum))
         if self.in_teardown:
-            self.listener.note(f"{name}: the teardown is running and will finish first")
+            message = f"recipe: {name}: the teardown is running and will finish first\n"
         else:
-            self.listener.note(f"{name}: stopping, then tearing down")
+            message = f"recipe: {name}: stopping, then tearing down\n"
+        try:
+            os.write(2, message.encode())
+        except OSError:
+            pass  # no stderr to tell: the teardown still runs
 
     def _main(self, signals: _Signals) -> None:
         steps = self.script.steps
