@@ -23,27 +23,17 @@ import tempfile
 import time
 from pathlib import Path
 
+from run_linux_bridge import LOCK, timed  # the sibling benchmark (bench/ is on sys.path)
+
 from generator import hosts, leftovers
 from generator import script as script_format
 from generator.shell.ssh import SSHShell
 from generator.shell.ssh_connect import connect
 from generator.shell.ssh_target import resolve
 
-LOCK = Path("/run/recipe-tests.lock")
 NODE = "docker-node1"
 RATIO_TARGET = 1.3
 STEP_TARGET_MS = 2.0
-
-
-def timed(command: list[str], what: str) -> float:
-    started = time.perf_counter()
-    done = subprocess.run(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False
-    )
-    elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.exit(f"{what} failed with status {done.returncode}:\n{done.stderr[-2000:]}")
-    return elapsed
 
 
 def per_step_channel_ms(count: int = 2000) -> float:
