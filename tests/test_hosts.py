@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from generator.shell.ssh import SSHShell
 from generator.shell.ssh_target import resolve
 
 pytestmark = pytest.mark.root
+CLI = [sys.executable, "-c", "from generator.cli import main; main()"]
 
 
 def _node_processes() -> set[int]:
@@ -72,7 +74,7 @@ def test_up_is_idempotent_and_status_tells(virtual_nodes: None) -> None:
     hosts.up()
     assert [(node.state / "ssh_host_ed25519_key.pub").read_text() for node in hosts.NODES] == keys
     assert all(state.running for state in hosts.status())
-    done = subprocess.run(["recipe", "hosts", "status"], capture_output=True, text=True, check=False)
+    done = subprocess.run([*CLI, "hosts", "status"], capture_output=True, text=True, check=False)
     assert done.returncode == 0
     assert "docker-node1  192.168.205.10  up" in done.stdout
 
@@ -97,5 +99,5 @@ def test_down_leaves_nothing(virtual_nodes: None) -> None:
     rules = subprocess.run(["iptables", "-w", "-S"], capture_output=True, text=True, check=True).stdout
     assert "recipe-hosts" not in rules
     assert hosts.down() == []  # twice is fine
-    statuses = subprocess.run(["recipe", "hosts", "status"], capture_output=True, text=True, check=False)
+    statuses = subprocess.run([*CLI, "hosts", "status"], capture_output=True, text=True, check=False)
     assert statuses.returncode == 1 and "down" in statuses.stdout

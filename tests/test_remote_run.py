@@ -4,6 +4,7 @@ the multi-host recipes across both nodes, and faults in the middle of a run."""
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,13 +14,23 @@ from generator import hosts, recipes
 from generator import transcript as tr
 
 pytestmark = pytest.mark.root
+ROOT = Path(__file__).resolve().parent.parent
 SINGLE_HOST = sorted(r.name for r in recipes.load_all() if not r.hosts)
 MULTI_HOST = sorted(r.name for r in recipes.load_all() if r.hosts)
 
 
+CLI = [sys.executable, "-c", "from generator.cli import main; main()"]
+
+
+@pytest.fixture(autouse=True)
+def lab_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kept-lab records of these runs go to the test's own folder."""
+    monkeypatch.setenv("RECIPE_STATE_DIR", str(tmp_path / "labs"))
+
+
 def recipe(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["recipe", *args], capture_output=True, text=True, timeout=timeout,
-                          check=False)
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout,
+                          check=False, cwd=ROOT)
 
 
 @pytest.mark.parametrize("name", SINGLE_HOST)
@@ -98,7 +109,7 @@ def test_dropped_connection_keeps_an_incomplete_transcript(
         "touch /tmp/issue4-drop\n\nsleep 20\n\necho never\n"
     )
     path = tmp_path / "drop.transcript"
-    run = subprocess.Popen(["recipe", "run", str(script), "--host", "docker-node1", "--record",
+    run = subprocess.Popen([*CLI, "run", str(script), "--host", "docker-node1", "--record",
                             str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 20
     while not Path("/tmp/issue4-drop").exists() and time.monotonic() < deadline:
