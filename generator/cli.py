@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.exceptions import TyperException
 
 from generator.commands import library
 from generator.errors import UserError
@@ -81,7 +82,7 @@ if not _LIBRARY_ONLY:
 def main() -> None:
     """Console entry point: user errors become one line on stderr and a non-zero exit."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
         if _LIBRARY_ONLY:
             # What is alive now dies with the process, which holds nothing outside itself.
             # Freezing it spares the interpreter's final garbage collection: a sixth of a cold
@@ -89,22 +90,33 @@ def main() -> None:
             import gc
 
             gc.freeze()
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except UserError as exc:
-        print(f"recipe: {exc.message}", file=sys.stderr)
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        print("recipe: aborted", file=sys.stderr)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        print("recipe: interrupted", file=sys.stderr)
-        sys.exit(130)
-    except Exception as exc:  # click's usage errors and friends
-        import click
+        _fail(exc.message, exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        _fail("interrupted", 130)
+    except BrokenPipeError:
+        # `recipe render x | head`: the reader left; that is not an error worth a word.
+        sys.stderr.close()
+        sys.exit(1)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        _fail(f"{where}{exc.strerror or exc}", 2)
+    except TyperException as exc:  # click's usage errors, from Typer's own copy of click
+        _usage(exc)
 
-        if isinstance(exc, click.ClickException):
-            print(f"recipe: {exc.format_message()}", file=sys.stderr)
-            hint = getattr(exc, "ctx", None)
-            if hint is not None:
-                print(f"Try '{hint.command_path} --help' for help.", file=sys.stderr)
-            sys.exit(exc.exit_code)
-        raise
+
+def _fail(message: str, code: int) -> None:
+    print(f"recipe: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def _usage(exc: TyperException) -> None:
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+        print(ctx.get_help())
+        sys.exit(0)
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    _fail(f"{message}{hint}", int(getattr(exc, "exit_code", 2)))

@@ -100,10 +100,24 @@ def _image(raw: object) -> str:
     return name
 
 
+def _lab_range(network: ipaddress.IPv4Network) -> None:
+    """Labs live in private or documentation ranges: a public or loopback range would shadow
+    real destinations on the host while the lab runs, and a huge one would swallow its routes."""
+    if network.prefixlen < 8:
+        raise ParamError("is too wide for a lab; use a prefix of /8 or longer")
+    if network.is_loopback or network.is_multicast or network.is_link_local:
+        raise ParamError("lies in a loopback, multicast or link-local range; use a private one")
+    if not network.is_private:
+        raise ParamError(
+            "lies in a public range; use a private (10/8, 172.16/12, 192.168/16) "
+            "or documentation (192.0.2/24, 198.51.100/24, 203.0.113/24) range"
+        )
+
+
 def _cidr(raw: object) -> ipaddress.IPv4Network:
     text = _text(raw).strip()
     try:
-        return ipaddress.IPv4Network(text, strict=True)
+        network = ipaddress.IPv4Network(text, strict=True)
     except ipaddress.NetmaskValueError as exc:
         raise ParamError(f"has a bad prefix length: {exc}") from None
     except ValueError as exc:
@@ -111,14 +125,18 @@ def _cidr(raw: object) -> ipaddress.IPv4Network:
             net = ipaddress.IPv4Network(text, strict=False)
             raise ParamError(f"has host bits set; did you mean {net}?") from None
         raise ParamError(f"must be an IPv4 network such as 10.0.0.0/24, got {text!r}") from None
+    _lab_range(network)
+    return network
 
 
 def _address(raw: object) -> ipaddress.IPv4Address:
     text = _text(raw).strip()
     try:
-        return ipaddress.IPv4Address(text)
+        address = ipaddress.IPv4Address(text)
     except ValueError:
         raise ParamError(f"must be an IPv4 address such as 192.168.88.1, got {text!r}") from None
+    _lab_range(ipaddress.IPv4Network(address))
+    return address
 
 
 def _interface(raw: object) -> ipaddress.IPv4Interface:
@@ -130,6 +148,7 @@ def _interface(raw: object) -> ipaddress.IPv4Interface:
     except ValueError:
         raise ParamError(f"must be an address with a prefix such as 192.168.88.1/24, got {text!r}") from None
     net = iface.network
+    _lab_range(net)
     if net.prefixlen < 31 and iface.ip in {net.network_address, net.broadcast_address}:
         raise ParamError(f"is the network or broadcast address of {net}; pick a host address")
     return iface

@@ -100,3 +100,16 @@ def test_values_at_the_limits_are_accepted(name: str, sets: list[str]) -> None:
     assert done.stdout.startswith("#!/usr/bin/env bash\n")
     for pair in sets:
         assert f"#@ param {pair}\n" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("setting", "fragment"),
+    [
+        ("subnet=0.0.0.0/0", "too wide for a lab"),
+        ("subnet=8.8.8.0/24", "public range"),
+        ("subnet=127.0.0.0/24", "loopback"),
+        ("addr1=8.8.8.1/24", "public range"),
+    ],
+)
+def test_lab_addresses_stay_in_private_ranges(setting: str, fragment: str) -> None:
+    assert_one_line_error(recipe("render", "veth-pair", "--set", setting), fragment)

@@ -1,0 +1,43 @@
+"""Usage mistakes that Typer's own click catches get one line and exit 2, like our own errors.
+
+These run the real entry point in a new process: Typer 0.29 carries a private copy of click,
+and the error path must not depend on a separately installed click."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from cli_runner import ENTRY, ROOT, assert_one_line_error, recipe
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("render",), "Missing argument"),
+        (("render", "veth-pair", "--bogus"), "No such option: --bogus"),
+        (("render", "veth-pair", "--set"), "requires an argument"),
+        (("nosuchcmd",), "No such command 'nosuchcmd'"),
+        (("diff", "only-one.transcript"), "Missing argument"),
+    ],
+)
+def test_usage_error_is_one_line(args: tuple[str, ...], fragment: str) -> None:
+    assert_one_line_error(recipe(*args), fragment)
+
+
+def test_no_arguments_prints_help_and_succeeds() -> None:
+    done = recipe()
+    assert done.returncode == 0, done.stderr
+    assert "Usage:" in done.stdout and "render" in done.stdout
+
+
+def test_unwritable_output_is_one_line() -> None:
+    with open("/dev/full", "w") as full:
+        failed = subprocess.run(
+            [sys.executable, "-c", ENTRY, "render", "veth-pair"],
+            cwd=ROOT, stdout=full, stderr=subprocess.PIPE, text=True, timeout=60, check=False,
+        )
+    assert failed.returncode == 2
+    assert failed.stderr.strip() == "recipe: No space left on device"
