@@ -231,7 +231,7 @@ def clean(
     """Remove a lab that a run kept (--keep) or left behind: run its teardown. Safe to repeat."""
     from generator import labstate, preflight, progress
     from generator.runner import Options, Runner
-    from generator.shell.local import LocalShell
+    from generator.shell.remote import connect_hosts
 
     if name is None:
         standing = labstate.standing()
@@ -250,8 +250,11 @@ def clean(
         script = script_format.parse(state.script, source=f"saved state of {name}")
     else:
         script = load_target(ctx, name, list(set_ or [])).script
-    preflight.enforce([preflight.check_root()])
-    with LocalShell() as shell:
+    where = state.host.split(",") if state is not None and state.host != "local" else []
+    if not where:
+        preflight.enforce([preflight.check_root()])
+    shell, _ = connect_hosts(where, script)  # a lab kept on remote hosts is removed there
+    with shell:
         options = Options(check_leftovers=False)
         report = Runner(
             replace(script, steps=()), shell, options, None, progress.choose(quiet)
