@@ -10,6 +10,7 @@ import pytest
 
 from generator.interactive import PromptWatcher, Screen, clean, drive
 from generator.shell.local import LocalShell
+from tests import busybox_image
 
 BUSYBOX_START = "/ # \x1b[6n\r/ # \x1b[J"
 
@@ -89,13 +90,7 @@ def test_local_shell_interact_spawns_in_the_shell_directory(tmp_path: object) ->
 @pytest.fixture
 def busybox_container(docker_engine: None, clean_machine: None) -> Iterator[str]:
     name = "recipe-it-" + uuid.uuid4().hex[:8]
-    if subprocess.run(
-        ["docker", "image", "inspect", "busybox"], capture_output=True, check=False
-    ).returncode:
-        build = subprocess.run(
-            ["recipe", "image", "build", "busybox"], capture_output=True, text=True, check=False
-        )
-        assert build.returncode == 0, build.stderr
+    busybox_image.ensure()
     subprocess.run(
         [
             "docker",

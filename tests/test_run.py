@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from generator import transcript as tr
+from tests import busybox_image as busybox_image_module
 
 NS = "rcp-run-a"
 NS2 = "rcp-run-b"
@@ -290,13 +291,7 @@ def test_cast_export_plays(clean_machine: None, tmp_path: Path, env: dict[str, s
 
 @pytest.fixture
 def busybox_image(docker_engine: None) -> None:
-    if subprocess.run(
-        ["docker", "image", "inspect", "busybox"], capture_output=True, check=False
-    ).returncode:
-        build = subprocess.run(
-            ["recipe", "image", "build", "busybox"], capture_output=True, text=True, check=False
-        )
-        assert build.returncode == 0, build.stderr
+    busybox_image_module.ensure()
 
 
 def test_container_link_records_interactive_sessions(

@@ -11,6 +11,7 @@ import pytest
 
 from generator import recipes
 from generator import transcript as tr
+from tests import busybox_image
 from tests.conftest import docker_ready
 
 SINGLE_HOST = sorted(r.name for r in recipes.load_all() if not r.hosts)
@@ -24,11 +25,7 @@ def test_recipe_runs_green_with_a_transcript(
     if name in DOCKER:
         if not docker_ready():
             pytest.skip("needs a running Docker engine (scripts/start-docker.sh)")
-        image = subprocess.run(
-            ["docker", "image", "inspect", "busybox"], capture_output=True, check=False
-        )
-        if image.returncode != 0:
-            pytest.skip("needs the busybox image (recipe image build busybox)")
+        busybox_image.ensure()
     path = tmp_path / f"{name}.transcript"
     done = subprocess.run(
         ["recipe", "run", name, "--record", str(path), "--json", "--quiet"],
