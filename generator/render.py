@@ -157,8 +157,20 @@ def render_script(
         sudo=Raw("sudo " if sudo else ""),
         with_teardown=teardown,
         host_guard=_host_guard(recipe.hosts) if recipe.hosts else Raw(""),
+        name_guard=_name_guard(recipe, values, sudo),
     )
     return _render(recipe, recipe.template.name, context)
+
+
+def _name_guard(recipe: Recipe, values: Mapping[str, ParamValue], sudo: bool) -> Raw:
+    """Lines that stop the script when a name it creates is taken (see generator/guard.py).
+    Multi-host labs have no one machine to check here; `recipe run` checks each host."""
+    if recipe.hosts:
+        return Raw("")
+    from generator import guard
+
+    found = guard.claims(render_topology(recipe, values))
+    return Raw("\n".join(guard.shell_lines(found, "sudo " if sudo else "")))
 
 
 def render_topology(recipe: Recipe, values: Mapping[str, ParamValue]) -> dict[str, Any]:

@@ -100,6 +100,7 @@ class Script:
     hosts: tuple[str, ...] = ()
     sha256: str = ""
     source: str = "<script>"
+    guard: str = ""  # shell lines that exit 2 when a name the lab creates is already taken
 
     @property
     def all_steps(self) -> tuple[Step, ...]:
@@ -133,7 +134,9 @@ def parse(text: str, source: str = "<script>") -> Script:
     # Only newline ends a line for bash; splitlines() would also break at \x85 or U+2028.
     lines = text.split("\n")
     digest = hashlib.sha256(text.encode()).hexdigest()
-    meta: dict[str, object] = {"recipe": None, "params": {}, "timeout": DEFAULT_TIMEOUT, "hosts": ()}
+    meta: dict[str, object] = {
+        "recipe": None, "params": {}, "timeout": DEFAULT_TIMEOUT, "hosts": (), "guard": [],
+    }
     starts = [i for i, line in enumerate(lines) if line.strip() == "#@ steps"]
     if starts:
         prelude, body_start = lines[: starts[0]], starts[0] + 1
@@ -154,6 +157,7 @@ def parse(text: str, source: str = "<script>") -> Script:
         hosts=meta["hosts"],  # type: ignore[arg-type]
         sha256=digest,
         source=source,
+        guard="\n".join(meta["guard"]),  # type: ignore[arg-type]
     )
 
 
@@ -175,10 +179,17 @@ def _skip_setup(body: list[tuple[int, str]]) -> list[tuple[int, str]]:
 def _read_prelude(prelude: list[str], meta: dict[str, object], source: str) -> list[tuple[int, str]]:
     """Header directives, and the body of the teardown() function as (line number, text)."""
     teardown: list[tuple[int, str]] = []
-    in_teardown = in_function = False
+    in_teardown = in_function = in_guard = False
     for number, line in enumerate(prelude, start=1):
         stripped = line.strip()
-        if stripped == "#@ teardown":
+        if stripped == "#@ guard":
+            in_guard = True
+        elif stripped == "#@ end-guard":
+            in_guard = False
+        elif in_guard:
+            if stripped and not stripped.startswith("#"):
+                meta["guard"].append(line)  # type: ignore[attr-defined]
+        elif stripped == "#@ teardown":
             in_teardown = True
         elif stripped == "#@ end-teardown":
             in_teardown = in_function = False
