@@ -10,7 +10,7 @@ from html import escape
 
 from generator import diagram
 from generator.docs_markdown import console_text, verdict_note
-from generator.docs_model import LabPage, PageStep
+from generator.docs_model import LabPage, PageStep, firewall_rules
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
@@ -72,6 +72,10 @@ def _topology(page: LabPage) -> list[str]:
 
         items = "".join(f"<li>{escape(line)}</li>" for line in describe(page.topology))
         out.append(f'<ul class="topology">{items}</ul>')
+    rules = firewall_rules(page.topology)
+    if rules:
+        items = "".join(f"<li><code>{escape(rule)}</code></li>" for rule in rules)
+        out += ["<p>Firewall rules the lab adds:</p>", f"<ul>{items}</ul>"]
     return out
 
 

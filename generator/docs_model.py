@@ -71,6 +71,13 @@ class LabPage:
         return tuple(s for s in self.steps if s.phase == "teardown")
 
 
+def firewall_rules(topology: dict[str, Any]) -> tuple[str, ...]:
+    """The iptables rules a topology declares, as commands."""
+    return tuple(
+        f"iptables -t {rule.get('table', 'filter')} {rule['rule']}" for rule in topology.get("rules", [])
+    )
+
+
 def describe_expectation(expect: Expectation) -> tuple[str, ...]:
     """The expectation as short phrases: `exits 0`, `output contains " 0% packet loss"`."""
     if expect.exit == "nonzero":
