@@ -3,6 +3,7 @@ the multi-host recipes across both nodes, and faults in the middle of a run."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -150,3 +151,30 @@ def test_unreachable_host_is_one_line(tmp_path: Path) -> None:
     done = recipe("run", "veth-pair", "--host", "root@127.0.0.1:1", "--no-record")
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert "cannot connect: Connection refused" in done.stderr
+
+
+def test_ctrl_c_stops_the_remote_step_and_tears_down(virtual_nodes: None, tmp_path: Path) -> None:
+    from generator.shell.ssh import SSHShell
+    from generator.shell.ssh_target import resolve
+
+    script = tmp_path / "lab.sh"
+    script.write_text(
+        "#@ teardown\nteardown() {\n  ip netns delete issue4-int\n}\n#@ end-teardown\n#@ steps\n"
+        "ip netns add issue4-int\n\nsleep 31\n"
+    )
+    path = tmp_path / "int.transcript"
+    run = subprocess.Popen([*CLI, "run", str(script), "--host", "docker-node1", "--record",
+                            str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with SSHShell(resolve("docker-node1")) as node:
+        deadline = time.monotonic() + 20
+        while node.run("pgrep -f 'sleep 31'", 10).exit != 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        run.send_signal(signal.SIGINT)
+        _, err = run.communicate(timeout=60)
+        assert run.returncode == 130, err
+        assert node.run("pgrep -f 'sleep 31'", 10).exit == 1  # the step was stopped on the node
+        assert "issue4-int" not in node.run("ip netns list", 10).stdout  # and torn down
+    record = tr.read(path)
+    assert record.status == "interrupted"
+    assert record.steps[0].command == "ip netns add issue4-int"
+    assert record.steps[-1].phase == "teardown" and record.steps[-1].exit == 0

@@ -150,8 +150,10 @@ class SSHShell(Shell):
         except SessionLost:
             raise
         except BaseException:
+            # Ctrl-C (or another exception) mid-step: stop the step and keep the shell, so the
+            # teardown can still run in it, then let the caller handle the interruption.
             if self._chan is not None and not self._chan.closed:
-                self._stop_step()  # Ctrl-C: keep the shell for teardown
+                self._abort_step(command)
             raise
         if done is None:  # timed out: stop the step and wait for bash to say it is back
             return self._after_timeout(command, started)
@@ -159,20 +161,28 @@ class SSHShell(Shell):
         return Result(command, out, err, status, time.monotonic() - started)
 
     def _after_timeout(self, command: str, started: float) -> Result:
-        self._stop_step()
         note = f"recipe: timed out after {time.monotonic() - started:.1f} s; the step was killed\n"
+        late, restarted = self._abort_step(command)
+        if restarted:
+            note += "recipe: the remote shell was stuck and has been restarted\n"
+        out, err = late
+        return Result(command, out, err + note, TIMEOUT_EXIT, time.monotonic() - started, True)
+
+    def _abort_step(self, command: str) -> tuple[tuple[str, str], bool]:
+        """Kill the running step and read its end marker, so the next step starts clean; replace
+        the shell if bash itself is stuck. Returns the step's late output, and whether the shell
+        was replaced."""
+        self._stop_step()
         try:
             late = self._exchange(b"", time.monotonic() + _GRACE, what=command)
         except _ShellEnded:
             late = None
-        if late is None:  # bash itself is stuck (a loop of builtins): replace it
-            self._kill_remote(f"kill -KILL {self._shell_pid}")
-            self.restarts += 1
-            self._open_shell()
-            note += "recipe: the remote shell was stuck and has been restarted\n"
-            late = ("", "", TIMEOUT_EXIT)
-        out, err, _ = late
-        return Result(command, out, err + note, TIMEOUT_EXIT, time.monotonic() - started, True)
+        if late is not None:
+            return (late[0], late[1]), False
+        self._kill_remote(f"kill -KILL {self._shell_pid}")  # a loop of builtins has no child
+        self.restarts += 1
+        self._open_shell()
+        return ("", ""), True
 
     def _stop_step(self) -> None:
         script = f"bash -c {shlex.quote(_KILL_STEP)} kill-step {self._shell_pid} {self._step}"
