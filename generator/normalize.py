@@ -56,6 +56,8 @@ _RULES: tuple[_Builtin, ...] = (
     _Builtin("date_time", "<TIME>", "MTWFS",
              rf"(?:on|ue|ed|hu|ri|at|un) {_MONTH} +\d{{1,2}} \d{{2}}:\d{{2}}:\d{{2}}(?: [A-Z]{{3,5}})? \d{{4}}\b"),
     _Builtin("clock", "<TIME>", _DIGITS, r"\d:\d{2}:\d{2}\.\d{3,9}\b"),  # tcpdump, logs
+    # A bridge id: priority, then the bridge's MAC without colons (`brctl show`).
+    _Builtin("bridge_id", "MAC", _HEX, r"[0-9a-f]{3}\.[0-9a-f]{12}\b", keep=5),
     _Builtin("mac", "MAC", _HEX, r"[0-9a-fA-F](?::[0-9a-fA-F]{2}){5}\b"),
     _Builtin("linklocal", "LL", "fF", r"[eE]80::[0-9a-fA-F][0-9a-fA-F:]*(?:%[\w.-]+)?"),
     _Builtin("id64", "ID", _HEX_LOWER, r"[0-9a-f]{63}\b"),
@@ -89,6 +91,8 @@ _RULES: tuple[_Builtin, ...] = (
              keep=14, guard=""),
     _Builtin("ipt_policy", "<COUNTERS>", "p", r"olicy DROP \d+[KMG]? packets, \d+[KMG]? bytes",
              keep=12, guard=""),
+    # tcpdump's ICMP echo identifier: ping picks it per run; request and reply share it.
+    _Builtin("ping_id", "PINGID", ",", r" id \d+(?=, seq)", keep=5, guard=""),
     # `2483: vethe125f42` outside `ip link` tables, as a lab's own echo prints it.
     _Builtin("ifindex_veth", "IF", _DIGITS, r"\d*+(?=: veth[0-9a-f]{6,8}\b)"),
     _Builtin("port", "PORT", ":", r"(?<=[0-9\]*]:)\d{5}\b", keep=1, guard=""),
@@ -187,6 +191,8 @@ class Normalizer:
         if not kind or kind[0] == "<":
             return whole[: rule.keep] + kind
         value = whole[rule.keep :]
+        if rule.name == "bridge_id":  # the bridge's MAC, written as `link/ether` writes it
+            value = ":".join(value[i : i + 2] for i in range(0, 12, 2))
         if kind == "MAC":
             value = value.lower()
             if value in _CONSTANT_MACS:

@@ -35,6 +35,13 @@ CASES = [
     ("ESTAB 0 0 127.0.0.1:45678 127.0.0.1:80", "ESTAB 0 0 127.0.0.1:PORT#1 127.0.0.1:80"),
     ("LISTEN 0 4096 0.0.0.0:22 0.0.0.0:*", "LISTEN 0 4096 0.0.0.0:22 0.0.0.0:*"),
     ('users:(("nc",pid=1234,fd=3))', 'users:(("nc",pid=PID#1,fd=3))'),
+    ("docker0\t\t8000.0242fe57927a\tno\t\tvethe125f42", "docker0\t\t8000.MAC#1\tno\t\tVETH#1"),
+    ("IP 203.0.113.1 > 203.0.113.10: ICMP echo request, id 22, seq 1, length 64",
+     "IP 203.0.113.1 > 203.0.113.10: ICMP echo request, id PINGID#1, seq 1, length 64"),
+    ("Chain POSTROUTING\n   12  1008 MASQUERADE  0    --  *      !docker0  172.17.0.0/16  0.0.0.0/0",
+     "Chain POSTROUTING\n<COUNTERS> MASQUERADE  0    --  *      !docker0  172.17.0.0/16  0.0.0.0/0"),
+    ("Chain POSTROUTING (policy ACCEPT 3 packets, 252 bytes)", "Chain POSTROUTING (policy ACCEPT <COUNTERS>)"),
+    ("test1:eth0 is paired with host interface 2483: vethe125f42", "test1:eth0 is paired with host interface IF#1: VETH#1"),
     # Meaningful values stay: rule priorities, addresses, counts, names with digits.
     ("32766:\tfrom all lookup main", "32766:\tfrom all lookup main"),
     ("default via 192.168.88.1 dev veth-test1", "default via 192.168.88.1 dev veth-test1"),
@@ -56,6 +63,12 @@ def test_same_value_same_placeholder_throughout_a_transcript() -> None:
     assert host == "IF#1: VETH#1@IF#2: <UP> master docker0\n"
     assert container == "IF#2: eth0@IF#1: <UP>\n"  # the pairing reads the same on both sides
     assert again == "VETH#1 is up\n"
+
+
+def test_a_bridge_id_names_the_bridge_mac() -> None:
+    norm = Normalizer()
+    norm.text("    link/ether 02:42:fe:57:92:7a brd ff:ff:ff:ff:ff:ff\n")
+    assert norm.text("docker0\t\t8000.0242fe57927a\tno") == "docker0\t\t8000.MAC#1\tno"
 
 
 def test_short_and_full_docker_ids_share_a_placeholder() -> None:
