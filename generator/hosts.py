@@ -346,6 +346,17 @@ def members(node: Node) -> set[int]:
     return {pid for pid in nsprocs.pids_in_pidns(pidns) if nsprocs.alive(pid)}
 
 
+def _init(node: Node) -> int | None:
+    """The node's init, if alive; checked against its pid namespace, so a recycled pid in a stale
+    init.pid is never signalled."""
+    pid = _read_pid(node.run / "init.pid")
+    try:
+        pidns = (node.run / "pidns.id").read_text()
+    except OSError:
+        return None
+    return pid if pid is not None and nsprocs.ns_id(f"/proc/{pid}/ns/pid") == pidns else None
+
+
 def _named(node: Node, comm: str) -> list[int]:
     return [pid for pid in members(node) if _comm(pid) == comm]
 
@@ -353,7 +364,7 @@ def _named(node: Node, comm: str) -> list[int]:
 def _stop_node(node: Node) -> list[str]:
     """End everything of the node and remove its namespace, cable and state; return what resisted."""
     problems: list[str] = []
-    init = _read_pid(node.run / "init.pid")
+    init = _init(node)
     if init is not None:  # the kernel then kills every process of the pid namespace
         nsprocs.signal_all([init], signal.SIGKILL)
     left = nsprocs.wait_gone(members(node) | ({init} if init else set()), 5.0)
@@ -361,7 +372,7 @@ def _stop_node(node: Node) -> list[str]:
     # the host started with `ip netns exec docker-node1 ...`.
     netns = node.netns if node.netns.exists() else None
     for _ in range(3):
-        pids = nsprocs.pids_matching(netns, (), f"/{node.cgroup}/") | left
+        pids = nsprocs.pids_matching(netns, f"/{node.cgroup}/") | left
         if not pids:
             break
         left = nsprocs.terminate(pids)
@@ -411,7 +422,7 @@ def node_status(node: Node) -> NodeStatus:
     return NodeStatus(
         node=node,
         netns=node.netns.exists(),
-        init=_read_pid(node.run / "init.pid") is not None,
+        init=_init(node) is not None,
         dockerd=_docker_answers(node),
         sshd=_sshd_running(node),
     )

@@ -36,24 +36,15 @@ def _netns_inode(pid: str) -> str | None:
         return None
 
 
-def pids_matching(
-    netns_file: Path | None = None,
-    mnt_ids: Iterable[str] = (),
-    cgroup_part: str | None = None,
-) -> set[int]:
-    """Processes in the given network namespace, in any of the mount namespaces, or in a cgroup
-    whose path contains cgroup_part."""
+def pids_matching(netns_file: Path | None = None, cgroup_part: str | None = None) -> set[int]:
+    """Processes in the given network namespace, or in a cgroup whose path holds cgroup_part."""
     wanted_net = ns_id(netns_file) if netns_file is not None else None
-    wanted_mnt = set(mnt_ids)
     me = os.getpid()
     found: set[int] = set()
     for entry in PROC.iterdir():
         if not entry.name.isdigit() or int(entry.name) == me:
             continue
         if wanted_net is not None and _netns_inode(entry.name) == wanted_net:
-            found.add(int(entry.name))
-            continue
-        if wanted_mnt and ns_id(entry / "ns" / "mnt") in wanted_mnt:
             found.add(int(entry.name))
             continue
         if cgroup_part is not None and _in_cgroup(entry, cgroup_part):

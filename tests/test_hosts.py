@@ -21,7 +21,7 @@ def _node_processes() -> set[int]:
     found: set[int] = set()
     for node in hosts.NODES:
         netns = node.netns if node.netns.exists() else None
-        found |= nsprocs.pids_matching(netns, (), f"/{node.cgroup}/") | hosts.members(node)
+        found |= nsprocs.pids_matching(netns, f"/{node.cgroup}/") | hosts.members(node)
     return found
 
 
