@@ -186,6 +186,9 @@ def test_a_signal_mid_run_tears_down(
     assert read.status == "interrupted" and not read.complete
     assert read.outcome is not None and "during step 17 of 18" in read.outcome.reason
     assert len(read.main_steps) == 16 and len(read.teardown_steps) >= 2
+    # The stopped step's end (bash's "Killed" note, its status) does not spill into the teardown.
+    first = read.teardown_steps[0]
+    assert (first.exit, first.stdout, first.stderr) == (0, "", "")
     assert not path.with_name(path.name + ".partial").exists()
 
 
