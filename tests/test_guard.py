@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_runner import assert_one_line_error, recipe
 
 from generator import guard, recipes
 from generator.render import render_script, render_topology
@@ -50,3 +51,11 @@ def test_bash_refuses_a_taken_name_and_leaves_it_alone(squatter: str, tmp_path: 
         "lab.sh: network namespace test1 already exists; remove it or choose another name with --set"
     )
     assert Path("/run/netns", squatter).exists(), "the teardown removed a namespace it did not make"
+
+
+def test_recipe_run_refuses_a_taken_name_before_any_step(squatter: str, tmp_path: Path) -> None:
+    record = tmp_path / "lab.transcript"
+    done = recipe("run", "veth-pair", "--record", str(record))
+    assert_one_line_error(done, "network namespace test1 already exists")
+    assert Path("/run/netns", squatter).exists()
+    assert not record.exists() and not Path(f"{record}.partial").exists()

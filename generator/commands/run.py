@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,6 +18,9 @@ from generator import script as script_format
 from generator.commands.library import SetOption, recipe_dirs
 from generator.errors import UserError
 from generator.script import Script
+
+if TYPE_CHECKING:
+    from generator.shell.base import Shell
 
 TRANSCRIPTS = Path("transcripts")
 
@@ -149,6 +152,7 @@ def run(
         )
     else:
         shell.start()  # reach every host before anything is recorded as standing
+    _refuse_taken_names(shell, script)
 
     name = labstate.lab_name(script.recipe, script.sha256)
     state = labstate.LabState(name, loaded.text, dict(script.params), host_label, keep)
@@ -178,6 +182,19 @@ def run(
     if as_json:
         print(json.dumps(_summary(report, name, path), indent=2))
     raise SystemExit(report.exit_code)
+
+
+def _refuse_taken_names(shell: Shell, script: Script) -> None:
+    """Run the script's name guard (generator/guard.py) before anything is recorded as standing:
+    a teardown over someone else's namespace or container would delete it."""
+    if not script.guard:
+        return
+    shell.start()
+    taken = shell.run(f"(\n{script.guard}\n)", timeout=60)  # a subshell: its exit 2 spares the session
+    if taken.exit != 0:
+        shell.close()
+        lines = taken.stderr.strip().splitlines() or [f"the name guard exited {taken.exit}"]
+        raise UserError(lines[0].removeprefix("lab.sh: "))
 
 
 def _now() -> str:
