@@ -37,7 +37,7 @@ class Plan:
     path: Path
     recorded: tr.Transcript
     script: Script  # the steps to run, teardown included
-    host: str
+    host: str  # where it runs, as the transcript's header writes it: local, HOST, ROLE=HOST,...
     compare_options: CompareOptions
     recipe: object | None = None  # recipes.Recipe when the transcript came from one we have
     recipe_changed: bool = False
@@ -82,7 +82,7 @@ def read_all(paths: Sequence[Path]) -> list[tr.Transcript]:
 def plan(
     recorded: tr.Transcript,
     *,
-    host: str | None,
+    host: Sequence[str] | None,
     recipe_dirs: Sequence[Path] = (),
     ignore: Sequence[str] = (),
     full: bool = False,
@@ -93,13 +93,7 @@ def plan(
     with --update); otherwise only the steps it recorded run, then the teardown.
     """
     path = Path(recorded.path)
-    roles = sorted({s.role for s in recorded.steps if s.role})
-    if roles:
-        raise UserError(
-            f"{path}: steps run on the roles {', '.join(roles)}; replaying multi-host "
-            "transcripts needs the remote hosts of issue 4"
-        )
-    target = host or recorded.header.target or "local"
+    target = ",".join(host) if host else recorded.header.target or "local"
     incomplete = not recorded.complete
     notes: list[str] = []
     if incomplete:
@@ -205,7 +199,8 @@ def _from_records(recorded: tr.Transcript) -> Script:
     """A script made of the recorded commands with their recorded expectations."""
     main = tuple(_step(r) for r in recorded.main_steps)
     teardown = tuple(_step(r) for r in recorded.teardown_steps)
-    return Script(steps=main, teardown=teardown, source=str(recorded.path),
+    roles = tuple(dict.fromkeys(r.role for r in recorded.steps if r.role))
+    return Script(steps=main, teardown=teardown, source=str(recorded.path), hosts=roles,
                   sha256=recorded.header.script_sha256)
 
 
@@ -285,14 +280,19 @@ class Run:
 def execute(plan: Plan, listener: object | None = None, timeout: float | None = None) -> Run:
     """Run the plan's steps through the runner on its host: one shell, teardown always."""
     from generator import __version__
+    from generator.commands.run import _refuse_taken_names
     from generator.runner import Listener, Options, Runner, utc_now
-    from generator.shell import connect
+    from generator.shell.remote import connect_hosts
 
     started = utc_now()
     # keep_going: a replay judges steps by comparison, so a step that now fails its
     # expectation must not stop the steps after it from being compared too.
     options = Options(keep_going=True, timeout=timeout)
-    with connect(plan.host) as shell:
+    # The header writes hosts as `recipe run` labels them: HOST, or ROLE=HOST,... per role.
+    shell, _ = connect_hosts(plan.host.split(","), plan.script)
+    # As `recipe run` does: never tear down a namespace or container someone else owns.
+    _refuse_taken_names(shell, plan.script)
+    with shell:
         facts = shell.facts()
         chosen = listener if isinstance(listener, Listener) else None
         report = Runner(plan.script, shell, options, None, chosen).run()

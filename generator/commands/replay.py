@@ -44,7 +44,13 @@ def replay(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Transcript files or directories of them.")],
     host: Annotated[
-        str | None, typer.Option("--host", help="Run here instead of on each recorded host.")
+        list[str] | None,
+        typer.Option(
+            "--host",
+            help="Run here instead of on the recorded host(s); multi-host labs: one per role, or "
+            "ROLE=HOST (as recipe run).",
+            show_default=False,
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List what would run; run nothing.")
