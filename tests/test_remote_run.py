@@ -101,17 +101,22 @@ def _session_processes(node: hosts.Node) -> list[int]:
     return [p for p in sshds if _parent(p) in sshds]
 
 
+def _start_run(tmp_path: Path, teardown: str, steps: str) -> tuple[subprocess.Popen[str], Path]:
+    """`recipe run` of a small hand-written script on docker-node1, in the background."""
+    script = tmp_path / "lab.sh"
+    script.write_text(f"#@ teardown\nteardown() {{\n  {teardown}\n}}\n#@ end-teardown\n"
+                      f"#@ steps\n{steps}\n")
+    path = tmp_path / "run.transcript"
+    run = subprocess.Popen([*CLI, "run", str(script), "--host", "docker-node1", "--record",
+                            str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return run, path
+
+
 def test_dropped_connection_keeps_an_incomplete_transcript(
     virtual_nodes: None, tmp_path: Path
 ) -> None:
-    script = tmp_path / "lab.sh"
-    script.write_text(
-        "#@ teardown\nteardown() {\n  rm -f /tmp/issue4-drop\n}\n#@ end-teardown\n#@ steps\n"
-        "touch /tmp/issue4-drop\n\nsleep 20\n\necho never\n"
-    )
-    path = tmp_path / "drop.transcript"
-    run = subprocess.Popen([*CLI, "run", str(script), "--host", "docker-node1", "--record",
-                            str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run, path = _start_run(tmp_path, "rm -f /tmp/issue4-drop",
+                           "touch /tmp/issue4-drop\n\nsleep 20\n\necho never")
     deadline = time.monotonic() + 20
     while not Path("/tmp/issue4-drop").exists() and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -157,14 +162,8 @@ def test_ctrl_c_stops_the_remote_step_and_tears_down(virtual_nodes: None, tmp_pa
     from generator.shell.ssh import SSHShell
     from generator.shell.ssh_target import resolve
 
-    script = tmp_path / "lab.sh"
-    script.write_text(
-        "#@ teardown\nteardown() {\n  ip netns delete issue4-int\n}\n#@ end-teardown\n#@ steps\n"
-        "ip netns add issue4-int\n\nsleep 31\n"
-    )
-    path = tmp_path / "int.transcript"
-    run = subprocess.Popen([*CLI, "run", str(script), "--host", "docker-node1", "--record",
-                            str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run, path = _start_run(tmp_path, "ip netns delete issue4-int",
+                           "ip netns add issue4-int\n\nsleep 31")
     with SSHShell(resolve("docker-node1")) as node:
         deadline = time.monotonic() + 20
         while node.run("pgrep -f 'sleep 31'", 10).exit != 0 and time.monotonic() < deadline:
