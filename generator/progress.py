@@ -10,8 +10,13 @@ from generator.runner import Listener, Report
 from generator.script import Step
 from generator.transcript import StepRecord
 
-LABELS = {"ok": "ok", "expected-failure": "expected failure", "FAIL": "FAIL"}
-_STYLES = {"ok": "green", "expected-failure": "cyan", "FAIL": "bold red"}
+LABELS = {"ok": "ok", "expected-failure": "expected failure", "FAIL": "FAIL", "stopped": "stopped"}
+_STYLES = {"ok": "green", "expected-failure": "cyan", "FAIL": "bold red", "stopped": "bold yellow"}
+
+
+def _verdict(record: StepRecord) -> str:
+    """A step a signal stopped did not contradict its expectation: it shows as `stopped`."""
+    return "stopped" if record.interrupted else record.verdict
 _OUTPUT_TAIL = 20  # lines of a failed step's output to show
 
 
@@ -32,7 +37,7 @@ class PlainProgress(Listener):
         self.stream = stream or sys.stderr
 
     def step_finished(self, record: StepRecord, total: int) -> None:
-        label = LABELS[record.verdict]
+        label = LABELS[_verdict(record)]
         where = _counter(record.index, record.phase, total)
         self.stream.write(
             f"[{where}] {label:<16} {record.duration:7.3f}s  {first_line(record.command)}\n"
@@ -64,9 +69,9 @@ class RichProgress(Listener):
         from rich.markup import escape
 
         self.console.file.write("\r\x1b[K")
-        label = LABELS[record.verdict]
+        label = LABELS[_verdict(record)]
         where = _counter(record.index, record.phase, total)
-        style = _STYLES[record.verdict]
+        style = _STYLES[_verdict(record)]
         self.console.print(
             f"[dim]\\[{where}][/dim] [{style}]{label:<16}[/{style}] {record.duration:7.3f}s  "
             f"{escape(first_line(record.command))}",
@@ -90,7 +95,7 @@ class QuietProgress(Listener):
         self.stream = stream or sys.stderr
 
     def step_finished(self, record: StepRecord, total: int) -> None:
-        if not record.passed:
+        if not record.passed and not record.interrupted:  # the summary says where it stopped
             self.stream.write(f"FAIL step {record.index}\n" + failure_details(record))
 
 
@@ -118,15 +123,34 @@ def failure_details(record: StepRecord) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _counts(records: list[StepRecord]) -> str:
+    """`16 ok, 1 expected failure, 2 failed`: the zero counts left out, but never all of them."""
+    ok = len([r for r in records if r.verdict == "ok"])
+    expected = len([r for r in records if r.verdict == "expected-failure"])
+    failed = len([r for r in records if r.verdict == "FAIL"])
+    parts = [f"{ok} ok"]
+    if expected:
+        parts.append(f"{expected} expected failure" + ("s" if expected > 1 else ""))
+    if failed:
+        parts.append(f"{failed} failed")
+    return ", ".join(parts)
+
+
 def summary_line(report: Report, transcript: str | None) -> str:
-    counts = {"ok": 0, "expected-failure": 0, "FAIL": 0}
-    for record in report.records:
-        counts[record.verdict] += 1
-    text = (
-        f"{report.status}: {counts['ok']} ok, {counts['expected-failure']} expected failures, "
-        f"{counts['FAIL']} failed in {report.duration:.2f} s"
-    )
-    if report.reason:
+    """`failed: 1 ok, 1 failed; teardown 2 ok in 0.31 s (step 2 contradicted its expectation)`.
+
+    Main steps and teardown are counted apart: `2 ok` must not mean two lab steps when one of
+    them was a teardown step. The step a signal stopped counts in neither; the reason names it.
+    """
+    main = [r for r in report.records if r.phase == "main" and not r.interrupted]
+    teardown = [r for r in report.records if r.phase == "teardown"]
+    interrupted = report.status == "interrupted" and report.reason.startswith("interrupted")
+    # An interruption's reason (`interrupted by SIGINT during step 3 of 18`) leads the line.
+    text = f"{report.reason if interrupted else report.status}: {_counts(main)}"
+    if teardown:
+        text += f"; teardown {_counts(teardown)}"
+    text += f" in {report.duration:.2f} s"
+    if report.reason and not interrupted:
         text += f" ({report.reason})"
     if transcript:
         text += f"; transcript {transcript}"

@@ -1,9 +1,11 @@
 """Run a script's steps in one shell: check each against its expectation, record it, and always
-tear down (after success, a failed step, SIGINT or SIGTERM), then look for leftovers.
+tear down (after success, a failed step, SIGINT, SIGTERM or SIGHUP), then look for leftovers.
 
-Signals: SIGINT and SIGTERM become an `Interrupted` exception, but only while a step runs in the
-shell (the shell stops that step and stays usable). Anywhere else, and during the teardown, a
-signal is only noted: the current record is written whole and the teardown is never cut short.
+Signals: SIGINT, SIGTERM and SIGHUP (the terminal closed, the SSH session dropped) become an
+`Interrupted` exception, but only while a step runs in the shell (the shell stops that step and
+stays usable; the stopped step is recorded as interrupted, with the output it had). Anywhere
+else, and during the teardown, a signal is only noted: the current record is written whole and
+the teardown is never cut short.
 """
 
 from __future__ import annotations
@@ -20,15 +22,21 @@ from types import FrameType
 
 from generator import leftovers
 from generator.script import Script, Step
-from generator.shell.base import Result, SessionLost, Shell
-from generator.transcript import Outcome, Recorder, StepRecord
+from generator.shell.base import Result, SessionLost, Shell, StepStopped
+from generator.transcript import INTERRUPTED_PROBLEM, Outcome, Recorder, StepRecord
 
-SIGNAL_NAMES: dict[int, str] = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
+# SIGHUP is what a closed terminal or a dropped SSH login sends: like SIGTERM, the lab must still
+# be torn down, or it stands with nobody left to remove it.
+SIGNAL_NAMES: dict[int, str] = {
+    signal.SIGINT: "SIGINT",
+    signal.SIGTERM: "SIGTERM",
+    signal.SIGHUP: "SIGHUP",
+}
 
 
-class Interrupted(BaseException):
-    """SIGINT or SIGTERM arrived while a step ran. BaseException, so `except Exception` in a
-    transport cannot swallow it."""
+class Interrupted(StepStopped):
+    """SIGINT, SIGTERM or SIGHUP arrived while a step ran. A BaseException (StepStopped), so
+    `except Exception` in a transport cannot swallow it; the shell fills in `partial`."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(SIGNAL_NAMES.get(signum, str(signum)))
@@ -54,6 +62,31 @@ class Listener:
 
     def note(self, message: str) -> None:
         """Something the person should know now (an interruption, the teardown starting)."""
+
+
+class _Guarded(Listener):
+    """Progress that can never stop a run: after SIGHUP the terminal is gone and writing to it
+    fails (EIO), yet the teardown must run to its end. The first failed write silences it."""
+
+    def __init__(self, inner: Listener) -> None:
+        self.inner: Listener | None = inner
+
+    def _call(self, tell: Callable[[Listener], None]) -> None:
+        if self.inner is None:
+            return
+        try:
+            tell(self.inner)
+        except OSError:
+            self.inner = None
+
+    def step_started(self, step: Step, total: int) -> None:
+        self._call(lambda inner: inner.step_started(step, total))
+
+    def step_finished(self, record: StepRecord, total: int) -> None:
+        self._call(lambda inner: inner.step_finished(record, total))
+
+    def note(self, message: str) -> None:
+        self._call(lambda inner: inner.note(message))
 
 
 @dataclass
@@ -107,6 +140,32 @@ def judge(step: Step, result: Result, timeout: float) -> StepRecord:
     )
 
 
+def interrupted_record(step: Step, stop: Interrupted, duration: float) -> StepRecord:
+    """The record of a step a signal stopped: what it printed until then, verdict FAIL (it did
+    not do what it should), and a first problem line that says it was interrupted (see
+    docs/transcript-format.md: the format has no verdict of its own for this)."""
+    partial = stop.partial
+    # bash's status for the killed step when the shell drained it, else the shell convention for
+    # death by that signal.
+    status = partial.exit if partial is not None and partial.exit >= 0 else 128 + stop.signum
+    return StepRecord(
+        index=step.index,
+        phase=step.phase,
+        command=step.command,
+        expect=step.expect,
+        exit=status,
+        duration=duration,
+        verdict="FAIL",
+        stdout=partial.stdout if partial is not None else "",
+        stderr=partial.stderr if partial is not None else "",
+        explanation=step.explanation,
+        line=step.line,
+        role=step.host,
+        interactive=step.interactive.spawn if step.interactive else None,
+        problems=(f"{INTERRUPTED_PROBLEM}{stop} after {duration:.1f} s; the step was stopped",),
+    )
+
+
 def execute(shell: Shell, step: Step, timeout: float) -> Result:
     shell = shell.on(step.host)  # a multi-host run picks the step's host (#@ on ROLE)
     if step.interactive is not None:
@@ -157,6 +216,8 @@ class _Signals:
 
     @contextmanager
     def armed_while(self) -> Iterator[None]:
+        """Let a signal raise Interrupted inside the block. A signal that arrives just after it
+        is only pending: the caller records the finished step, then checks `pending`."""
         if self.pending is not None:
             raise Interrupted(self.pending)
         self.armed = True
@@ -164,8 +225,6 @@ class _Signals:
             yield
         finally:
             self.armed = False
-        if self.pending is not None:
-            raise Interrupted(self.pending)
 
 
 class Runner:
@@ -181,7 +240,7 @@ class Runner:
         self.shell = shell
         self.options = options
         self.recorder = recorder
-        self.listener = listener or Listener()
+        self.listener: Listener = _Guarded(listener) if listener is not None else Listener()
         self.report = Report(status="passed", complete=False)
         self.in_teardown = False
         self.session_lost = False
@@ -201,7 +260,8 @@ class Runner:
             except Interrupted as stop:
                 self.report.status = "interrupted"
                 self.report.signum = stop.signum
-                self.report.reason = f"interrupted by {stop}" + self._during()
+                if not self.report.reason.startswith("interrupted"):  # _main names the step
+                    self.report.reason = f"interrupted by {stop}" + self._during()
             except SessionLost as lost:
                 self.report.status = "incomplete"
                 self.report.reason = f"lost the shell session: {lost}"
@@ -250,10 +310,19 @@ class Runner:
     def _main(self, signals: _Signals) -> None:
         steps = self.script.steps
         for step in steps:
+            if signals.pending is not None:  # arrived while the last record was written
+                raise Interrupted(signals.pending)
             self.listener.step_started(step, len(steps))
             timeout = self.timeout_for(step)
-            with signals.armed_while():
-                result = execute(self.shell, step, timeout)
+            started = time.monotonic()
+            try:
+                with signals.armed_while():
+                    result = execute(self.shell, step, timeout)
+            except Interrupted as stop:
+                # Said before the record goes in, so it names this step, not the next.
+                self.report.reason = f"interrupted by {stop}" + self._during()
+                self._record(interrupted_record(step, stop, time.monotonic() - started), len(steps))
+                raise
             record = self._record(judge(step, result, timeout), len(steps))
             if not record.passed:
                 self.report.status = "failed"

@@ -22,6 +22,9 @@ MAGIC = "recipe-transcript"
 VERSION = 1
 PARTIAL_SUFFIX = ".partial"
 VERDICTS = ("ok", "expected-failure", "FAIL")
+# The first problem of a step that a signal stopped (verdict FAIL): version 1 has no verdict of
+# its own for it, and a new one would make older version-1 readers refuse the file.
+INTERRUPTED_PROBLEM = "interrupted by "
 STATUSES = ("passed", "failed", "interrupted", "incomplete")
 _BLOCK = "  |"
 _NO_EOL = "  \\ no newline at end"
@@ -65,6 +68,15 @@ class StepRecord:
     @property
     def passed(self) -> bool:
         return self.verdict != "FAIL"
+
+    @property
+    def interrupted(self) -> bool:
+        """A signal stopped this step before it finished; its output is what it had printed."""
+        return (
+            self.verdict == "FAIL"
+            and bool(self.problems)
+            and self.problems[0].startswith(INTERRUPTED_PROBLEM)
+        )
 
 
 @dataclass(frozen=True)
@@ -182,6 +194,45 @@ def format_transcript(transcript: Transcript) -> str:
     return text + (format_outcome(transcript.outcome) if transcript.outcome else "")
 
 
+def partial_path(path: Path) -> Path:
+    return path.with_name(path.name + PARTIAL_SUFFIX)
+
+
+def check_destination(path: Path, chosen: bool = True) -> None:
+    """Fail now, with one line, if a transcript could not be written to PATH: a run checks this
+    before it builds the lab, since a lab built for a transcript that cannot be saved is lost
+    work. Creates PATH's missing directories; leaves no file behind. `chosen`: PATH came from
+    --record (else it is the default under transcripts/)."""
+    partial = partial_path(path)
+    option = "--record" if chosen else "transcript"
+    if chosen:
+        fix = "give --record a file in a directory you can write, or --no-record"
+    else:
+        fix = "run where you can write, or give --record PATH or --no-record"
+    if path.is_dir():
+        example = path / "lab.transcript"
+        raise UserError(f"{option} {path}: is a directory; name a file in it, e.g. {example}")
+    if path.exists() and not path.is_file():
+        # os.replace would put the transcript in place of a device or a FIFO.
+        raise UserError(f"{option} {path}: exists and is not a regular file; {fix}")
+    if partial.is_dir():
+        raise UserError(f"{option} {path}: {partial} is a directory; remove it or {fix}")
+    parent = path.parent
+    if parent.exists() and not parent.is_dir():
+        raise UserError(f"{option} {path}: {parent} is not a directory; {fix}")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{option} {path}: cannot create {parent}: {exc.strerror}; {fix}") from None
+    existed = os.path.lexists(partial)  # a crashed run's partial is kept until it is replaced
+    try:
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644))
+    except OSError as exc:
+        raise UserError(f"{option} {path}: cannot write {partial}: {exc.strerror}; {fix}") from None
+    if not existed:
+        os.unlink(partial)
+
+
 class Recorder:
     """Appends to `PATH.partial` as the run goes; finish() renames it to PATH.
 
@@ -192,8 +243,8 @@ class Recorder:
 
     def __init__(self, path: Path, header: Header) -> None:
         self.path = path
-        self.partial = path.with_name(path.name + PARTIAL_SUFFIX)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.partial = partial_path(path)
+        check_destination(path)
         try:
             self._fd: int | None = os.open(
                 self.partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644

@@ -15,6 +15,7 @@ import pytest
 
 from generator import transcript as tr
 from tests import busybox_image as busybox_image_module
+from tests.cli_runner import assert_one_line_error
 
 NS = "rcp-run-a"
 NS2 = "rcp-run-b"
@@ -58,6 +59,16 @@ def recipe(
         text=True,
         env=env,
         timeout=300,
+        check=False,
+    )
+
+
+def recipe_cli(
+    *args: str, env: dict[str, str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`recipe` with a time limit that a hang on a FIFO or an endless file would hit."""
+    return subprocess.run(
+        ["recipe", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=60,
         check=False,
     )
 
@@ -168,7 +179,9 @@ def _wait_for_step(partial: Path, count: int, proc: subprocess.Popen[str]) -> No
     raise AssertionError(f"{partial} never reached step {count}")
 
 
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
+)
 def test_a_signal_mid_run_tears_down(
     clean_machine: None, tmp_path: Path, env: dict[str, str], signum: int, code: int
 ) -> None:
@@ -185,11 +198,88 @@ def test_a_signal_mid_run_tears_down(
     read = tr.read(path)
     assert read.status == "interrupted" and not read.complete
     assert read.outcome is not None and "during step 17 of 18" in read.outcome.reason
-    assert len(read.main_steps) == 16 and len(read.teardown_steps) >= 2
+    assert len(read.main_steps) == 17 and len(read.teardown_steps) >= 2
+    # The stopped step is recorded as interrupted, with the replies ping printed before it died.
+    stopped = read.main_steps[-1]
+    assert stopped.index == 17 and stopped.interrupted and stopped.verdict == "FAIL"
+    assert stopped.problems[0].startswith(f"interrupted by {signal.Signals(signum).name} after ")
+    assert "icmp_seq=1 " in stopped.stdout and "Killed" in stopped.stderr
+    assert not any(s.interrupted for s in read.steps[:16] + read.teardown_steps)
+    # The summary counts the lab's steps and the teardown's apart; the stopped step in neither.
+    name = signal.Signals(signum).name
+    teardown = len(read.teardown_steps)
+    assert f"interrupted by {name} during step 17 of 18: 16 ok; teardown {teardown} ok in " in stderr
+    assert "[17/18] stopped" in stderr
     # The stopped step's end (bash's "Killed" note, its status) does not spill into the teardown.
     first = read.teardown_steps[0]
     assert (first.exit, first.stdout, first.stderr) == (0, "", "")
     assert not path.with_name(path.name + ".partial").exists()
+
+
+def test_a_bad_record_path_is_refused_before_any_step(tmp_path: Path, env: dict[str, str]) -> None:
+    """A transcript that could not be saved is found out before the lab is built: one line,
+    exit 2, no step run, no lab recorded as standing, no .partial left anywhere."""
+    ran = tmp_path / "ran"
+    script = tmp_path / "touch.sh"
+    script.write_text(f"#@ steps\ntouch {ran}\n")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    cases = [
+        (tmp_path, "is a directory"),
+        (Path("/proc/nope/x.transcript"), "cannot create /proc/nope"),
+        (Path("/dev/null"), "is not a regular file"),  # os.replace would replace the device
+        (a_file / "x.transcript", "is not a directory"),
+    ]
+    for path, message in cases:
+        done = recipe_cli("run", str(script), "--record", str(path), env=env)
+        line = assert_one_line_error(done, f"--record {path}", message)
+        assert "--no-record" in line or "name a file" in line, line
+        assert not ran.exists(), path
+        assert not Path(str(path) + ".partial").exists(), path
+        assert not (tmp_path / "state").exists() or not list((tmp_path / "state").iterdir())
+    assert Path("/dev/null").is_char_device()
+
+
+def test_odd_targets_are_one_line(tmp_path: Path, env: dict[str, str]) -> None:
+    """A FIFO is not a recipe name, /dev/zero never ends, a huge file is the wrong file."""
+    fifo = tmp_path / "ff"
+    os.mkfifo(fifo)
+    big = tmp_path / "big.sh"
+    big.write_bytes(b"#@ steps\n" + b"# padding\n" * (11 * 1024 * 1024 // 10))
+    cases = [
+        ([str(fifo)], "is a FIFO (named pipe), not a script file", "recipe run - <"),
+        (["ff"], "ff is a FIFO (named pipe)", "recipe run - < ff"),  # relative, no slash
+        (["/dev/zero"], "/dev/zero is a character device", "recipe run - < /dev/zero"),
+        ([str(tmp_path)], "is a directory", "recipe name"),
+        ([str(big)], "is larger than 10 MB", "recipe render NAME > lab.sh"),
+    ]
+    for args, *fragments in cases:
+        done = recipe_cli("run", *args, env=env, cwd=tmp_path)
+        assert_one_line_error(done, *fragments)
+    with open("/dev/zero", "rb") as endless:  # stdin that never ends: the cap stops the read
+        done = subprocess.run(
+            ["recipe", "run", "-"], stdin=endless, env=env, capture_output=True, text=True,
+            timeout=60, check=False,
+        )
+    assert_one_line_error(done, "the script on stdin is larger than 10 MB")
+
+
+def test_export_to_a_bad_place_is_one_line(tmp_path: Path, env: dict[str, str]) -> None:
+    transcript = tmp_path / "t.transcript"
+    transcript.write_text(
+        "recipe-transcript 1\nscript: sha256:00\nstarted: 2026-11-29T05:01:02.345Z\n"
+    )
+    cases = [
+        ("/nonexistent/x.cast", "directory /nonexistent does not exist"),
+        (str(tmp_path), f"is a directory; name a file in it, e.g. {tmp_path / 'lab.cast'}"),
+        (str(transcript / "x.cast"), "is not a directory"),
+    ]
+    for output, message in cases:
+        done = recipe_cli("export", str(transcript), "-o", output, env=env)
+        assert_one_line_error(done, f"-o {output}: ", message)
+    done = recipe_cli("export", str(transcript), "-o", str(tmp_path / "x.cast"), env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "x.cast").read_text().splitlines()[0])["version"] == 2
 
 
 def test_a_killed_run_leaves_a_readable_partial_and_clean_removes_the_lab(
@@ -393,7 +483,23 @@ def test_doctor_lists_every_finding(env: dict[str, str]) -> None:
     lines = done.stdout.splitlines()
     assert any(line.startswith("ok: ip found") for line in lines)
     assert any("FORWARD policy" in line for line in lines)
-    assert done.returncode == (1 if any(line.startswith("error:") for line in lines) else 0)
+    # 2 on errors, as a run's failed preflight exits (docs/recipe-run.md).
+    assert done.returncode == (2 if any(line.startswith("error:") for line in lines) else 0)
+
+
+def test_doctor_exits_2_on_an_error(tmp_path: Path, env: dict[str, str]) -> None:
+    """A recipe needing a tool this machine lacks makes a sure error."""
+    lab = tmp_path / "recipes" / "needs-tool"
+    lab.mkdir(parents=True)
+    (lab / "recipe.toml").write_text(
+        'title = "t"\nsummary = "s"\ndescription = "d"\nrequires = ["no-such-tool-rcp"]\n'
+    )
+    (lab / "lab.sh.j2").write_text(
+        '{% extends "base.sh.j2" %}{% block steps %}true\n{% endblock %}'
+    )
+    done = recipe("--recipes", str(tmp_path / "recipes"), "doctor", env=env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert any("no-such-tool-rcp" in line for line in done.stdout.splitlines())
 
 
 def test_a_second_signal_does_not_cut_the_teardown_short(

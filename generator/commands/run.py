@@ -4,11 +4,13 @@ check the machine, turn a transcript into an asciicast."""
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
@@ -23,6 +25,9 @@ if TYPE_CHECKING:
     from generator.shell.base import Shell
 
 TRANSCRIPTS = Path("transcripts")
+# A rendered lab is a few KB; far more is the wrong file (an image, a log, /dev/zero's endless
+# stream), and reading it all would only end in an out-of-memory kill.
+MAX_SCRIPT_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -40,12 +45,24 @@ def load_target(ctx: typer.Context, target: str | None, sets: list[str]) -> Targ
             raise UserError(
                 "no target: give a recipe name, a script file, or pipe a script (recipe render NAME | recipe run)"
             )
-        data = sys.stdin.buffer.read()
+        data = _read_capped(sys.stdin.buffer, "the script on stdin")
         return _script_target(ctx, script_format.parse_bytes(data, "<stdin>"), data, "-", sets)
     path = Path(target)
-    if path.is_file() or "/" in target or target.endswith(".sh"):
+    kind = _file_kind(path)
+    # A directory without a slash is a recipe name that happens to match one (recipes/ holds a
+    # directory per recipe); any other existing file is meant as a script.
+    if kind not in (None, "directory") or "/" in target or target.endswith(".sh"):
+        if kind == "directory":
+            raise UserError(f"{target} is a directory; give a script file or a recipe name")
+        if kind not in (None, "regular file"):
+            # Opening a FIFO would wait for a writer; a device may never end (/dev/zero).
+            raise UserError(
+                f"{target} is a {kind}, not a script file; give a script file, or redirect it to "
+                f"stdin to read a script from it: recipe run - < {target}"
+            )
         try:
-            data = path.read_bytes()
+            with path.open("rb") as stream:
+                data = _read_capped(stream, target)
         except OSError as exc:
             raise UserError(f"cannot read script {target}: {exc.strerror or exc}") from None
         return _script_target(ctx, script_format.parse_bytes(data, target), data, target, sets)
@@ -55,6 +72,34 @@ def load_target(ctx: typer.Context, target: str | None, sets: list[str]) -> Targ
     values = library.resolve(recipe, library.parse_assignments(sets))
     text = render_script(recipe, values)
     return Target(script_format.parse(text, source=target), text, recipe, target)
+
+
+def _file_kind(path: Path) -> str | None:
+    """What PATH is (following symlinks), or None when nothing is there."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    kinds = [
+        (stat.S_ISREG, "regular file"),
+        (stat.S_ISDIR, "directory"),
+        (stat.S_ISFIFO, "FIFO (named pipe)"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+        (stat.S_ISSOCK, "socket"),
+    ]
+    return next((name for test, name in kinds if test(mode)), "special file")
+
+
+def _read_capped(stream: BinaryIO, what: str) -> bytes:
+    """The whole script, or one line naming the cap when it is bigger (stdin may never end)."""
+    data = stream.read(MAX_SCRIPT_BYTES + 1)
+    if len(data) > MAX_SCRIPT_BYTES:
+        raise UserError(
+            f"{what} is larger than {MAX_SCRIPT_BYTES // (1024 * 1024)} MB; a lab script is a "
+            "few KB: give the rendered script (recipe render NAME > lab.sh)"
+        )
+    return data
 
 
 def _script_target(
@@ -136,7 +181,7 @@ def run(
     from generator import labstate, preflight, progress
     from generator.runner import Options, Runner
     from generator.shell.remote import connect_hosts
-    from generator.transcript import Header, Recorder
+    from generator.transcript import Header, Recorder, check_destination
 
     loaded = load_target(ctx, target, list(set_ or []))
     script = loaded.script
@@ -155,10 +200,16 @@ def run(
     _refuse_taken_names(shell, script)
 
     name = labstate.lab_name(script.recipe, script.sha256)
+    path = None if no_record else (record or default_record_path(name))
+    if path is not None:
+        try:  # now, not after the run: a lab whose transcript cannot be saved is wasted work
+            check_destination(path, chosen=record is not None)
+        except UserError:
+            shell.close()
+            raise
     state = labstate.LabState(name, loaded.text, dict(script.params), host_label, keep)
     labstate.save(state)
     listener = progress.choose(quiet)
-    path = None if no_record else (record or default_record_path(name))
     with shell:
         recorder = None
         if path is not None:
@@ -177,10 +228,16 @@ def run(
         report = Runner(script, shell, options, recorder, listener).run()
     if not keep and not report.leftovers and report.status != "incomplete":
         labstate.forget(name)  # torn down and checked: nothing left for `recipe clean`
-    if not quiet:
-        print(progress.summary_line(report, str(path) if path else None), file=sys.stderr)
-    if as_json:
-        print(json.dumps(_summary(report, name, path), indent=2))
+    try:
+        if not quiet:
+            print(progress.summary_line(report, str(path) if path else None), file=sys.stderr)
+        if as_json:
+            print(json.dumps(_summary(report, name, path), indent=2))
+    except OSError:
+        if report.signum is None:
+            raise
+        # After SIGHUP the terminal is gone: the lab is down and the transcript written, so the
+        # exit status still says what happened.
     raise SystemExit(report.exit_code)
 
 
@@ -216,6 +273,7 @@ def _summary(report: object, name: str, path: Path | None) -> dict[str, object]:
         "duration": round(report.duration, 3),
         "transcript": str(path) if path else None,
         "steps": len([r for r in report.records if r.phase == "main"]),
+        "interrupted_step": next((r.index for r in report.records if r.interrupted), None),
         "teardown_steps": len([r for r in report.records if r.phase == "teardown"]),
         "verdicts": {
             v: len([r for r in report.records if r.verdict == v])
@@ -293,7 +351,9 @@ def doctor(ctx: typer.Context) -> None:
     errors = len([f for f in findings if f.level == "error"])
     warnings = len([f for f in findings if f.level == "warning"])
     print(f"{errors} errors, {warnings} warnings", file=sys.stderr)
-    raise SystemExit(1 if errors else 0)
+    # 2, as `recipe run` exits when its preflight finds the same errors: 1 means a lab ran and
+    # contradicted its expectations, which doctor never does.
+    raise SystemExit(2 if errors else 0)
 
 
 def export(
@@ -311,11 +371,27 @@ def export(
 
     if format_ != "cast":
         raise UserError(f"--format {format_!r}: the only export format is cast (asciicast v2)")
+    if output is not None:
+        _check_output(output)  # before the work, and with a fix, not a bare strerror
     text = cast.to_cast(transcript_format.read(transcript))
     if output is None:
         sys.stdout.write(text)
-    else:
-        output.write_text(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"-o {output}: cannot write it: {exc.strerror or exc}") from None
+
+
+def _check_output(output: Path) -> None:
+    if output.is_dir():
+        raise UserError(f"-o {output}: is a directory; name a file in it, e.g. {output / 'lab.cast'}")
+    parent = output.parent
+    if not parent.is_dir():
+        what = "does not exist" if not parent.exists() else "is not a directory"
+        raise UserError(f"-o {output}: directory {parent} {what}; create it or choose another path")
+    if not os.access(parent, os.W_OK) and not output.exists():
+        raise UserError(f"-o {output}: cannot write in {parent} (permission denied)")
 
 
 def register(app: typer.Typer) -> None:

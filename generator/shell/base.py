@@ -26,6 +26,15 @@ class SessionLost(Exception):
     """
 
 
+class StepStopped(BaseException):
+    """Raised into a running step to stop it (the runner's signal interruption). The shell that
+    stops the step stores what the step had printed by then in `partial`, so the runner can record
+    the stopped step with its output instead of dropping it. BaseException, so `except Exception`
+    in a transport cannot swallow it."""
+
+    partial: Result | None = None
+
+
 @dataclass(frozen=True)
 class Result:
     """What one command did. Truthy when it exited 0 within its timeout, like Invoke's Result.

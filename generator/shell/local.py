@@ -19,7 +19,7 @@ import subprocess
 import time
 from collections.abc import Sequence
 
-from generator.shell.base import TIMEOUT_EXIT, Result, Shell
+from generator.shell.base import TIMEOUT_EXIT, Result, Shell, StepStopped
 from generator.shell.procs import Mark, descendants, kill_all
 
 # After a timeout or an interrupt, how long bash gets to finish the step once its processes died.
@@ -45,6 +45,8 @@ class LocalShell(Shell):
         self._right = "_" + secrets.token_hex(8) + "__"
         # What a background job printed after the last marker belongs to the next step.
         self._carry = (b"", b"")
+        # The buffers of the exchange in progress: what a step printed before a signal stopped it.
+        self._seen = (bytearray(), bytearray())
         self.restarts = 0
 
     @property
@@ -92,10 +94,13 @@ class LocalShell(Shell):
             timed_out = died.status == TIMEOUT_EXIT
             duration = time.monotonic() - started
             return Result(command, "", f"recipe: {died}\n", died.status, duration, timed_out)
-        except BaseException:
+        except BaseException as stop:
             # KeyboardInterrupt or a signal handler's exception mid-step: stop the step so the
             # shell can run the teardown, then let the caller handle the interruption.
-            self._stop_step(since)
+            seen = self._seen
+            late = self._stop_step(since)
+            if isinstance(stop, StepStopped):  # the runner records the stopped step with this
+                stop.partial = self._partial(command, seen, late, time.monotonic() - started)
             raise
         return Result(
             command,
@@ -115,6 +120,7 @@ class LocalShell(Shell):
         marker = (self._left + self._right).encode()
         out, err = bytearray(self._carry[0]), bytearray(self._carry[1])
         self._carry = (b"", b"")
+        self._seen = (out, err)
         out_end, err_end = out.find(marker), err.find(marker)
         timed_out = False
         with selectors.DefaultSelector() as sel:
@@ -156,15 +162,35 @@ class LocalShell(Shell):
         status = TIMEOUT_EXIT if timed_out else int(status_line.lstrip(b":") or b"0")
         return bytes(out[:out_end]), bytes(err[:err_end]), status, timed_out
 
-    def _stop_step(self, since: Mark) -> None:
-        """After an interruption: kill the running step and drain its marker, or restart bash."""
+    def _stop_step(self, since: Mark) -> tuple[bytes, bytes, int] | None:
+        """After an interruption: kill the running step and drain its marker, or restart bash.
+        Returns what the step printed after the interruption and bash's status for it."""
         if self._proc is None:
-            return
+            return None
         kill_all(descendants(self._proc.pid, since=since))
         try:
-            self._exchange(b"", since, time.monotonic() + _GRACE)
+            out, err, status, _ = self._exchange(b"", since, time.monotonic() + _GRACE)
         except (ShellDied, OSError, ValueError):
             self.close()
+            return None
+        return out, err, status
+
+    def _partial(
+        self,
+        command: str,
+        seen: tuple[bytearray, bytearray],
+        late: tuple[bytes, bytes, int] | None,
+        duration: float,
+    ) -> Result:
+        """The stopped step's output: what it printed before the signal, then while it died."""
+        marker = (self._left + self._right).encode()
+        # A marker already read means the step had ended; _stop_step then drained nothing of it.
+        out, err = (bytes(part).split(marker, 1)[0] for part in seen)
+        status = -1
+        if late is not None:
+            out, err, status = out + late[0], err + late[1], late[2]
+        text = (out.decode("utf-8", errors="replace"), err.decode("utf-8", errors="replace"))
+        return Result(command, text[0], text[1], status, duration)
 
     def interact(
         self, spawn: str, lines: Sequence[str], prompt: str | None, timeout: float
