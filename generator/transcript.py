@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import UserError
@@ -29,6 +29,10 @@ STATUSES = ("passed", "failed", "interrupted", "incomplete")
 _BLOCK = "  |"
 _NO_EOL = "  \\ no newline at end"
 _OUTPUT_BLOCKS = ("stdout", "stderr", "screen")
+_STEP_BLOCKS = frozenset({"explanation", "command", "stdout", "stderr", "screen"})
+_STEP_FIELDS = frozenset(
+    {"phase", "line", "role", "expect", "interactive", "exit", "duration", "timed-out", "verdict"}
+)
 
 
 class TranscriptError(UserError):
@@ -308,6 +312,7 @@ class _Reader:
         self.cut = self.lines.pop() != ""
         self.source = source
         self.pos = 0
+        self.expectations: dict[str, Expectation] = {}
 
     def error(self, message: str, number: int | None = None) -> TranscriptError:
         return TranscriptError(f"{self.source}:{number or self.pos}: {message}")
@@ -334,17 +339,20 @@ class _Reader:
             yield self.pos, key, value
 
     def block(self, name: str) -> str:
-        lines: list[str] = []
+        # The hot loop of reading: plain list indexing, no method call per line.
+        lines, start = self.lines, self.pos
+        end, count = start, len(lines)
+        while end < count and lines[end].startswith(_BLOCK):
+            end += 1
+        self.pos = end
         eol = name in _OUTPUT_BLOCKS
-        while (line := self.peek()) is not None and line.startswith(_BLOCK):
-            self.next()
-            lines.append(line[len(_BLOCK) + 1 :])
-        if self.peek() == _NO_EOL:
-            self.next()
+        if end < count and lines[end] == _NO_EOL:
+            self.pos += 1
             eol = False
-        if not lines:
+        if end == start:
             return ""
-        return "\n".join(lines) + ("\n" if eol else "")
+        cut = len(_BLOCK) + 1
+        return "\n".join([line[cut:] for line in lines[start:end]]) + ("\n" if eol else "")
 
     def transcript(self) -> Transcript:
         first = self.next()
@@ -415,30 +423,23 @@ class _Reader:
         fields: dict[str, str] = {}
         blocks: dict[str, str] = {}
         problems: list[str] = []
+        closing = f"end step {index}"
+        lines = self.lines
         while True:
-            line = self.next()
-            if line is None:
+            if self.pos >= len(lines):
                 return None
-            if line == f"end step {index}":
+            line = lines[self.pos]
+            self.pos += 1
+            if line == closing:
                 break
             key, sep, value = line.partition(": ")
             if not sep and line.endswith(":"):
-                if line[:-1] not in {"explanation", "command", "stdout", "stderr", "screen"}:
+                if line[:-1] not in _STEP_BLOCKS:
                     raise self.error(f"unknown block {line[:-1]!r} in step {index}")
                 blocks[line[:-1]] = self.block(line[:-1])
             elif sep and key == "problem":
                 problems.append(value)
-            elif sep and key in {
-                "phase",
-                "line",
-                "role",
-                "expect",
-                "interactive",
-                "exit",
-                "duration",
-                "timed-out",
-                "verdict",
-            }:
+            elif sep and key in _STEP_FIELDS:
                 fields[key] = value
             else:
                 raise self.error(f"unexpected line in step {index}: {line[:60]!r}")
@@ -457,12 +458,16 @@ class _Reader:
         if fields["phase"] not in ("main", "teardown"):
             raise self.error(f"step {index}: phase must be main or teardown")
         try:
-            expect = Expectation.from_dict(json.loads(fields["expect"]))
+            expect = self.expectation(fields["expect"])
             duration = float(fields["duration"])
         except (ValueError, TypeError, AttributeError) as exc:
             raise self.error(f"step {index}: bad expect or duration: {exc}") from None
         interactive = fields.get("interactive")
-        record = StepRecord(
+        if interactive is not None:
+            stdout, stderr = blocks.get("screen", ""), ""
+        else:
+            stdout, stderr = blocks.get("stdout", ""), blocks.get("stderr", "")
+        return StepRecord(
             index=index,
             phase=fields["phase"],
             command=blocks.get("command", ""),
@@ -476,10 +481,16 @@ class _Reader:
             interactive=interactive,
             timed_out=fields.get("timed-out") == "yes",
             problems=problems,
+            stdout=stdout,
+            stderr=stderr,
         )
-        if interactive is not None:
-            return replace(record, stdout=blocks.get("screen", ""))
-        return replace(record, stdout=blocks.get("stdout", ""), stderr=blocks.get("stderr", ""))
+
+    def expectation(self, text: str) -> Expectation:
+        """Most steps of a lab share a few expectations: decode each distinct one once."""
+        found = self.expectations.get(text)
+        if found is None:
+            found = self.expectations[text] = Expectation.from_dict(json.loads(text))
+        return found
 
     def outcome(self, opening: str) -> Outcome | None:
         status = opening[len("result: ") :]
