@@ -3,11 +3,13 @@ leave nothing behind, and leave a transcript that reads back."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import signal
 import subprocess
+import termios
 import time
 from pathlib import Path
 
@@ -214,6 +216,56 @@ def test_a_signal_mid_run_tears_down(
     first = read.teardown_steps[0]
     assert (first.exit, first.stdout, first.stderr) == (0, "", "")
     assert not path.with_name(path.name + ".partial").exists()
+
+
+def test_closing_the_terminal_tears_down(
+    clean_machine: None, tmp_path: Path, env: dict[str, str]
+) -> None:
+    """The real SIGHUP: recipe runs on a terminal, which then goes away (its master side closes,
+    as when the window closes or the SSH login drops). The kernel sends SIGHUP, and from then on
+    every progress write fails with EIO; the teardown must run all the same."""
+    script = tmp_path / "hup.sh"
+    script.write_text(
+        f"#@ teardown\nteardown() {{\n  ip netns delete {NS} 2>/dev/null\n}}\n#@ end-teardown\n"
+        f"#@ steps\nip netns add {NS}\n\nsleep 60\n"
+    )
+    path = tmp_path / "hup.transcript"
+    master, slave = os.openpty()
+
+    def take_the_terminal() -> None:  # after setsid: the pty becomes the controlling terminal
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen(
+        ["recipe", "run", str(script), "--record", str(path)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        start_new_session=True,
+        preexec_fn=take_the_terminal,  # noqa: PLW1509 - the child only takes its terminal
+    )
+    os.close(slave)
+    try:
+        os.set_blocking(master, False)
+        partial = path.with_name(path.name + ".partial")
+        deadline = time.monotonic() + 60
+        while not (partial.exists() and "\nend step 1\n" in partial.read_text()):
+            assert proc.poll() is None and time.monotonic() < deadline
+            try:
+                os.read(master, 65536)  # keep the terminal's buffer from filling
+            except BlockingIOError:
+                time.sleep(0.05)
+        time.sleep(0.3)
+    finally:
+        os.close(master)  # the terminal goes away
+    assert proc.wait(timeout=60) == 129
+    assert NS not in _netns()
+    read = tr.read(path)
+    assert read.status == "interrupted" and read.outcome is not None
+    assert "interrupted by SIGHUP during step 2 of 2" in read.outcome.reason
+    assert read.main_steps[-1].interrupted
+    assert [s.command for s in read.teardown_steps] == [f"ip netns delete {NS} 2>/dev/null"]
+    assert read.teardown_steps[0].verdict == "ok"
 
 
 def test_a_bad_record_path_is_refused_before_any_step(tmp_path: Path, env: dict[str, str]) -> None:
