@@ -163,7 +163,7 @@ def test_ctrl_c_stops_the_remote_step_and_tears_down(virtual_nodes: None, tmp_pa
     from generator.shell.ssh_target import resolve
 
     run, path = _start_run(tmp_path, "ip netns delete issue4-int",
-                           "ip netns add issue4-int\n\nsleep 31")
+                           "ip netns add issue4-int\n\necho before the stop; sleep 31")
     with SSHShell(resolve("docker-node1")) as node:
         deadline = time.monotonic() + 20
         while node.run("pgrep -f 'sleep 31'", 10).exit != 0 and time.monotonic() < deadline:
@@ -176,4 +176,7 @@ def test_ctrl_c_stops_the_remote_step_and_tears_down(virtual_nodes: None, tmp_pa
     record = tr.read(path)
     assert record.status == "interrupted"
     assert record.steps[0].command == "ip netns add issue4-int"
+    # The stopped step is recorded as interrupted, with what it printed on the node until then.
+    stopped = record.main_steps[-1]
+    assert stopped.interrupted and stopped.exit == 130 and stopped.stdout == "before the stop\n"
     assert record.steps[-1].phase == "teardown" and record.steps[-1].exit == 0

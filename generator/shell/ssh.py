@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from generator.errors import UserError
-from generator.shell.base import TIMEOUT_EXIT, Result, SessionLost, Shell
+from generator.shell.base import TIMEOUT_EXIT, Result, SessionLost, Shell, StepStopped
 from generator.shell.ssh_connect import SSHError, connect
 from generator.shell.ssh_target import SSHTarget
 
@@ -69,6 +69,7 @@ class SSHShell(Shell):
         self._left = "__RECIPE_" + secrets.token_hex(8)
         self._right = "_" + secrets.token_hex(8) + "__"
         self._carry = (b"", b"")
+        self._seen = (bytearray(), bytearray())
         self.restarts = 0
 
     @property
@@ -149,11 +150,20 @@ class SSHShell(Shell):
             return Result(command, out, err + note, 255, time.monotonic() - started)
         except SessionLost:
             raise
-        except BaseException:
+        except BaseException as stop:
             # Ctrl-C (or another exception) mid-step: stop the step and keep the shell, so the
             # teardown can still run in it, then let the caller handle the interruption.
+            seen = self._seen
+            late = ("", "")
             if self._chan is not None and not self._chan.closed:
-                self._abort_step(command)
+                late, _ = self._abort_step(command)
+            if isinstance(stop, StepStopped):  # the runner records the stopped step with this
+                marker = (self._left + self._right).encode()
+                out, err = (bytes(part).split(marker, 1)[0].decode(errors="replace") for part in seen)
+                # -1: bash's status for the killed step is not kept; the runner says which signal.
+                stop.partial = Result(
+                    command, out + late[0], err + late[1], -1, time.monotonic() - started
+                )
             raise
         if done is None:  # timed out: stop the step and wait for bash to say it is back
             return self._after_timeout(command, started)
@@ -208,6 +218,7 @@ class SSHShell(Shell):
         marker = (self._left + self._right).encode()
         out, err = bytearray(self._carry[0]), bytearray(self._carry[1])
         self._carry = (b"", b"")
+        self._seen = (out, err)  # what a step printed before a signal stopped it
         try:
             if data:
                 chan.sendall(data)
