@@ -96,6 +96,12 @@ def plan(
     target = ",".join(host) if host else recorded.header.target or "local"
     incomplete = not recorded.complete
     notes: list[str] = []
+    stopped = [s.index for s in recorded.steps if s.interrupted]
+    if stopped:
+        # A step a signal stopped holds only the output it had: run whole now, it would always
+        # drift. The recording's whole steps are what a replay can check.
+        recorded = replace(recorded, steps=tuple(s for s in recorded.steps if not s.interrupted))
+        notes.append(f"step {stopped[0]} was stopped by a signal when recorded; not replayed")
     if incomplete:
         notes.append(_incomplete_note(recorded))
     rendered, recipe = _render_recipe(recorded, recipe_dirs, notes)

@@ -152,6 +152,28 @@ def test_incomplete_recording_replays_what_it_recorded_and_says_so(
     assert done.stdout.splitlines()[-1] == f"{recorded}: ok, 5 steps compared, 0 drifting, recording incomplete"
 
 
+def test_a_step_stopped_by_a_signal_is_not_replayed(recorded: Path, env: dict[str, str]) -> None:
+    # What `recipe run` records when Ctrl-C lands in step 6: steps 1-5 whole, step 6 with the
+    # output it had and an `interrupted by` problem, then the teardown.
+    read = tr.read(recorded)
+    sixth = read.main_steps[5]
+    stopped = tr.StepRecord(
+        **{**sixth.__dict__, "stdout": "half\n", "exit": 137, "verdict": "FAIL",
+           "problems": ("interrupted by SIGINT after 0.1 s; the step was stopped",)}
+    )
+    assert stopped.interrupted
+    outcome = tr.Outcome("interrupted", False, "2026-11-29T05:01:05.012Z", 1.0,
+                         "interrupted by SIGINT during step 6 of 11")
+    steps = (*read.main_steps[:5], stopped, *read.teardown_steps)
+    recorded.write_text(tr.format_transcript(tr.Transcript(read.header, steps, outcome)))
+    done = recipe("replay", str(recorded), "-q", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "step 6 was stopped by a signal when recorded; not replayed" in done.stdout
+    assert "replaying the 5 main steps" in done.stdout
+    teardown = len(read.teardown_steps)
+    assert done.stdout.splitlines()[-1].startswith(f"{recorded}: ok, {5 + teardown} steps compared")
+
+
 def test_dry_run_lists_and_runs_nothing(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     path = tmp_path / "touch.transcript"
