@@ -11,15 +11,14 @@ and `$?` on stdout, the token alone on stderr. We read both pipes until both mar
 from __future__ import annotations
 
 import os
-import secrets
 import selectors
-import shlex
 import signal
 import subprocess
 import time
 from collections.abc import Sequence
 
 from generator.shell.base import TIMEOUT_EXIT, Result, Shell, StepStopped
+from generator.shell.markers import Markers
 from generator.shell.procs import Mark, descendants, kill_all
 
 # After a timeout or an interrupt, how long bash gets to finish the step once its processes died.
@@ -41,10 +40,7 @@ class LocalShell(Shell):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         self._env = env
         self._proc: subprocess.Popen[bytes] | None = None
-        self._left = "__RECIPE_" + secrets.token_hex(8)
-        self._right = "_" + secrets.token_hex(8) + "__"
-        # What a background job printed after the last marker belongs to the next step.
-        self._carry = (b"", b"")
+        self._markers = Markers()
         # The buffers of the exchange in progress: what a step printed before a signal stopped it.
         self._seen = (bytearray(), bytearray())
         self.restarts = 0
@@ -58,7 +54,7 @@ class LocalShell(Shell):
             return
         env = dict(os.environ if self._env is None else self._env)
         env.setdefault("LC_ALL", "C.UTF-8")  # stable, diffable output from every tool
-        self._carry = (b"", b"")
+        self._markers.carry = (b"", b"")
         self._proc = subprocess.Popen(
             ["bash", "--noprofile", "--norc"],
             stdin=subprocess.PIPE,
@@ -79,15 +75,11 @@ class LocalShell(Shell):
                 self.close()
                 self.restarts += 1
             self.start()
-        wrapped = (
-            f"{{ eval {shlex.quote(command)}\n}} </dev/null\n"
-            f"printf '%s%s:%d\\n' {self._left} {self._right} \"$?\"\n"
-            f"printf '%s%s\\n' {self._left} {self._right} >&2\n"
-        )
+        wrapped = self._markers.wrap(command)
         started = time.monotonic()
         since = Mark.now()
         try:
-            out, err, status, timed_out = self._exchange(wrapped.encode(), since, started + timeout)
+            out, err, status, timed_out = self._exchange(wrapped, since, started + timeout)
         except ShellDied as died:
             self.close()
             self.restarts += 1
@@ -117,9 +109,8 @@ class LocalShell(Shell):
         """Feed the command, collect both streams up to their markers; kill the step on timeout."""
         proc = self._proc
         assert proc is not None and proc.stdin and proc.stdout and proc.stderr
-        marker = (self._left + self._right).encode()
-        out, err = bytearray(self._carry[0]), bytearray(self._carry[1])
-        self._carry = (b"", b"")
+        marker = self._markers.token
+        out, err = self._markers.take_carry()
         self._seen = (out, err)
         out_end, err_end = out.find(marker), err.find(marker)
         timed_out = False
@@ -156,11 +147,8 @@ class LocalShell(Shell):
                     out_end = out.find(marker)
                 if err_end < 0:
                     err_end = err.find(marker)
-        status_line, _, out_rest = out[out_end + len(marker) :].partition(b"\n")
-        _, _, err_rest = err[err_end + len(marker) :].partition(b"\n")
-        self._carry = (bytes(out_rest), bytes(err_rest))
-        status = TIMEOUT_EXIT if timed_out else int(status_line.lstrip(b":") or b"0")
-        return bytes(out[:out_end]), bytes(err[:err_end]), status, timed_out
+        stdout, stderr, status = self._markers.split(out, err, out_end, err_end)
+        return stdout, stderr, TIMEOUT_EXIT if timed_out else status, timed_out
 
     def _stop_step(self, since: Mark) -> tuple[bytes, bytes, int] | None:
         """After an interruption: kill the running step and drain its marker, or restart bash.
@@ -183,9 +171,8 @@ class LocalShell(Shell):
         duration: float,
     ) -> Result:
         """The stopped step's output: what it printed before the signal, then while it died."""
-        marker = (self._left + self._right).encode()
         # A marker already read means the step had ended; _stop_step then drained nothing of it.
-        out, err = (bytes(part).split(marker, 1)[0] for part in seen)
+        out, err = (self._markers.before(part) for part in seen)
         status = -1
         if late is not None:
             out, err, status = out + late[0], err + late[1], late[2]

@@ -16,7 +16,6 @@ makes a sudo that wants a password fail at once with a clear message instead of 
 
 from __future__ import annotations
 
-import secrets
 import select
 import shlex
 import sys
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from generator.errors import UserError
 from generator.shell.base import TIMEOUT_EXIT, Result, SessionLost, Shell, StepStopped
+from generator.shell.markers import Markers
 from generator.shell.ssh_connect import SSHError, connect
 from generator.shell.ssh_target import SSHTarget
 
@@ -66,9 +66,7 @@ class SSHShell(Shell):
         self._chan: paramiko.Channel | None = None
         self._shell_pid = 0
         self._step = 0
-        self._left = "__RECIPE_" + secrets.token_hex(8)
-        self._right = "_" + secrets.token_hex(8) + "__"
-        self._carry = (b"", b"")
+        self._markers = Markers()
         self._seen = (bytearray(), bytearray())
         self.restarts = 0
 
@@ -91,7 +89,7 @@ class SSHShell(Shell):
     def _open_shell(self) -> None:
         chan = self._transport().open_session()
         chan.exec_command(f"{self.sudo}{_BASH}")
-        self._chan, self._carry = chan, (b"", b"")
+        self._chan, self._markers.carry = chan, (b"", b"")
         # The first exchange tells the shell's pid (for stopping steps) and shows whether sudo
         # let us in; C.UTF-8 where the host has it, for stable output from every tool.
         probe = self._exchange(
@@ -127,12 +125,8 @@ class SSHShell(Shell):
 
     def _wrap(self, command: str) -> bytes:
         self._step += 1
-        return (
-            f"export __RECIPE_STEP={self._step}\n"  # marks what this step starts (see _KILL_STEP)
-            f"{{ eval {shlex.quote(command)}\n}} </dev/null\n"
-            f"printf '%s%s:%d\\n' {self._left} {self._right} \"$?\"\n"
-            f"printf '%s%s\\n' {self._left} {self._right} >&2\n"
-        ).encode()
+        # The exported number marks what this step starts (see _KILL_STEP).
+        return self._markers.wrap(command, prelude=f"export __RECIPE_STEP={self._step}\n")
 
     def run(self, command: str, timeout: float) -> Result:
         if self._chan is None or self._chan.closed:
@@ -158,8 +152,7 @@ class SSHShell(Shell):
             if self._chan is not None and not self._chan.closed:
                 late, _ = self._abort_step(command)
             if isinstance(stop, StepStopped):  # the runner records the stopped step with this
-                marker = (self._left + self._right).encode()
-                out, err = (bytes(part).split(marker, 1)[0].decode(errors="replace") for part in seen)
+                out, err = (self._markers.before(part).decode(errors="replace") for part in seen)
                 # -1: bash's status for the killed step is not kept; the runner says which signal.
                 stop.partial = Result(
                     command, out + late[0], err + late[1], -1, time.monotonic() - started
@@ -215,9 +208,8 @@ class SSHShell(Shell):
         """Send data, then read both streams up to their markers; None when the deadline passes."""
         chan = self._chan
         assert chan is not None
-        marker = (self._left + self._right).encode()
-        out, err = bytearray(self._carry[0]), bytearray(self._carry[1])
-        self._carry = (b"", b"")
+        marker = self._markers.token
+        out, err = self._markers.take_carry()
         self._seen = (out, err)  # what a step printed before a signal stopped it
         try:
             if data:
@@ -225,7 +217,7 @@ class SSHShell(Shell):
             while (out_end := out.find(marker)) < 0 or (err_end := err.find(marker)) < 0:
                 wait = deadline - time.monotonic()
                 if wait <= 0:
-                    self._carry = (bytes(out), bytes(err))
+                    self._markers.carry = (bytes(out), bytes(err))
                     return None
                 select.select([chan], [], [], wait)
                 while chan.recv_ready():
@@ -236,14 +228,8 @@ class SSHShell(Shell):
                     self._ended(chan, bytes(out), bytes(err))
         except OSError as exc:  # paramiko raises socket errors when the link breaks mid-send
             raise ConnectionLost(f"{self.target.name}: connection lost during {_short(what)}: {exc}") from None
-        status_line, _, out_rest = out[out_end + len(marker) :].partition(b"\n")
-        _, _, err_rest = err[err_end + len(marker) :].partition(b"\n")
-        self._carry = (bytes(out_rest), bytes(err_rest))
-        return (
-            out[:out_end].decode("utf-8", errors="replace"),
-            err[:err_end].decode("utf-8", errors="replace"),
-            int(status_line.lstrip(b":") or b"0"),
-        )
+        stdout, stderr, status = self._markers.split(out, err, out_end, err_end)
+        return stdout.decode("utf-8", errors="replace"), stderr.decode("utf-8", errors="replace"), status
 
     def _ended(self, chan: paramiko.Channel, out: bytes, err: bytes) -> None:
         """The channel reached EOF: a dropped connection, a refused sudo, or `exit` in a step."""
