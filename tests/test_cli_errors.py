@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
 from cli_runner import ENTRY, ROOT, assert_one_line_error, recipe
 
 
