@@ -1,4 +1,6 @@
-"""The golden transcripts in transcripts/ still describe what the labs do: CI replays them all.
+"""The golden transcripts in transcripts/ still describe what the labs do: CI replays them all,
+the single-host ones on this machine with the virtual nodes down (their namespaces and links would
+show in the labs' listings), the multi-host ones on docker-node1/2 (`recipe hosts up`).
 
 A failure here means a lab drifted (a kernel, iproute2, Docker or image change, or a recipe
 change). Look at the diff; if the new behaviour is right, `recipe replay transcripts/ --update`
@@ -9,7 +11,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from generator import recipes
+import pytest
+
+from generator import hosts, recipes
 from generator import transcript as tr
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,10 +24,37 @@ def _golden() -> list[Path]:
     return sorted(GOLDEN.glob("*.transcript"))
 
 
-def test_every_single_host_recipe_has_a_golden_transcript() -> None:
+def _multi_host(path: Path) -> bool:
+    """Recorded across several hosts (the virtual nodes): its header names one host per role."""
+    return len(tr.read(path).header.target.split(",")) > 1
+
+
+def _replay(paths: list[Path]) -> None:
+    """Replay these transcripts on their recorded hosts; every one of them reads ok."""
+    assert paths
+    done = subprocess.run(
+        ["recipe", "replay", *map(str, paths), "--quiet", "--color", "never"],
+        capture_output=True, text=True, timeout=1200, check=False, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    summaries = [line for line in done.stdout.splitlines() if line.startswith(str(GOLDEN))]
+    assert len(summaries) == len(paths)
+    assert all(": ok, " in line for line in summaries), summaries
+
+
+def test_every_recipe_has_a_golden_transcript() -> None:
     recorded = {tr.read(path).header.recipe for path in _golden()}
-    single_host = {r.name for r in recipes.load_all() if not r.hosts}
-    assert single_host <= recorded, f"record these: {sorted(single_host - recorded)}"
+    every = {r.name for r in recipes.load_all()}
+    assert every <= recorded, f"record these: {sorted(every - recorded)}"
+
+
+def test_multi_host_recipes_are_recorded_on_the_virtual_nodes() -> None:
+    """One host per role, in the roles' order: the nodes of `recipe hosts up`."""
+    multi = {r.name: r.hosts for r in recipes.load_all() if r.hosts}
+    for path in _golden():
+        header = tr.read(path).header
+        if header.recipe in multi:
+            assert header.target.split(",") == list(multi[header.recipe]), path
 
 
 def test_golden_transcripts_are_whole_recordings() -> None:
@@ -32,13 +63,22 @@ def test_golden_transcripts_are_whole_recordings() -> None:
         assert transcript.complete and transcript.status == "passed", path
 
 
-def test_all_golden_transcripts_replay_without_drift(clean_machine: None, docker_engine: None) -> None:
-    done = subprocess.run(
-        ["recipe", "replay", str(GOLDEN), "--quiet", "--color", "never"],
-        capture_output=True, text=True, timeout=1200, check=False, cwd=ROOT,
-    )
-    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
-    summaries = [line for line in done.stdout.splitlines() if line.startswith(str(GOLDEN))]
-    assert len(summaries) == len(_golden())
-    assert all(": ok, " in line for line in summaries), summaries
+@pytest.fixture
+def virtual_nodes_down(machine: None) -> None:
+    """The single-host labs were recorded on this machine without the virtual nodes, whose
+    namespaces and links would show in their `ip netns list` and `ip link`. The `virtual_nodes`
+    fixture makes the nodes again for the tests that need them."""
+    problems = hosts.down()
+    assert not problems, f"hosts down: {problems}"
 
+
+def test_single_host_golden_transcripts_replay_without_drift(
+    virtual_nodes_down: None, clean_machine: None, docker_engine: None
+) -> None:
+    _replay([path for path in _golden() if not _multi_host(path)])
+
+
+def test_multi_host_golden_transcripts_replay_on_the_virtual_nodes(
+    virtual_nodes: None, clean_machine: None
+) -> None:
+    _replay([path for path in _golden() if _multi_host(path)])

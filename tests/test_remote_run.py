@@ -54,8 +54,10 @@ def test_vxlan_across_both_nodes(virtual_nodes: None, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     record = tr.read(path)
     assert record.status == "passed"
-    capture = next(s for s in record.steps if "vxlan-capture" in s.command and s.phase == "main"
-                   and s.command.startswith("wait"))
+    # The capture lives in a private mktemp file on docker-node2, never a fixed name in /tmp.
+    assert not any("/tmp/" in s.command for s in record.steps)
+    capture = next(s for s in record.steps if s.command == 'wait; cat "$capture"'
+                   and s.phase == "main")
     assert capture.role == "docker-node2" and "vni 42" in capture.stdout
     assert {s.role for s in record.steps} == {"docker-node1", "docker-node2"}
 
