@@ -58,22 +58,31 @@ def per_step_process_ms(count: int = 300) -> float:
     return (time.perf_counter() - started) / count * 1000
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments(description: str) -> argparse.Namespace:
+    """--n and --rounds, shared with bench/run_ssh.py."""
+    parser = argparse.ArgumentParser(description=description.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=100, help="namespaces in the lab")
     parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="recipe-bench-"))
+
+def render_lab(n: int, prefix: str) -> tuple[Path, Path, script_format.Script]:
+    """A work directory, linux-bridge rendered into it with n namespaces, and its parsed steps."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
     lab = work / "lab.sh"
     render = subprocess.run(
-        ["recipe", "render", "linux-bridge", "--set", f"n={args.n}"],
+        ["recipe", "render", "linux-bridge", "--set", f"n={n}"],
         capture_output=True,
         text=True,
         check=True,
     )
     lab.write_text(render.stdout)
-    parsed = script_format.load(lab)
+    return work, lab, script_format.load(lab)
+
+
+def main() -> None:
+    args = arguments(__doc__ or "")
+    work, lab, parsed = render_lab(args.n, "recipe-bench-")
     steps = len(parsed.steps) + len(parsed.teardown)
 
     bash_times: list[float] = []

@@ -14,19 +14,19 @@ takes them down again afterwards. Needs root.
 
 from __future__ import annotations
 
-import argparse
 import fcntl
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from run_linux_bridge import LOCK, timed  # the sibling benchmark (bench/ is on sys.path)
+from run_linux_bridge import (  # the sibling benchmark (bench/ is on sys.path)
+    LOCK,
+    arguments,
+    render_lab,
+    timed,
+)
 
 from generator import hosts, leftovers
-from generator import script as script_format
 from generator.shell.ssh import SSHShell
 from generator.shell.ssh_connect import connect
 from generator.shell.ssh_target import resolve
@@ -70,19 +70,8 @@ def per_step_openssh_ms(count: int = 10) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, default=100, help="namespaces in the lab")
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-
-    work = Path(tempfile.mkdtemp(prefix="recipe-bench-ssh-"))
-    lab = work / "lab.sh"
-    render = subprocess.run(
-        ["recipe", "render", "linux-bridge", "--set", f"n={args.n}"],
-        capture_output=True, text=True, check=True,
-    )
-    lab.write_text(render.stdout)
-    parsed = script_format.load(lab)
+    args = arguments(__doc__ or "")
+    work, lab, parsed = render_lab(args.n, "recipe-bench-ssh-")
     steps = len(parsed.steps) + len(parsed.teardown)
 
     bash_times: list[float] = []

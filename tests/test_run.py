@@ -475,16 +475,21 @@ def test_preflight_errors_are_one_line_and_exit_2(tmp_path: Path, env: dict[str,
         )
 
 
-def test_preflight_missing_tool_and_stopped_engine(tmp_path: Path, env: dict[str, str]) -> None:
+def _recipe_needing(tmp_path: Path, tools: list[str]) -> Path:
+    """A recipe directory holding `needs-tool`, one step that requires these tools."""
     lab = tmp_path / "recipes" / "needs-tool"
     lab.mkdir(parents=True)
+    requires = ", ".join(f'"{tool}"' for tool in tools)
     (lab / "recipe.toml").write_text(
-        'title = "t"\nsummary = "s"\ndescription = "d"\nrequires = ["ip", "no-such-tool-rcp"]\n'
+        f'title = "t"\nsummary = "s"\ndescription = "d"\nrequires = [{requires}]\n'
     )
-    (lab / "lab.sh.j2").write_text(
-        '{% extends "base.sh.j2" %}{% block steps %}true\n{% endblock %}'
-    )
-    done = recipe("--recipes", str(tmp_path / "recipes"), "run", "needs-tool", env=env)
+    (lab / "lab.sh.j2").write_text('{% extends "base.sh.j2" %}{% block steps %}true\n{% endblock %}')
+    return lab.parent
+
+
+def test_preflight_missing_tool_and_stopped_engine(tmp_path: Path, env: dict[str, str]) -> None:
+    recipes = _recipe_needing(tmp_path, ["ip", "no-such-tool-rcp"])
+    done = recipe("--recipes", str(recipes), "run", "needs-tool", env=env)
     assert (
         done.returncode == 2
         and done.stderr == "recipe: preflight: missing tool 'no-such-tool-rcp'\n"
@@ -541,15 +546,8 @@ def test_doctor_lists_every_finding(env: dict[str, str]) -> None:
 
 def test_doctor_exits_2_on_an_error(tmp_path: Path, env: dict[str, str]) -> None:
     """A recipe needing a tool this machine lacks makes a sure error."""
-    lab = tmp_path / "recipes" / "needs-tool"
-    lab.mkdir(parents=True)
-    (lab / "recipe.toml").write_text(
-        'title = "t"\nsummary = "s"\ndescription = "d"\nrequires = ["no-such-tool-rcp"]\n'
-    )
-    (lab / "lab.sh.j2").write_text(
-        '{% extends "base.sh.j2" %}{% block steps %}true\n{% endblock %}'
-    )
-    done = recipe("--recipes", str(tmp_path / "recipes"), "doctor", env=env)
+    recipes = _recipe_needing(tmp_path, ["no-such-tool-rcp"])
+    done = recipe("--recipes", str(recipes), "doctor", env=env)
     assert done.returncode == 2, done.stdout + done.stderr
     assert any("no-such-tool-rcp" in line for line in done.stdout.splitlines())
 
