@@ -110,12 +110,33 @@ def parse_json(text: str) -> Any | None:
 
 def canonical(data: Any, normalizer: Normalizer, ignore: Iterable[Path] = ()) -> str:
     """The normalized document as stable, line-diffable text."""
+    _drop_daemon_history(data)
     for path in ignore:
         data = _prune(data, path)
         if data is _REMOVE:
             return "null"
     # Compact, through the C encoder: pretty() re-renders only documents that differ.
     return json.dumps(_normalize(data, normalizer), sort_keys=True, separators=(",", ":"))
+
+
+_DEFAULT_BRIDGE = "com.docker.network.bridge.default_bridge"
+
+
+def _drop_daemon_history(data: Any) -> None:
+    """Forget the IPAM gateway of Docker's default bridge network.
+
+    dockerd writes it into `IPAM.Config` only when docker0 already had an address as the daemon
+    started: absent on a fresh machine, present after any restart. It says how long the daemon
+    has been around, not what the lab did. Gateways of user-defined networks still count.
+    """
+    for network in data if isinstance(data, list) else [data]:
+        if not isinstance(network, dict) or not isinstance(options := network.get("Options"), dict):
+            continue
+        ipam = network.get("IPAM")
+        if options.get(_DEFAULT_BRIDGE) == "true" and isinstance(ipam, dict):
+            for config in ipam.get("Config") or []:
+                if isinstance(config, dict):
+                    config.pop("Gateway", None)
 
 
 def pretty(text: str) -> str:

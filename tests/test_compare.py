@@ -152,6 +152,30 @@ def test_json_change_shows_as_a_line_diff_and_ignored_paths_do_not_count() -> No
     assert compare(old, new, Options(ignore=ignore)).ok
 
 
+def _bridge(name: str, gateway: str | None, default: bool) -> str:
+    config: dict[str, str] = {"Subnet": "172.17.0.0/16"}
+    if gateway:
+        config["Gateway"] = gateway
+    options = {"com.docker.network.bridge.default_bridge": "true"} if default else {}
+    return json.dumps([{"Name": name, "IPAM": {"Driver": "default", "Config": [config]},
+                        "Options": options}])
+
+
+def test_default_bridge_gateway_depends_on_daemon_restarts_and_does_not_count() -> None:
+    # dockerd reports it only when docker0 had an address at start: absent on a fresh machine.
+    fresh = [step(1, "docker network inspect bridge", _bridge("bridge", None, True))]
+    restarted = [step(1, "docker network inspect bridge", _bridge("bridge", "172.17.0.1", True))]
+    assert compare(fresh, restarted).ok
+
+
+def test_gateway_of_a_user_defined_network_still_counts() -> None:
+    old = [step(1, "docker network inspect my-bridge", _bridge("my-bridge", "172.17.0.1", False))]
+    new = [step(1, "docker network inspect my-bridge", _bridge("my-bridge", None, False))]
+    moved = [step(1, "docker network inspect my-bridge", _bridge("my-bridge", "172.17.0.254", False))]
+    assert not compare(old, new).ok
+    assert not compare(old, moved).ok
+
+
 def test_ip_json_binds_interface_indexes_given_as_numbers() -> None:
     def ip_j(index: int, peer: int) -> str:
         return json.dumps([{"ifindex": index, "link_index": peer, "ifname": "eth0"},
