@@ -21,8 +21,8 @@ from generator.normalize import PLACEHOLDER, Bindings, Normalizer, Rule
 STREAMS = ("stdout", "stderr")
 
 
-class StepLike(Protocol):
-    """What comparing needs of a step; transcript.StepRecord has it."""
+class StepHeadLike(Protocol):
+    """What comparing needs of a step once its output is normalized."""
 
     @property
     def index(self) -> int: ...
@@ -30,6 +30,11 @@ class StepLike(Protocol):
     def command(self) -> str: ...
     @property
     def exit(self) -> int: ...
+
+
+class StepLike(StepHeadLike, Protocol):
+    """What comparing needs of a step; transcript.StepRecord has it."""
+
     @property
     def stdout(self) -> str: ...
     @property
@@ -134,15 +139,39 @@ class Side:
             batch.clear()
 
 
-def _streams(steps: Sequence[StepLike]) -> list[str]:
-    return [text for step in steps for text in (step.stdout, step.stderr)]
+@dataclass(slots=True)
+class StepHead:
+    """A step without its output: light to send from another process."""
+
+    index: int
+    phase: str
+    command: str
+    exit: int
 
 
-def _phase(step: StepLike) -> str:
+@dataclass(frozen=True)
+class NormalizedRun:
+    """One run ready to compare: its steps, their (stdout, stderr) normalized in order, and the
+    bindings that normalizing made."""
+
+    steps: Sequence[StepHeadLike]
+    texts: list[str]  # stdout and stderr of step i at 2i and 2i+1
+    bindings: Bindings
+
+
+def normalize_run(steps: Sequence[StepLike], options: Options = Options()) -> NormalizedRun:
+    side = Side(options)
+    texts = side.normalize_all([text for step in steps for text in (step.stdout, step.stderr)])
+    return NormalizedRun(steps, texts, side.bindings)
+
+
+def _phase(step: StepHeadLike) -> str:
     return str(getattr(step, "phase", "main"))
 
 
-def _pairs(recorded: Sequence[StepLike], replayed: Sequence[StepLike]) -> list[tuple[int, int]]:
+def _pairs(
+    recorded: Sequence[StepHeadLike], replayed: Sequence[StepHeadLike]
+) -> list[tuple[int, int]]:
     """Which recorded step to compare with which replayed one; -1 marks a step without partner.
 
     Within each phase (main, then teardown) steps pair by position while the commands agree;
@@ -171,10 +200,14 @@ def compare(
     recorded: Sequence[StepLike], replayed: Sequence[StepLike], options: Options = Options()
 ) -> Comparison:
     """Compare step by step, by position within each phase. Missing and extra steps are drift."""
+    return compare_runs(normalize_run(recorded, options), normalize_run(replayed, options), options)
+
+
+def compare_runs(old_run: NormalizedRun, new_run: NormalizedRun, options: Options = Options()) -> Comparison:
+    """compare() of two runs already normalized (each perhaps in a process of its own)."""
     result = Comparison()
-    old_side, new_side = Side(options), Side(options)
-    before = old_side.normalize_all(_streams(recorded))
-    after = new_side.normalize_all(_streams(replayed))
+    recorded, replayed = old_run.steps, new_run.steps
+    before, after = old_run.texts, new_run.texts
     for i, j in _pairs(recorded, replayed):
         if j < 0:
             old = recorded[i]
@@ -190,7 +223,7 @@ def compare(
             old_texts, new_texts = _as_sets(old_texts, new_texts)
         drift = compare_step(recorded[i], replayed[j], old_texts, new_texts)
         if drift is not None:
-            result.drifts.append(_with_bindings(drift, old_side.bindings, new_side.bindings))
+            result.drifts.append(_with_bindings(drift, old_run.bindings, new_run.bindings))
     return result
 
 
@@ -201,7 +234,7 @@ def _as_sets(before: list[str], after: list[str]) -> tuple[list[str], list[str]]
 
 
 def compare_step(
-    old: StepLike, new: StepLike, before: Sequence[str], after: Sequence[str]
+    old: StepHeadLike, new: StepHeadLike, before: Sequence[str], after: Sequence[str]
 ) -> StepDrift | None:
     """One step's drift, from its normalized (stdout, stderr) on both sides; None if it holds."""
     reasons: list[str] = []

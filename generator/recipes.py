@@ -15,7 +15,9 @@ from generator.params import PARSERS, ParamError, ParamSpec, ParamValue, display
 METADATA = "recipe.toml"
 TEMPLATE = "lab.sh.j2"
 TOPOLOGY = "topology.toml.j2"
-BUILTIN_DIR = Path(__file__).resolve().parent.parent / "recipes"
+# A wheel carries recipes/ inside the package (pyproject.toml maps it); a checkout has it beside.
+_PACKAGED_DIR = Path(__file__).resolve().parent / "library"
+BUILTIN_DIR = _PACKAGED_DIR if _PACKAGED_DIR.is_dir() else _PACKAGED_DIR.parent.parent / "recipes"
 PATH_ENV = "RECIPE_PATH"
 
 

@@ -298,6 +298,19 @@ def read(path: Path) -> Transcript:
     return parse(text, str(path))
 
 
+def read_header(path: Path) -> Header:
+    """Only the header, from the start of the file: enough to know how to compare the rest."""
+    try:
+        with path.open("rb") as stream:
+            data = b""
+            while b"\n\n" not in data and (chunk := stream.read(1 << 16)):
+                data += chunk
+    except OSError as exc:
+        raise TranscriptError(f"cannot read transcript {path}: {exc.strerror or exc}") from None
+    text = data.partition(b"\n\n")[0].decode("utf-8", errors="replace") + "\n"
+    return _Reader(text, str(path)).opening()
+
+
 def parse(text: str, source: str = "<transcript>") -> Transcript:
     return _Reader(text, source).transcript()
 
@@ -354,7 +367,8 @@ class _Reader:
         cut = len(_BLOCK) + 1
         return "\n".join([line[cut:] for line in lines[start:end]]) + ("\n" if eol else "")
 
-    def transcript(self) -> Transcript:
+    def opening(self) -> Header:
+        """The first line and the header."""
         first = self.next()
         if first is None or not first.startswith(MAGIC + " "):
             raise self.error(f"not a recipe transcript (the first line must be '{MAGIC} N')", 1)
@@ -363,7 +377,10 @@ class _Reader:
             raise self.error(
                 f"transcript format version {version!r}; this recipe reads version {VERSION}", 1
             )
-        header = self.header()
+        return self.header()
+
+    def transcript(self) -> Transcript:
+        header = self.opening()
         steps: list[StepRecord] = []
         outcome = None
         truncated = False

@@ -190,20 +190,25 @@ def diff(
 ) -> None:
     """Compare two transcripts without running anything: exit 0 same, 1 drift, 2 bad input."""
     from generator import replay as engine
-    from generator.compare import compare
+    from generator import sidebyside
+    from generator import transcript as tr
+    from generator.compare import compare_runs
     from generator.driftreport import TranscriptReport
 
     colour = _colour(color)
-    old, new = engine.read_all([recorded, other])
-    recipe = engine.find_recipe(old.header.recipe, recipe_dirs(ctx))
+    # The recorded header says which recipe's patterns apply; then both files load at once.
+    recipe = engine.find_recipe(tr.read_header(recorded).recipe, recipe_dirs(ctx))
     options = engine.compare_options(recipe, ignore or [])
+    old_run, new_run = sidebyside.load_both(recorded, other, options)
+    old, new = old_run.transcript, new_run.transcript
     notes = []
     if (old.header.recipe, old.header.params) != (new.header.recipe, new.header.params):
         notes.append("the two transcripts come from different recipes or parameters")
     for transcript in (old, new):
         if not transcript.complete:
             notes.append(f"{transcript.path} is incomplete ({transcript.status})")
-    report = TranscriptReport(f"{recorded} vs {other}", compare(old.steps, new.steps, options), notes=notes)
+    comparison = compare_runs(old_run.run, new_run.run, options)
+    report = TranscriptReport(f"{recorded} vs {other}", comparison, notes=notes)
     _print_reports([report], as_json, colour)
     raise SystemExit(0 if report.ok else 1)
 
