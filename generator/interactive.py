@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.shell.base import TIMEOUT_EXIT, Result
+from generator.shell.base import TIMEOUT_EXIT, Result, StepStopped
 
 # The last characters of a shell prompt, possibly followed by the line editor's escape codes.
 _ESCAPES = r"(?:\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[()][0-9A-Za-z]|\x1b[=>]|\r)*"
@@ -124,6 +124,9 @@ def drive(
     except _TimedOut:
         child.terminate(force=True)
         return Result(spawn, screen.text, "", TIMEOUT_EXIT, time.monotonic() - started, True)
+    except StepStopped as stop:  # a signal: the runner records what the screen showed so far
+        stop.partial = Result(spawn, screen.text, "", -1, time.monotonic() - started)
+        raise
     finally:
         if child.isalive():
             child.terminate(force=True)
@@ -167,13 +170,17 @@ class _Session:
     def first_prompt(self) -> str:
         """Read until the screen ends in a prompt and then stays quiet; return the raw text."""
         raw = ""
-        while True:
-            data = self.read_some(QUIET if self.watcher.ends_in_prompt(raw) else 1.0)
-            if data is None:
-                raise _Ended(raw)
-            if data == "" and self.watcher.ends_in_prompt(raw):
-                return raw
-            raw += data
+        try:
+            while True:
+                data = self.read_some(QUIET if self.watcher.ends_in_prompt(raw) else 1.0)
+                if data is None:
+                    raise _Ended(raw)
+                if data == "" and self.watcher.ends_in_prompt(raw):
+                    return raw
+                raw += data
+        except StepStopped:
+            self.screen.add(raw)  # stopped by a signal: the runner records the screen so far
+            raise
 
     def run(self, lines: Sequence[str], custom_prompt: bool) -> None:
         try:
@@ -223,17 +230,21 @@ class _Session:
         except pexpect.TIMEOUT:
             self.screen.add(str(self.child.before))
             raise _TimedOut from None
-        except pexpect.EOF:
-            self.screen.add(str(self.child.before))
+        except (pexpect.EOF, StepStopped) as stopped:
+            self.screen.add(str(self.child.before))  # pexpect keeps what it read meanwhile
+            if isinstance(stopped, StepStopped):
+                raise
             return False
         self.screen.add(str(self.child.before) + shown_prompt)
         return True
 
     def read_to_end(self) -> None:
         raw = ""
-        while (data := self.read_some(self.remaining())) is not None:
-            raw += data
-        self.screen.add(raw)
+        try:
+            while (data := self.read_some(self.remaining())) is not None:
+                raw += data
+        finally:
+            self.screen.add(raw)
 
 
 class _Ended(Exception):

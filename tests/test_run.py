@@ -218,6 +218,27 @@ def test_a_signal_mid_run_tears_down(
     assert not path.with_name(path.name + ".partial").exists()
 
 
+def test_a_signal_during_an_interactive_step_keeps_its_screen(
+    clean_machine: None, tmp_path: Path, env: dict[str, str]
+) -> None:
+    script = tmp_path / "session.sh"
+    script.write_text(
+        "#@ steps\necho first\n\n#@ interactive sh\nsh <<'EOF'\necho typed-$((6*7))\nsleep 30\nEOF\n"
+    )
+    path = tmp_path / "session.transcript"
+    proc = subprocess.Popen(["recipe", "run", str(script), "--record", str(path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    _wait_for_step(path.with_name(path.name + ".partial"), 1, proc)
+    time.sleep(1.5)  # the session is in `sleep 30` by now
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    stopped = tr.read(path).main_steps[-1]
+    assert stopped.index == 2 and stopped.interrupted and stopped.interactive == "sh"
+    # What the person saw until Ctrl-C: the echo of both lines and the first one's output.
+    assert "typed-42" in stopped.stdout and "sleep 30" in stopped.stdout, stopped.stdout
+
+
 def test_closing_the_terminal_tears_down(
     clean_machine: None, tmp_path: Path, env: dict[str, str]
 ) -> None:

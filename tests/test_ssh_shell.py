@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from generator import hosts, nsprocs
+from generator.runner import Interrupted
 from generator.shell.base import TIMEOUT_EXIT, SessionLost
 from generator.shell.ssh import ConnectionLost, SSHShell
 from generator.shell.ssh_connect import (
@@ -85,6 +86,23 @@ def test_interactive_step_over_a_pty(shell: SSHShell) -> None:
         "docker run --rm -it busybox sh", ["ip -o -4 addr show eth0 | wc -l"], None, 30
     )
     assert container.exit == 0 and "\n1\n" in container.stdout, container.stdout
+
+
+def test_a_signal_during_an_interactive_step_keeps_the_screen_so_far(shell: SSHShell) -> None:
+    def interrupt(signum: int, _frame: object) -> None:
+        raise Interrupted(signum)  # as the runner's handler does
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 2.0)
+    try:
+        with pytest.raises(Interrupted) as stopped:
+            shell.interact("sh", ["echo typed-$((6*7))", "sleep 30"], None, 20)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    partial = stopped.value.partial
+    assert partial is not None and "typed-42" in partial.stdout and "sleep 30" in partial.stdout
+    assert shell.run("echo still-here", 10).stdout == "still-here\n"
 
 
 def test_new_host_key_is_accepted_once_then_a_changed_key_is_refused(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pexpect
 from pexpect.spawnbase import SpawnBase
 
-from generator.shell.base import TIMEOUT_EXIT, Result
+from generator.shell.base import TIMEOUT_EXIT, Result, StepStopped
 
 if TYPE_CHECKING:
     import paramiko
@@ -89,6 +89,10 @@ def drive_channel(
         child.send("\x03")  # Ctrl-C through the pty, as a person would
     except pexpect.EOF:
         pass  # the program ended by itself, e.g. after `exit` among the lines
+    except StepStopped as stop:  # a signal: the runner records what the screen showed so far
+        screen = _screen(child.screen.getvalue())
+        stop.partial = Result(spawn, screen, "", -1, time.monotonic() - started)
+        raise
     if timed_out:
         status = TIMEOUT_EXIT
     else:
