@@ -1,8 +1,9 @@
 """Local virtual Docker nodes: the walkthrough's docker-node1/2 on this machine, without VirtualBox.
 
-This module makes the pair and what they share: the bridge, the tool's SSH key, the firewall rule
-and the inventory; generator/virtual_node.py makes one node. Each node is a set of namespaces
-joined to the private bridge:
+This module makes the pair and what they share: the switch (a network namespace holding the
+nodes' bridge and the address 192.168.205.1, from which the tool connects), the tool's SSH key
+and the inventory; generator/virtual_node.py makes one node. Nothing of it shows in this
+machine's own network namespace. Each node is a set of namespaces joined to the private bridge:
 - a network namespace with a veth into the bridge and the walkthrough's address;
 - a mount, UTS and pid namespace with its own init, hostname and /run/netns, so `ip netns add`
   inside one node neither collides with nor shows in another, and killing the init ends every
@@ -11,7 +12,7 @@ joined to the private bridge:
 - its own dockerd (own data root, exec root, socket, pidfile), with a busybox image imported;
 - an sshd on the node's address, with its own host key, accepting only the tool's key.
 
-`up` and `down` are idempotent; `down` removes processes, namespaces, links, rules and state.
+`up` and `down` are idempotent; `down` removes processes, namespaces, links and state.
 """
 
 from __future__ import annotations
@@ -30,18 +31,20 @@ from generator.errors import UserError
 from generator.virtual_node import (
     RUN_ROOT,
     SSHD,
+    SWITCH,
     Node,
     NodeStatus,
-    link_exists,
+    in_netns,
+    make_netns,
     members,
     node_status,
-    quiet,
+    remove_netns,
     run_checked,
     sshd_running,
 )
 
 __all__ = [  # what the CLI, the tests and the benchmark use
-    "BRIDGE", "NODES", "RUN_ROOT", "Node", "NodeStatus", "client_key", "down", "known_hosts",
+    "BRIDGE", "NODES", "RUN_ROOT", "SWITCH", "Node", "NodeStatus", "client_key", "down", "known_hosts",
     "members", "missing_tools", "node_status", "status", "up",
 ]
 
@@ -49,7 +52,6 @@ BRIDGE = "rcp-lab0"
 GATEWAY = "192.168.205.1/24"
 LOCK = Path("/run/recipe-hosts.lock")
 SSHD_PRIVSEP = Path("/run/sshd")  # sshd refuses to start without it; Debian creates it at boot
-RULE = ["-i", BRIDGE, "-o", BRIDGE, "-m", "comment", "--comment", "recipe-hosts", "-j", "ACCEPT"]
 
 
 NODES = (
@@ -105,27 +107,22 @@ def _keys() -> None:
     (state / "authorized_keys").chmod(0o600)
 
 
-def _bridge() -> None:
-    if not link_exists(BRIDGE):
-        run_checked(["ip", "link", "add", BRIDGE, "type", "bridge"], f"creating bridge {BRIDGE}")
-        run_checked(["ip", "addr", "add", GATEWAY, "dev", BRIDGE], f"addressing {BRIDGE}")
-    run_checked(["ip", "link", "set", BRIDGE, "up"], f"bringing {BRIDGE} up")
-    # Docker's FORWARD DROP policy with br_netfilter drops traffic between bridge ports, here
-    # node to node; allow it on our bridge only, and take the rule out again in `down`.
-    chain = "DOCKER-USER" if quiet(["iptables", "-w", "-S", "DOCKER-USER"]) else "FORWARD"
-    if not quiet(["iptables", "-w", "-C", chain, *RULE]):
-        run_checked(["iptables", "-w", "-I", chain, *RULE], "allowing node-to-node traffic")
+def _switch() -> None:
+    """The bridge in a namespace of its own: no firewall there (the host's Docker sets FORWARD to
+    DROP in the host's namespace only), and no trace in the host's listings."""
+    if not SWITCH.exists():
+        make_netns(SWITCH, "the nodes' switch")
+        switch = in_netns(SWITCH)
+        run_checked([*switch, "ip", "link", "add", BRIDGE, "type", "bridge"], f"creating bridge {BRIDGE}")
+        run_checked([*switch, "ip", "addr", "add", GATEWAY, "dev", BRIDGE], f"addressing {BRIDGE}")
+        run_checked([*switch, "ip", "link", "set", BRIDGE, "up"], f"bringing {BRIDGE} up")
     if not SSHD_PRIVSEP.exists():
         SSHD_PRIVSEP.mkdir(mode=0o755)
         (inventory.state_dir() / "created-run-sshd").touch()
 
 
-def _remove_shared() -> None:
-    for chain in ("DOCKER-USER", "FORWARD"):
-        while quiet(["iptables", "-w", "-D", chain, *RULE]):
-            pass
-    if link_exists(BRIDGE):
-        quiet(["ip", "link", "delete", BRIDGE])
+def _remove_shared() -> list[str]:
+    problems = [] if remove_netns(SWITCH) else [f"cannot delete the switch namespace {SWITCH}"]
     state = inventory.state_dir()
     if (state / "created-run-sshd").exists() and not any(sshd_running(n) for n in NODES):
         shutil.rmtree(SSHD_PRIVSEP, ignore_errors=True)
@@ -135,6 +132,7 @@ def _remove_shared() -> None:
         state.parent.rmdir()
     except OSError:
         pass
+    return problems
 
 
 # ---------------------------------------------------------------- status
@@ -169,7 +167,7 @@ def _busybox_rootfs() -> bytes:
 
 def _up() -> None:
     _keys()
-    _bridge()
+    _switch()
     started = []
     for node in NODES:
         if node_status(node).running:
@@ -197,7 +195,7 @@ def _write_inventory() -> None:
     inventory.write([
         inventory.HostEntry(
             name=node.name, address=node.address, user="root", port=22,
-            identity=str(client_key()), known_hosts=str(known_hosts()),
+            identity=str(client_key()), known_hosts=str(known_hosts()), netns=str(SWITCH),
         )
         for node in NODES
     ])
@@ -222,5 +220,4 @@ def _down() -> list[str]:
     _stop_engines(NODES)
     for node in NODES:
         problems += virtual_node.stop(node)
-    _remove_shared()
-    return problems
+    return problems + _remove_shared()

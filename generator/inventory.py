@@ -8,6 +8,7 @@ It is the first place `--host NAME` is looked up. A small TOML file, one table p
     port = 22
     identity = "/var/lib/recipe/hosts/id_ed25519"
     known_hosts = "/var/lib/recipe/hosts/known_hosts"
+    netns = "/run/recipe-hosts/switch.net"   # optional: connect from inside this namespace
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class HostEntry:
     port: int
     identity: str
     known_hosts: str
+    netns: str = ""  # where the host's network is: the virtual nodes' switch namespace
 
 
 def load(path: Path | None = None) -> dict[str, HostEntry]:
@@ -62,6 +64,7 @@ def load(path: Path | None = None) -> dict[str, HostEntry]:
                 port=int(table.get("port", 22)),
                 identity=str(table.get("identity", "")),
                 known_hosts=str(table.get("known_hosts", "")),
+                netns=str(table.get("netns", "")),
             )
             for name, table in data.get("hosts", {}).items()
         }
@@ -80,6 +83,8 @@ def write(entries: list[HostEntry], path: Path | None = None) -> None:
         lines.append(f"port = {entry.port}")
         lines.append(f"identity = {json.dumps(entry.identity)}")
         lines.append(f"known_hosts = {json.dumps(entry.known_hosts)}")
+        if entry.netns:
+            lines.append(f"netns = {json.dumps(entry.netns)}")
         lines.append("")
     tmp = path.with_suffix(".partial")
     tmp.write_text("\n".join(lines), encoding="utf-8")

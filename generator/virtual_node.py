@@ -1,10 +1,14 @@
 """One local virtual Docker node: its namespaces, daemons and teardown. generator/hosts.py makes
-the pair and what they share (bridge, keys, firewall rule, inventory).
+the pair and what they share (switch, bridge, keys, inventory).
 
 A node is a network namespace with a veth into the nodes' bridge, plus a mount, UTS and pid
 namespace whose init holds the node's hostname, /run/netns, /proc and /sys. In it run a dnsmasq
 that knows no names, a dockerd of its own and an sshd on the node's address. Killing the init
 ends every process of the node, containers included.
+
+The bridge sits in a namespace of its own, the switch, and every namespace is kept by a bind
+mount under RUN_ROOT, not in /run/netns: the nodes add nothing to this machine's `ip netns`,
+`ip link` or `brctl show`, so single-host labs read the same whether the nodes are up or not.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from generator import inventory, nsprocs
 from generator.errors import UserError
 
 RUN_ROOT = Path("/run/recipe-hosts")
+SWITCH = RUN_ROOT / "switch.net"  # the network namespace of the nodes' bridge
 SSHD = "/usr/sbin/sshd"
 
 
@@ -33,7 +38,7 @@ class Node:
 
     @property
     def netns(self) -> Path:
-        return Path("/run/netns") / self.name
+        return self.run / "net"
 
     @property
     def run(self) -> Path:
@@ -68,8 +73,27 @@ def quiet(argv: list[str]) -> bool:
     return subprocess.run(argv, capture_output=True, check=False).returncode == 0
 
 
-def link_exists(name: str) -> bool:
-    return quiet(["ip", "link", "show", "dev", name])
+def in_netns(path: Path) -> list[str]:
+    return ["nsenter", f"--net={path}", "--"]
+
+
+def make_netns(path: Path, what: str) -> None:
+    """A new network namespace, kept by a bind mount on path (as `ip netns add` does in /run/netns)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+    run_checked(["unshare", f"--net={path}", "true"], f"creating the namespace of {what}")
+
+
+def remove_netns(path: Path) -> bool:
+    """Unmount and remove a namespace made by make_netns; False when it stays mounted."""
+    if not path.exists():
+        return True
+    quiet(["umount", str(path)])
+    try:
+        path.unlink()
+    except OSError:
+        return False
+    return True
 
 
 def read_pid(path: Path) -> int | None:
@@ -143,11 +167,13 @@ def start(node: Node, bridge: str) -> None:
     node.run.mkdir(parents=True, exist_ok=True)
     (node.run / "netns").mkdir(exist_ok=True)
     node.state.mkdir(parents=True, exist_ok=True, mode=0o700)
-    run_checked(["ip", "netns", "add", node.name], f"creating namespace {node.name}")
-    run_checked(["ip", "link", "add", node.veth, "type", "veth", "peer", "name", "eth0",
-          "netns", node.name], f"creating the cable of {node.name}")
-    run_checked(["ip", "link", "set", node.veth, "master", bridge, "up"], f"plugging in {node.name}")
-    inside = ["ip", "netns", "exec", node.name]
+    make_netns(node.netns, node.name)
+    switch = in_netns(SWITCH)
+    run_checked([*switch, "ip", "link", "add", node.veth, "type", "veth", "peer", "name", "eth0",
+                 "netns", str(node.netns)], f"creating the cable of {node.name}")
+    run_checked([*switch, "ip", "link", "set", node.veth, "master", bridge, "up"],
+                f"plugging in {node.name}")
+    inside = in_netns(node.netns)
     run_checked([*inside, "ip", "link", "set", "lo", "up"], f"{node.name}: loopback up")
     run_checked([*inside, "ip", "addr", "add", f"{node.address}/24", "dev", "eth0"],
                 f"{node.name}: address")
@@ -262,7 +288,7 @@ def stop(node: Node) -> list[str]:
         nsprocs.signal_all([init], signal.SIGKILL)
     left = nsprocs.wait_gone(members(node) | ({init} if init else set()), 5.0)
     # Anything else in the node's network namespace or its containers' cgroups, e.g. a process
-    # the host started with `ip netns exec docker-node1 ...`.
+    # the host started with `nsenter --net=/run/recipe-hosts/docker-node1/net ...`.
     netns = node.netns if node.netns.exists() else None
     for _ in range(3):
         pids = nsprocs.pids_matching(netns, f"/{node.cgroup}/") | left
@@ -271,10 +297,10 @@ def stop(node: Node) -> list[str]:
         left = nsprocs.terminate(pids)
     if left:
         problems.append(f"{node.name}: processes {sorted(left)} would not die")
-    if node.netns.exists() and not quiet(["ip", "netns", "delete", node.name]):
+    if not remove_netns(node.netns):
         problems.append(f"{node.name}: cannot delete namespace {node.netns}")
-    if link_exists(node.veth):
-        quiet(["ip", "link", "delete", node.veth])
+    if SWITCH.exists():  # gone with the node's namespace, unless something still holds that
+        quiet([*in_netns(SWITCH), "ip", "link", "delete", node.veth])
     _remove_cgroups(node)
     shutil.rmtree(node.run, ignore_errors=True)
     shutil.rmtree(node.state, ignore_errors=True)

@@ -148,7 +148,8 @@ def test_unreachable_hosts(virtual_nodes: None, tmp_path: Path) -> None:
     with pytest.raises(HostUnreachable, match="Connection refused"):
         connect(closed, timeout=2)
     # An address on the nodes' own bridge where no node lives: nothing answers at all.
-    silent = SSHTarget("silent", "192.168.205.99", 22, "root", known_hosts=tmp_path / "kh")
+    silent = SSHTarget("silent", "192.168.205.99", 22, "root", known_hosts=tmp_path / "kh",
+                       netns=str(hosts.SWITCH))
     started = time.monotonic()
     with pytest.raises(HostUnreachable, match="silent"):
         connect(silent, timeout=1)

@@ -19,6 +19,8 @@ from generator.errors import UserError
 from generator.shell.ssh_target import SSHTarget
 
 if TYPE_CHECKING:
+    import socket
+
     import paramiko
 
 CONNECT_TIMEOUT = 10.0
@@ -121,6 +123,7 @@ def _authenticate(client: paramiko.SSHClient, target: SSHTarget, timeout: float)
         client.connect(
             target.hostname,
             port=target.port,
+            sock=_socket(target, timeout),
             username=target.user,
             key_filename=list(target.identities) or None,  # type: ignore[arg-type]
             look_for_keys=not target.identities,
@@ -165,9 +168,20 @@ def _with_password(client: paramiko.SSHClient, target: SSHTarget, timeout: float
     password = getpass.getpass(f"password for {target.label}: ")
     try:
         client.connect(
-            target.hostname, port=target.port, username=target.user, password=password,
+            target.hostname, port=target.port, sock=_socket(target, timeout),
+            username=target.user, password=password,
             look_for_keys=False, allow_agent=False, timeout=timeout,
             banner_timeout=timeout, auth_timeout=timeout,
         )
     except paramiko.AuthenticationException:
         raise AuthRefused(f"{target.name}: the password for {target.label} was refused") from None
+
+
+def _socket(target: SSHTarget, timeout: float) -> socket.socket | None:
+    """A connection made inside the host's network namespace, for the virtual nodes; else None:
+    paramiko connects by itself."""
+    if not target.netns:
+        return None
+    from generator.shell.netns_socket import connect_in
+
+    return connect_in(target.netns, (target.hostname, target.port), timeout)

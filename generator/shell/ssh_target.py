@@ -45,6 +45,7 @@ class SSHTarget:
     known_hosts: Path = field(default_factory=tool_known_hosts)
     trust_user_known_hosts: bool = True  # also read (never write) ~/.ssh/known_hosts
     source: str = "address"  # inventory, vagrant, ssh-config or address
+    netns: str = ""  # connect from inside this network namespace (the virtual nodes' switch)
     notes: tuple[str, ...] = ()  # things the user should know, e.g. an ignored setting
 
     @property
@@ -91,6 +92,7 @@ def _from_inventory(name: str) -> SSHTarget | None:
         # ~/.ssh/known_hosts must not make the tool's own nodes look "changed".
         trust_user_known_hosts=False,
         source="inventory",
+        netns=entry.netns,
     )
 
 
