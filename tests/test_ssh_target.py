@@ -74,6 +74,16 @@ def test_inventory_wins_and_pins_its_known_hosts(isolated: Path) -> None:
     assert target.known_hosts == Path("/k/known_hosts") and not target.trust_user_known_hosts
 
 
+def test_a_virtual_node_by_address_is_reached_through_its_switch(isolated: Path) -> None:
+    inventory.state_dir().mkdir(parents=True)
+    inventory.write([inventory.HostEntry("docker-node1", "192.168.205.10", "root", 22,
+                                         "/k/id", "/k/known_hosts", netns="/run/x/switch.net")])
+    assert resolve("docker-node1").netns == "/run/x/switch.net"
+    by_address = resolve("root@192.168.205.10")
+    assert (by_address.source, by_address.netns) == ("address", "/run/x/switch.net")
+    assert resolve("root@192.168.205.11").netns == ""
+
+
 def test_identity_option_comes_first_and_must_exist(tmp_path: Path) -> None:
     key = tmp_path / "mine"
     key.write_text("x")

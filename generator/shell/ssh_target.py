@@ -179,9 +179,17 @@ def _from_address(name: str) -> SSHTarget:
     port = int(found.group("port") or 22)
     if not 1 <= port <= 65535:
         raise UserError(f"--host {name!r}: port {port} is out of range")
+    hostname = found.group("host").strip("[]")
     return SSHTarget(
         name=name,
-        hostname=found.group("host").strip("[]"),
+        hostname=hostname,
         port=port,
         user=found.group("user") or getpass.getuser(),
+        netns=_inventory_netns(hostname),
     )
+
+
+def _inventory_netns(address: str) -> str:
+    """A virtual node named by its address is reached, like by its name, from its switch: this
+    machine has no route there, and a packet sent without one would leave the machine."""
+    return next((e.netns for e in inventory.load().values() if e.address == address), "")
