@@ -58,8 +58,10 @@ def per_step_exec_ms(count: int = 30) -> float:
 
 def per_step_openssh_ms(count: int = 10) -> float:
     target = resolve(NODE)
+    # The nodes are reached from their switch namespace; this machine has no route to them.
+    inside = ["nsenter", f"--net={target.netns}", "--"] if target.netns else []
     command = [
-        "ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+        *inside, "ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
         "-o", f"UserKnownHostsFile={target.known_hosts}", "-o", "ControlMaster=no",
         "-i", target.identities[0], f"{target.user}@{target.hostname}", ":",
     ]
