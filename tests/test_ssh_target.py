@@ -9,7 +9,8 @@ import pytest
 
 from generator import inventory
 from generator.errors import UserError
-from generator.shell.ssh_target import resolve, tool_known_hosts
+from generator.shell.ssh_connect import HostUnreachable, connect
+from generator.shell.ssh_target import SSHTarget, resolve, tool_known_hosts
 
 
 @pytest.fixture(autouse=True)
@@ -82,6 +83,13 @@ def test_a_virtual_node_by_address_is_reached_through_its_switch(isolated: Path)
     by_address = resolve("root@192.168.205.10")
     assert (by_address.source, by_address.netns) == ("address", "/run/x/switch.net")
     assert resolve("root@192.168.205.11").netns == ""
+
+
+def test_a_node_whose_namespace_is_gone_says_to_bring_the_nodes_up(tmp_path: Path) -> None:
+    gone = SSHTarget("docker-node1", "192.168.205.10", 22, "root", known_hosts=tmp_path / "kh",
+                     netns=str(tmp_path / "switch.net"))
+    with pytest.raises(HostUnreachable, match=r"switch.net is gone .*run `recipe hosts up`"):
+        connect(gone, timeout=1)
 
 
 def test_identity_option_comes_first_and_must_exist(tmp_path: Path) -> None:

@@ -182,6 +182,11 @@ def _socket(target: SSHTarget, timeout: float) -> socket.socket | None:
     paramiko connects by itself."""
     if not target.netns:
         return None
+    if not Path(target.netns).exists():
+        raise HostUnreachable(
+            f"{target.name}: its network namespace {target.netns} is gone (the virtual nodes are "
+            "down, or the machine restarted); run `recipe hosts up`"
+        )
     from generator.shell.netns_socket import connect_in
 
     return connect_in(target.netns, (target.hostname, target.port), timeout)
