@@ -54,7 +54,10 @@ def load_both(
     except BaseException:
         child.cancel()
         raise
-    return loaded, _unpack(child.result())
+    try:
+        return loaded, _unpack(child.result())
+    except ChildDied:  # killed from outside (the OOM killer, say): do its work here instead
+        return loaded, load(second, options)
 
 
 # What the child sends: the transcript without steps, then the run's parts. Step heads travel
@@ -79,6 +82,10 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0  # load() reports it
+
+
+class ChildDied(Exception):
+    """The child process ended without sending its result."""
 
 
 class _Child(Generic[T]):
@@ -113,9 +120,10 @@ class _Child(Generic[T]):
         finally:
             self.pipe.close()
             os.waitpid(self.pid, 0)
-        if not data:
-            raise RuntimeError(f"the process reading the second transcript (pid {self.pid}) died")
-        ok, value = pickle.loads(data)
+        try:
+            ok, value = pickle.loads(data)
+        except Exception:  # noqa: BLE001 - nothing, or half a message: it died writing
+            raise ChildDied(self.pid) from None
         if not ok:
             raise value
         return value  # type: ignore[no-any-return]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -99,3 +100,16 @@ def test_recipe_diff_of_large_files_goes_side_by_side_and_reports(tmp_path: Path
     report = json.loads(done.stdout)["transcripts"][0]
     assert [d["index"] for d in report["drifts"]] == [2000]
     assert any("incomplete" in note for note in report["notes"])
+
+
+def test_a_child_that_dies_is_replaced_by_doing_its_work_here(
+    pair: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def die() -> None:
+        os.kill(os.getpid(), signal.SIGKILL)  # in the child: as the OOM killer would
+
+    monkeypatch.setattr(sidebyside, "_light", lambda loaded: die())
+    before = _children()
+    old, new = sidebyside.load_both(*pair, Options(), parallel=True)
+    assert compare_runs(old.run, new.run).drifts[0].index == 400
+    assert _children() <= before
