@@ -56,13 +56,14 @@ class SSHTarget:
 
 def resolve(name: str, identity: str | None = None, vagrant_dir: Path | None = None) -> SSHTarget:
     """Find NAME in the inventory, Vagrant, ~/.ssh/config, or read it as an address."""
+    hosts = inventory.load()  # read once: names first, then addresses of the virtual nodes
     target = (
-        _from_inventory(name)
+        _from_inventory(name, hosts)
         or _from_vagrant(name, vagrant_dir or Path.cwd())
         or _from_ssh_config(name)
     )
     if target is None:
-        target = _from_address(name)
+        target = _from_address(name, hosts)
     if identity:
         path = Path(identity).expanduser()
         if not path.is_file():
@@ -77,8 +78,8 @@ def _replace(target: SSHTarget, **changes: object) -> SSHTarget:
     return replace(target, **changes)  # type: ignore[arg-type]
 
 
-def _from_inventory(name: str) -> SSHTarget | None:
-    entry = inventory.load().get(name)
+def _from_inventory(name: str, hosts: dict[str, inventory.HostEntry]) -> SSHTarget | None:
+    entry = hosts.get(name)
     if entry is None:
         return None
     return SSHTarget(
@@ -169,7 +170,7 @@ def _matches(name: str, pattern: str) -> bool:
     return not pattern.startswith("!") and fnmatch.fnmatch(name, pattern)
 
 
-def _from_address(name: str) -> SSHTarget:
+def _from_address(name: str, hosts: dict[str, inventory.HostEntry]) -> SSHTarget:
     found = _LITERAL.fullmatch(name.strip())
     if not found:
         raise UserError(
@@ -185,11 +186,7 @@ def _from_address(name: str) -> SSHTarget:
         hostname=hostname,
         port=port,
         user=found.group("user") or getpass.getuser(),
-        netns=_inventory_netns(hostname),
+        # A virtual node named by its address is reached, as by its name, from its switch: this
+        # machine has no route there, and a packet sent without one would leave the machine.
+        netns=next((e.netns for e in hosts.values() if e.address == hostname), ""),
     )
-
-
-def _inventory_netns(address: str) -> str:
-    """A virtual node named by its address is reached, like by its name, from its switch: this
-    machine has no route there, and a packet sent without one would leave the machine."""
-    return next((e.netns for e in inventory.load().values() if e.address == address), "")
