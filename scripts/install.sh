@@ -42,6 +42,16 @@ packages=(
   openssh-server openssh-client dnsmasq-base util-linux procps
   python3 python3-venv ca-certificates git
 )
+# What only the test suite needs, each with the test that needs it:
+#   graphviz   tests/test_diagram.py draws DOT with `dot`; docs/labs/*.svg are made with it
+#   chromium   tests/cdp_browser.py renders the generated lab pages headless
+#   asciinema  tests/test_docs_cast.py plays exported casts
+#   vagrant    tests/test_vagrant.py runs `vagrant validate --ignore-provider` (offline)
+#   sudo       tests/test_ssh_sudo.py: a non-root SSH user gets root through `sudo -n`
+# scripts/install-docs-tools.sh adds mermaid from npm (and Debian's npm where none is installed).
+if $with_tests; then
+  packages+=(graphviz chromium asciinema vagrant sudo)
+fi
 # A Docker engine only where none is installed; an existing docker-ce is left alone.
 if ! command -v dockerd >/dev/null 2>&1 && ! docker info >/dev/null 2>&1; then
   packages+=(docker.io)
@@ -91,6 +101,10 @@ say "installing recipe$extras into $venv"
 mkdir -p "$bin_dir"
 ln -sf "$venv/bin/recipe" "$bin_dir/recipe"
 say "recipe is $bin_dir/recipe"
+
+if $with_tests; then
+  bash "$repo/scripts/install-docs-tools.sh"
+fi
 
 bash "$repo/scripts/start-docker.sh"
 "$venv/bin/recipe" image build busybox
