@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from generator import jsondata
-from generator.normalize import PLACEHOLDER, Bindings, Normalizer, Rule
+from generator.normalize import PLACEHOLDER, Bindings, Normalizer, Rule, netns_view
 
 STREAMS = ("stdout", "stderr")
 
@@ -116,9 +116,11 @@ class Side:
             return jsondata.canonical(data, self.normalizer, self.ignore)
         return self.normalizer.text(text)
 
-    def normalize_all(self, texts: Sequence[str]) -> list[str]:
-        """Each text normalized, in order, as normalize() would, in a few large regex passes."""
+    def normalize_all(self, texts: Sequence[str], views: Sequence[str] = ()) -> list[str]:
+        """Each text normalized, in order, as normalize() would, in a few large regex passes.
+        views[i], when given, is the namespace text i was seen from (normalize.netns_view)."""
         out = list(texts)
+        seen_from = list(views) or [""] * len(out)
         batch: list[int] = []
         for i, text in enumerate(texts):
             if not text:
@@ -127,14 +129,15 @@ class Side:
             if data is None:
                 batch.append(i)
                 continue
-            self._flush(batch, out)
+            self._flush(batch, out, seen_from)
             out[i] = jsondata.canonical(data, self.normalizer, self.ignore)
-        self._flush(batch, out)
+        self._flush(batch, out, seen_from)
         return out
 
-    def _flush(self, batch: list[int], out: list[str]) -> None:
+    def _flush(self, batch: list[int], out: list[str], seen_from: list[str]) -> None:
         if batch:
-            for i, text in zip(batch, self.normalizer.many([out[i] for i in batch])):
+            views = [seen_from[i] for i in batch]
+            for i, text in zip(batch, self.normalizer.many([out[i] for i in batch], views)):
                 out[i] = text
             batch.clear()
 
@@ -161,8 +164,9 @@ class NormalizedRun:
 
 def normalize_run(steps: Sequence[StepLike], options: Options = Options()) -> NormalizedRun:
     side = Side(options)
-    texts = side.normalize_all([text for step in steps for text in (step.stdout, step.stderr)])
-    return NormalizedRun(steps, texts, side.bindings)
+    texts = [text for step in steps for text in (step.stdout, step.stderr)]
+    views = [netns_view(s.command, getattr(s, "role", None)) for s in steps for _ in (0, 1)]
+    return NormalizedRun(steps, side.normalize_all(texts, views), side.bindings)
 
 
 def _phase(step: StepHeadLike) -> str:

@@ -171,6 +171,52 @@ class Bindings:
         return known[int(number) - 1] if number.isdigit() and 0 < int(number) <= len(known) else None
 
 
+# `link-netnsid N`: the id that the VIEWING namespace gave the peer's namespace when it first
+# referred to it. It counts what ran on the machine before, and every viewer counts on its own,
+# so it is bound per viewer: (viewer, N) is one namespace; the same N in another viewer is not.
+_NETNSID = re.compile(r"(?<=link-netnsid )\d+\b")
+_DOCKER_EXEC_VALUED = frozenset(
+    {"-e", "--env", "-u", "--user", "-w", "--workdir", "--env-file", "--detach-keys"}
+)
+
+
+def netns_view(command: str, role: str | None = None) -> str:
+    """Which namespace a step's command looks from, as far as its words tell: `ip netns exec
+    NS`, `ip -n NS`, `docker exec [options] NAME`, `nsenter ...`; "" is the shell's own. The
+    role tells the hosts of a multi-host run apart."""
+    words = command.split()
+    where = ""
+    for i, word in enumerate(words):
+        rest = words[i + 1 :]
+        if word == "ip" and rest[:2] == ["netns", "exec"] and len(rest) > 2:
+            where = "netns " + rest[2]
+        elif word == "ip" and len(rest) > 1 and rest[0] in ("-n", "-netns", "--netns"):
+            where = "netns " + rest[1]
+        elif word == "docker":
+            where = _docker_exec_target(rest)
+        elif word == "nsenter":
+            where = "nsenter " + " ".join(w for w in rest if w.startswith("-"))
+        if where:
+            break
+    return f"{role}: {where}" if role else where
+
+
+def _docker_exec_target(words: list[str]) -> str:
+    if words[:1] == ["container"]:
+        words = words[1:]
+    if words[:1] != ["exec"]:
+        return ""
+    skip = False
+    for word in words[1:]:
+        if skip:
+            skip = False
+        elif word in _DOCKER_EXEC_VALUED:
+            skip = True
+        elif not word.startswith("-"):
+            return "container " + word
+    return ""
+
+
 def _id_key(value: str) -> str:
     # Docker prints full (64) and short (12) IDs of the same object; they must share a number.
     return value[:12]
@@ -207,15 +253,28 @@ class Normalizer:
             return whole
         return whole[: rule.keep] + self._placeholder(kind, value)
 
-    def text(self, text: str) -> str:
+    def netnsids(self, text: str, view: str = "") -> str:
+        """`link-netnsid N` bound to the namespace N names from this view (see _NETNSID)."""
+        if "link-netnsid" not in text:
+            return text
+        seen_from = view or "this shell"
+        return _NETNSID.sub(
+            lambda m: self._placeholder("NSID", f"{m.group()} (seen from {seen_from})"), text
+        )
+
+    def text(self, text: str, view: str = "") -> str:
+        text = self.netnsids(text, view)
         for rule in self.rules:
             text = rule.pattern.sub(self._custom(rule), text)
         if not text:
             return text
         return _COMBINED.sub(self._builtin, text)
 
-    def many(self, texts: list[str]) -> list[str]:
-        """Each text normalized in order, as text() would, with one regex pass for them all."""
+    def many(self, texts: list[str], views: list[str] | None = None) -> list[str]:
+        """Each text normalized in order, as text() would, with one regex pass for them all.
+        views[i] is the namespace text i was seen from (netns_view)."""
+        if views is not None:
+            texts = [self.netnsids(text, view) for text, view in zip(texts, views)]
         if len(texts) < 2 or any(_JOIN[1] in text for text in texts):
             return [self.text(text) for text in texts]
         return self.text(_JOIN.join(texts)).split(_JOIN)

@@ -130,3 +130,44 @@ def test_bad_recipe_rules_say_which_entry_and_why(entry: dict[str, object], mess
     with pytest.raises(PatternError, match=message) as caught:
         recipe_rules({"normalize": [entry]}, "recipes/x/recipe.toml")
     assert "recipes/x/recipe.toml: [[normalize]] entry 1" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("command", "view"),
+    [
+        ("ip a", ""),
+        ("ip netns exec test1 ip link", "netns test1"),
+        ('ip -n "$ns" link show', 'netns "$ns"'),
+        ("docker exec -it -e A=1 -u root test3 ip a", "container test3"),
+        ("docker container exec test1 ip link", "container test1"),
+        ("nsenter --net=/run/netns/x ip a", "nsenter --net=/run/netns/x"),
+    ],
+)
+def test_netns_view_reads_where_a_command_looks_from(command: str, view: str) -> None:
+    from generator.normalize import netns_view
+
+    assert netns_view(command) == view
+    assert netns_view(command, "node1") == f"node1: {view}"
+
+
+def _link(nsid: int) -> str:
+    return f"    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff link-netnsid {nsid}"
+
+
+def test_netnsid_is_bound_per_viewer_so_history_does_not_count() -> None:
+    """A machine with history numbers namespaces higher; the same pattern of who-is-who reads
+    the same. On a fresh machine both viewers say 0; later the host says 2 and the container 0."""
+    fresh = Normalizer().many([_link(0), _link(0), _link(1)], ["", "container c1", ""])
+    later = Normalizer().many([_link(2), _link(0), _link(3)], ["", "container c1", ""])
+    assert fresh == later
+    assert [line.rsplit(" ", 1)[1] for line in fresh] == ["NSID#1", "NSID#2", "NSID#3"]
+
+
+def test_netnsid_still_shows_a_peer_moved_to_another_namespace() -> None:
+    """Two veths whose peers share a namespace, against two whose peers do not: drift."""
+    together = Normalizer().many([_link(0), _link(0)], ["", ""])
+    apart = Normalizer().many([_link(4), _link(5)], ["", ""])
+    assert together != apart
+    bindings = Bindings()
+    Normalizer(bindings=bindings).text(_link(7), "netns test1")
+    assert bindings.value("NSID#1") == "7 (seen from netns test1)"
