@@ -279,6 +279,7 @@ class Runner:
                 elif not self.options.keep:
                     self._teardown()
                     self._check_leftovers(before)
+                    self._note_signal_in_teardown(signals)
                 elif self.report.status == "passed":
                     self.report.reason = (
                         "kept the lab standing (--keep); remove it with recipe clean"
@@ -288,6 +289,19 @@ class Runner:
             self._finish_transcript()
             signals.restore()
         return self.report
+
+    def _note_signal_in_teardown(self, signals: _Signals) -> None:
+        """A signal that came only during the teardown let it finish, but the run still did not
+        end by itself: the status and the exit code say so (130 after Ctrl-C), not "passed"."""
+        if signals.pending is None or self.report.signum is not None:
+            return
+        self.report.signum = signals.pending
+        name = SIGNAL_NAMES.get(signals.pending, str(signals.pending))
+        if self.report.status == "passed":
+            self.report.status = "interrupted"
+            self.report.reason = f"interrupted by {name} during the teardown, which finished"
+        else:  # a failure came first: keep it as the reason, and add the signal to it
+            self.report.reason += f"; then {name} during the teardown, which finished"
 
     def _during(self) -> str:
         done = len([r for r in self.report.records if r.phase == "main"])
@@ -299,7 +313,9 @@ class Runner:
         the middle of a write that the signal interrupted (a reentrant write raises)."""
         name = SIGNAL_NAMES.get(signum, str(signum))
         if self.in_teardown:
-            message = f"recipe: {name}: the teardown is running and will finish first\n"
+            message = (
+                f"recipe: {name}: still tearing down; {name} again is ignored until it finishes\n"
+            )
         else:
             message = f"recipe: {name}: stopping, then tearing down\n"
         try:
