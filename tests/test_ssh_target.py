@@ -52,6 +52,7 @@ def test_bad_addresses_are_user_errors(text: str) -> None:
 def test_ssh_config_host(isolated: Path) -> None:
     key = isolated / ".ssh" / "lab_key"
     key.write_text("not read here")
+    key.chmod(0o600)
     (isolated / ".ssh" / "config").write_text(
         "Host lab1\n  HostName 10.9.8.7\n  User labber\n  Port 2201\n  IdentityFile ~/.ssh/lab_key\n"
         "Host *\n  ServerAliveInterval 30\n"
@@ -95,6 +96,7 @@ def test_a_node_whose_namespace_is_gone_says_to_bring_the_nodes_up(tmp_path: Pat
 def test_identity_option_comes_first_and_must_exist(tmp_path: Path) -> None:
     key = tmp_path / "mine"
     key.write_text("x")
+    key.chmod(0o600)
     assert resolve("10.0.0.5", identity=str(key)).identities[0] == str(key)
     with pytest.raises(UserError, match="no such key file"):
         resolve("10.0.0.5", identity=str(tmp_path / "missing"))

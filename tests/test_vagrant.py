@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from generator.errors import UserError
-from generator.shell.ssh_target import _from_vagrant, from_ssh_config_text, vagrant_defines
+from generator.shell.ssh_target import _from_vagrant, from_ssh_config_text, resolve, vagrant_defines
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_vagrant = pytest.mark.skipif(shutil.which("vagrant") is None, reason="needs vagrant")
@@ -85,8 +86,63 @@ def test_vagrant_ssh_config_is_used_but_its_host_key_setting_is_not() -> None:
     assert "still checks the host key" in target.notes[0]
 
 
+def _down_nodes(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The virtual nodes down (an empty inventory), from a folder with the Vagrantfile."""
+    monkeypatch.setenv("RECIPE_HOSTS_STATE", str(project / "hosts-state"))
+    monkeypatch.setenv("HOME", str(project / "home"))
+    monkeypatch.chdir(project)
+
+
 @needs_vagrant
-def test_a_vagrant_machine_that_is_not_running_is_a_clear_error(project: Path) -> None:
-    with pytest.raises(UserError, match=r"vagrant ssh-config docker-node1` failed: .*vagrant up"):
-        _from_vagrant("docker-node1", project)
+def test_stopped_virtual_nodes_without_a_vagrant_provider_say_recipe_hosts_up(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As on CI: vagrant installed without any provider. Its advice would lead nowhere."""
+    _down_nodes(project, monkeypatch)
+    monkeypatch.delenv("VAGRANT_DEFAULT_PROVIDER", raising=False)
+    with pytest.raises(UserError) as caught:
+        resolve("docker-node1")
+    assert caught.value.message == (
+        "docker-node1 is one of recipe's virtual nodes, and they are down: run `recipe hosts up` first"
+    )
     assert _from_vagrant("not-in-vagrantfile", project) is None
+
+
+@needs_vagrant
+@pytest.mark.skipif(shutil.which("docker") is None, reason="vagrant's docker provider needs docker")
+def test_a_usable_vagrant_is_mentioned_too(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a provider vagrant can use (its built-in docker one), a Vagrant machine of that name
+    could be what the user means: both ways are named."""
+    _down_nodes(project, monkeypatch)
+    monkeypatch.setenv("VAGRANT_DEFAULT_PROVIDER", "docker")
+    with pytest.raises(UserError, match=r"run `recipe hosts up` first; or, for the Vagrant machine "
+                       r"of that name: `vagrant up docker-node1` \(`vagrant ssh-config docker-node1` "
+                       r"said: The provider .* not yet ready for SSH"):
+        resolve("docker-node1")
+
+
+@needs_vagrant
+def test_another_vagrant_machine_without_a_provider_says_so(project: Path) -> None:
+    path = project / "Vagrantfile"
+    path.write_text(path.read_text().replace('"docker-node2" =>', '"web" =>'))
+    with pytest.raises(UserError, match=r"defines web, but vagrant cannot run machines here: No "
+                       "usable default provider"):
+        _from_vagrant("web", project)
+
+
+def test_replay_while_the_nodes_are_down_says_recipe_hosts_up(project: Path) -> None:
+    """The reported case, end to end: `recipe replay` of a golden made on the virtual nodes."""
+    env = {**os.environ, "RECIPE_HOSTS_STATE": str(project / "hosts-state"),
+           "HOME": str(project / "home"), "RECIPE_STATE_DIR": str(project / "labs"),
+           "PYTHONPATH": str(ROOT)}  # this checkout, from a folder outside it
+    env.pop("VAGRANT_DEFAULT_PROVIDER", None)
+    done = subprocess.run(
+        [sys.executable, "-c", "from generator.cli import main; main()", "replay", "-q",
+         str(ROOT / "transcripts" / "vxlan.transcript")],
+        cwd=project, capture_output=True, text=True, timeout=120, check=False, env=env,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == (
+        "recipe: docker-node1 is one of recipe's virtual nodes, and they are down: run "
+        "`recipe hosts up` first"
+    )

@@ -2,8 +2,11 @@
 
 Host keys: a key already known must match, whatever the mode (paramiko raises BadHostKeyException
 for a mismatch before any policy is asked). An unknown key is accepted on first use into the tool's
-own known_hosts, as OpenSSH's `StrictHostKeyChecking accept-new` does; with strict=True it is
-refused. The user's ~/.ssh/known_hosts is read, never written.
+own known_hosts, as OpenSSH's `StrictHostKeyChecking accept-new` does; with strict=True (the
+command line) or the target's strict_by (the user's ~/.ssh/config) it is refused. A key marked
+`@revoked` in any file read is refused always. The user's known_hosts files are read, never written;
+they are parsed here line by line (generator/shell/known_hosts.py), because paramiko's loader raises
+on `@revoked` and `@cert-authority` lines.
 
 Every failure becomes an SSHError subclass with one clear line; these are UserErrors, so the CLI
 prints them without a traceback.
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.errors import UserError
+from generator.shell import known_hosts
 from generator.shell.ssh_target import SSHTarget
 
 if TYPE_CHECKING:
@@ -46,6 +50,10 @@ class HostKeyUnknown(SSHError):
     pass
 
 
+class HostKeyRevoked(SSHError):
+    pass
+
+
 def fingerprint(key: paramiko.PKey) -> str:
     return f"{key.get_name()} {key.fingerprint}"
 
@@ -54,17 +62,28 @@ def _known_name(target: SSHTarget) -> str:
     return target.hostname if target.port == 22 else f"[{target.hostname}]:{target.port}"
 
 
-def _policy(target: SSHTarget, strict: bool) -> paramiko.MissingHostKeyPolicy:
+def _policy(target: SSHTarget, strict: bool, known: known_hosts.KnownHosts) -> paramiko.MissingHostKeyPolicy:
     import paramiko
 
     class AcceptNew(paramiko.MissingHostKeyPolicy):
         """Only asked for keys not known at all; a changed key never reaches here."""
 
         def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
-            if strict:
+            if known.is_revoked(key):
+                raise _revoked(target, key)
+            if known.has_authority_for(hostname):
+                # The user trusts this host through a CA; accepting any key on first use would
+                # quietly undo that, and paramiko cannot check the certificate.
                 raise HostKeyUnknown(
-                    f"{target.name}: host key {fingerprint(key)} is not known and "
-                    f"--strict-host-key is set; add it to {target.known_hosts} after checking it"
+                    f"{target.name}: known_hosts trusts this host through a @cert-authority line, "
+                    "and recipe (paramiko) cannot check host certificates; add the host's own key "
+                    f"({fingerprint(key)}) to {target.known_hosts} after checking it"
+                )
+            if strict or target.strict_by:
+                why = "--strict-host-key is set" if strict else f"{target.strict_by} says so"
+                raise HostKeyUnknown(
+                    f"{target.name}: host key {fingerprint(key)} is not known and {why}; "
+                    f"add it to {target.known_hosts} after checking it"
                 )
             remember(target.known_hosts, hostname, key)
             print(
@@ -74,6 +93,29 @@ def _policy(target: SSHTarget, strict: bool) -> paramiko.MissingHostKeyPolicy:
             )
 
     return AcceptNew()
+
+
+def _revoked(target: SSHTarget, key: paramiko.PKey) -> HostKeyRevoked:
+    return HostKeyRevoked(
+        f"{target.name}: the host key {fingerprint(key)} is marked @revoked in known_hosts; "
+        "refusing to connect: this key is never accepted. Ask the host's owner for its new key"
+    )
+
+
+def _known_hosts(target: SSHTarget) -> known_hosts.KnownHosts:
+    """The user's files (when trusted), then the tool's own: the first key of a type wins."""
+    known = known_hosts.KnownHosts()
+    if target.trust_user_known_hosts:
+        paths = [Path(p).expanduser() for p in target.user_known_hosts]
+        try:
+            known_hosts.read(paths, known)
+        except OSError as exc:
+            raise SSHError(f"cannot read known_hosts: {exc.strerror or exc}") from None
+    try:
+        known_hosts.read([target.known_hosts], known)
+    except OSError as exc:
+        raise SSHError(f"cannot read {target.known_hosts}: {exc.strerror or exc}") from None
+    return known
 
 
 def remember(path: Path, hostname: str, key: paramiko.PKey) -> None:
@@ -91,21 +133,19 @@ def connect(
     import paramiko
 
     client = paramiko.SSHClient()
-    if target.trust_user_known_hosts:
-        try:
-            client.load_system_host_keys()  # read only: paramiko never saves this file
-        except (OSError, paramiko.SSHException):
-            pass
-    if target.known_hosts.exists():
-        try:
-            # Loaded as "system" keys too, so paramiko never rewrites the file wholesale; new keys
-            # are appended by our policy alone.
-            client.load_system_host_keys(str(target.known_hosts))
-        except (OSError, paramiko.SSHException) as exc:
-            raise SSHError(f"cannot read {target.known_hosts}: {exc}") from None
-    client.set_missing_host_key_policy(_policy(target, strict))
+    known = _known_hosts(target)
+    # Only the keys for this one host are handed to paramiko, under the exact name it looks up:
+    # it then prefers their key type in the handshake and compares the key, and a revoked key is
+    # never among them. Nothing is ever saved from this table.
+    name = _known_name(target)
+    table, types = client.get_host_keys(), set()
+    for key in known.keys_for(name):
+        if key.get_name() not in types:  # paramiko keeps one key a type: the first, as before
+            types.add(key.get_name())
+            table.add(name, key.get_name(), key)
+    client.set_missing_host_key_policy(_policy(target, strict, known))
     try:
-        _authenticate(client, target, timeout)
+        _authenticate(client, target, timeout, known)
     except BaseException:
         client.close()
         raise
@@ -115,7 +155,9 @@ def connect(
     return client
 
 
-def _authenticate(client: paramiko.SSHClient, target: SSHTarget, timeout: float) -> None:
+def _authenticate(
+    client: paramiko.SSHClient, target: SSHTarget, timeout: float, known: known_hosts.KnownHosts
+) -> None:
     import paramiko
 
     where = target.name if target.name == target.label else f"{target.name} ({target.label})"
@@ -133,6 +175,8 @@ def _authenticate(client: paramiko.SSHClient, target: SSHTarget, timeout: float)
             auth_timeout=timeout,
         )
     except paramiko.BadHostKeyException as exc:
+        if known.is_revoked(exc.key):
+            raise _revoked(target, exc.key) from None
         raise HostKeyChanged(
             f"{where}: the host key has CHANGED: expected {fingerprint(exc.expected_key)}, got "
             f"{fingerprint(exc.key)}. Refusing to connect: this may be another machine or an "
