@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.compare import Comparison, StepDrift
+from generator.visible import visible
 
 _RED, _GREEN, _CYAN, _BOLD, _RESET = "\033[31m", "\033[32m", "\033[36m", "\033[1m", "\033[0m"
 
@@ -22,6 +23,7 @@ class TranscriptReport:
     updated: bool = False
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # drift outside any step: leftovers
+    commands: str | None = None  # replay: "recipe" (rendered again) or "transcript" (recorded)
 
     @property
     def ok(self) -> bool:
@@ -33,6 +35,8 @@ class TranscriptReport:
         text = f"{self.path}: {verdict}, {c.compared} steps compared, {len(c.drifts)} drifting"
         if self.recipe_changed:
             text += ", recipe changed since recording"
+        if self.commands == "transcript":
+            text += ", commands from the transcript"
         if self.incomplete:
             text += ", recording incomplete"
         if self.updated:
@@ -41,12 +45,13 @@ class TranscriptReport:
 
 
 def _paint(text: str, colour: str, on: bool) -> str:
+    text = visible(text, one_line=True)  # recorded text: its own escapes must not reach the terminal
     return f"{colour}{text}{_RESET}" if on else text
 
 
 def _diff_line(line: str, colour: bool) -> str:
     if not colour:
-        return line
+        return visible(line, one_line=True)
     if line.startswith(("+++", "---")):
         return _paint(line, _BOLD, True)
     if line.startswith("+"):
@@ -55,22 +60,22 @@ def _diff_line(line: str, colour: bool) -> str:
         return _paint(line, _RED, True)
     if line.startswith("@@"):
         return _paint(line, _CYAN, True)
-    return line
+    return visible(line, one_line=True)
 
 
 def step_lines(drift: StepDrift, colour: bool) -> Iterator[str]:
-    first, *more = drift.command.splitlines() or [""]
+    first, *more = drift.command.split("\n")  # only newlines: splitlines() breaks on \r too
     suffix = " ..." if more else ""
     yield _paint(f"step {drift.index}: {first}{suffix}", _BOLD, colour)
     for reason in drift.reasons:
-        yield f"  {reason}"
+        yield "  " + visible(reason, one_line=True)
     for diff in drift.diffs:
         for line in diff.lines:
             yield "    " + _diff_line(line, colour)
     if drift.bindings:
         yield "  bindings that differ:"
         for binding in drift.bindings:
-            yield f"    {binding.describe()}"
+            yield "    " + visible(binding.describe(), one_line=True)
 
 
 def text_lines(report: TranscriptReport, colour: bool) -> Iterator[str]:
@@ -80,7 +85,7 @@ def text_lines(report: TranscriptReport, colour: bool) -> Iterator[str]:
     for problem in report.problems:
         yield _paint(f"problem: {problem}", _RED, colour)
     for note in report.notes + report.comparison.notes:
-        yield f"note: {note}"
+        yield "note: " + visible(note, one_line=True)
     yield _paint(report.summary(), _GREEN if report.ok else _RED, colour)
 
 
@@ -92,6 +97,7 @@ def as_json(report: TranscriptReport) -> dict[str, Any]:
         "compared": c.compared,
         "recipe_changed": report.recipe_changed,
         "incomplete": report.incomplete,
+        "commands": report.commands,
         "updated": report.updated,
         "notes": report.notes + c.notes,
         "problems": list(report.problems),

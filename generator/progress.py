@@ -9,6 +9,7 @@ from typing import IO, Any
 from generator.runner import Listener, Report
 from generator.script import Step
 from generator.transcript import StepRecord
+from generator.visible import visible
 
 LABELS = {"ok": "ok", "expected-failure": "expected failure", "FAIL": "FAIL", "stopped": "stopped"}
 _STYLES = {"ok": "green", "expected-failure": "cyan", "FAIL": "bold red", "stopped": "bold yellow"}
@@ -21,7 +22,8 @@ _OUTPUT_TAIL = 20  # lines of a failed step's output to show
 
 
 def first_line(command: str, width: int = 70) -> str:
-    line = command.split("\n", 1)[0]
+    """The command's first line, its control characters escaped (recorded text is untrusted)."""
+    line = visible(command.split("\n", 1)[0])
     more = " ..." if "\n" in command else ""
     return (line[: width - 3] + "...") if len(line) > width else line + more
 
@@ -47,7 +49,7 @@ class PlainProgress(Listener):
         self.stream.flush()
 
     def note(self, message: str) -> None:
-        self.stream.write(f"recipe: {message}\n")
+        self.stream.write(f"recipe: {visible(message)}\n")
         self.stream.flush()
 
 
@@ -85,7 +87,7 @@ class RichProgress(Listener):
         from rich.markup import escape
 
         self.console.file.write("\r\x1b[K")
-        self.console.print(f"[bold yellow]recipe:[/bold yellow] {escape(message)}")
+        self.console.print(f"[bold yellow]recipe:[/bold yellow] {escape(visible(message))}")
 
 
 class QuietProgress(Listener):
@@ -111,15 +113,15 @@ def choose(quiet: bool, stream: IO[str] | None = None) -> Listener:
 def failure_details(record: StepRecord) -> str:
     """The step, its command, what went wrong and the end of its output."""
     lines = [f"  step {record.index} (line {record.line}), exit status {record.exit}:"]
-    lines += [f"    $ {line}" for line in record.command.split("\n")]
-    lines += [f"  ! {problem}" for problem in record.problems]
+    lines += [f"    $ {visible(line)}" for line in record.command.split("\n")]
+    lines += [f"  ! {visible(problem)}" for problem in record.problems]
     for name, text in (("stdout", record.stdout), ("stderr", record.stderr)):
         if record.interactive is not None and name == "stdout":
             name = "screen"
         shown = text.rstrip("\n").split("\n")[-_OUTPUT_TAIL:] if text else []
         if shown:
             lines.append(f"  {name}:")
-            lines += [f"    | {line}" for line in shown]
+            lines += [f"    | {visible(line)}" for line in shown]
     return "\n".join(lines) + "\n"
 
 

@@ -43,6 +43,8 @@ class Plan:
     recipe_changed: bool = False
     incomplete: bool = False
     notes: list[str] = field(default_factory=list)
+    commands: str = "recipe"  # where the steps come from: "recipe" (rendered again) or "transcript"
+    untrusted_host: str = ""  # a recorded host recipe will not reach unless --host names it again
 
 
 def collect(paths: Iterable[Path]) -> list[Path]:
@@ -86,14 +88,18 @@ def plan(
     recipe_dirs: Sequence[Path] = (),
     ignore: Sequence[str] = (),
     full: bool = False,
+    recorded_commands: bool = False,
 ) -> Plan:
     """Decide the steps, host and normalization for one transcript.
 
     full=True runs every step of the recipe even when the recording is incomplete (re-recording
     with --update); otherwise only the steps it recorded run, then the teardown.
+    recorded_commands=True runs the transcript's own commands; without it, a transcript whose
+    recipe cannot be rendered again is refused: a transcript alone must not choose what runs.
     """
     path = Path(recorded.path)
     target = ",".join(host) if host else recorded.header.target or "local"
+    untrusted = "" if host else untrusted_host(recorded.header.target or "local")
     incomplete = not recorded.complete
     notes: list[str] = []
     stopped = [s.index for s in recorded.steps if s.interrupted]
@@ -104,7 +110,11 @@ def plan(
         notes.append(f"step {stopped[0]} was stopped by a signal when recorded; not replayed")
     if incomplete:
         notes.append(_incomplete_note(recorded))
-    rendered, recipe = _render_recipe(recorded, recipe_dirs, notes)
+    if recorded_commands:
+        rendered, recipe = None, find_recipe(recorded.header.recipe, recipe_dirs)
+        notes.append("running the commands recorded in the transcript (--recorded-commands)")
+    else:
+        rendered, recipe = _render_recipe(recorded, recipe_dirs)
     changed = False
     if rendered is not None:
         changed = _commands_changed(recorded, rendered)
@@ -124,7 +134,40 @@ def plan(
         recipe_changed=changed,
         incomplete=incomplete,
         notes=notes,
+        commands="transcript" if rendered is None else "recipe",
+        untrusted_host=untrusted,
     )
+
+
+def untrusted_host(target: str) -> str:
+    """The first host of a recorded target (`HOST` or `ROLE=HOST`,...) recipe would not reach on
+    the transcript's word alone: only this machine and recipe's own virtual nodes (those in the
+    inventory `recipe hosts up` wrote) are; "" when every host is one of them."""
+    from generator import inventory
+
+    nodes: set[str] | None = None
+    for part in target.split(","):
+        name = part.partition("=")[2] if "=" in part else part
+        if name == "local":
+            continue
+        if nodes is None:
+            nodes = set(inventory.load())
+        if name not in nodes:
+            return name
+    return ""
+
+
+def refuse_untrusted(plan: Plan) -> None:
+    """One line, before any connection, when the transcript chose a host the user did not."""
+    if plan.untrusted_host:
+        from generator.visible import visible
+
+        shown = visible(plan.untrusted_host, one_line=True)
+        raise UserError(
+            f"{visible(str(plan.path), one_line=True)}: the transcript says it ran on {shown!r}, "
+            "which is neither this machine nor a virtual node of `recipe hosts`; a transcript "
+            f"does not choose where recipe connects: name the host yourself with --host {shown}"
+        )
 
 
 def compare_options(recipe: object | None, ignore: Sequence[str] = ()) -> CompareOptions:
@@ -163,22 +206,26 @@ def _incomplete_note(recorded: tr.Transcript) -> str:
 
 
 def _render_recipe(
-    recorded: tr.Transcript, recipe_dirs: Sequence[Path], notes: list[str]
-) -> tuple[Script | None, object | None]:
-    """The recipe rendered again with the recorded parameters, or None for a plain script."""
-    name = recorded.header.recipe
-    if not name:
-        return None, None
+    recorded: tr.Transcript, recipe_dirs: Sequence[Path]
+) -> tuple[Script, object]:
+    """The recipe rendered again with the recorded parameters; anything else is refused, since
+    the alternative is running the transcript's own commands, which needs --recorded-commands."""
     from generator import recipes as library
     from generator.render import render_script
+    from generator.visible import visible
 
+    name = recorded.header.recipe
+    where = visible(recorded.path, one_line=True)
+    flag = "replay its recorded commands with --recorded-commands if you trust it as a script"
+    if not name:
+        raise UserError(f"{where}: a plain script's transcript, with no recipe to render; {flag}")
     try:
         recipe = library.load(name, recipe_dirs)
         values = library.resolve(recipe, recorded.header.params)
         text = render_script(recipe, values)
     except UserError as exc:
-        notes.append(f"cannot render recipe {name} again ({exc.message}); replaying the recorded commands")
-        return None, None
+        why = visible(exc.message, one_line=True)
+        raise UserError(f"{where}: recipe {visible(name)} cannot be rendered again ({why}); {flag}") from None
     return script_format.parse(text, source=f"recipe {name}"), recipe
 
 
@@ -238,7 +285,8 @@ def judge(plan: Plan, records: Sequence[tr.StepRecord]) -> TranscriptReport:
     comparison = compare(recorded, records, plan.compare_options)
     if plan.recipe_changed:
         notes.append("recipe changed since recording")
-    return TranscriptReport(str(plan.path), comparison, plan.recipe_changed, plan.incomplete, notes=notes)
+    return TranscriptReport(str(plan.path), comparison, plan.recipe_changed, plan.incomplete,
+                            notes=notes, commands=plan.commands)
 
 
 def merged(recorded: tr.Transcript, records: Sequence[tr.StepRecord], report: TranscriptReport,
@@ -283,7 +331,8 @@ class Run:
     leftovers: list[str]
 
 
-def execute(plan: Plan, listener: object | None = None, timeout: float | None = None) -> Run:
+def execute(plan: Plan, listener: object | None = None, timeout: float | None = None,
+            identity: Path | None = None, strict_host_key: bool = False) -> Run:
     """Run the plan's steps through the runner on its host: one shell, teardown always."""
     from generator import __version__
     from generator.commands.run import _refuse_taken_names
@@ -295,7 +344,8 @@ def execute(plan: Plan, listener: object | None = None, timeout: float | None = 
     # expectation must not stop the steps after it from being compared too.
     options = Options(keep_going=True, timeout=timeout)
     # The header writes hosts as `recipe run` labels them: HOST, or ROLE=HOST,... per role.
-    shell, _ = connect_hosts(plan.host.split(","), plan.script)
+    refuse_untrusted(plan)  # again here: no caller reaches a host the transcript chose
+    shell, _ = connect_hosts(plan.host.split(","), plan.script, identity, strict_host_key)
     # As `recipe run` does: never tear down a namespace or container someone else owns.
     _refuse_taken_names(shell, plan.script)
     with shell:

@@ -15,7 +15,9 @@ from typing import Annotated, Any
 import typer
 
 from generator.commands.library import recipe_dirs
+from generator.commands.run import IdentityOption, StrictHostKeyOption
 from generator.errors import UserError
+from generator.visible import visible
 
 IgnoreOption = Annotated[
     list[str] | None,
@@ -52,6 +54,16 @@ def replay(
             show_default=False,
         ),
     ] = None,
+    identity: IdentityOption = None,
+    strict_host_key: StrictHostKeyOption = False,
+    recorded_commands: Annotated[
+        bool,
+        typer.Option(
+            "--recorded-commands",
+            help="Run the commands recorded in the transcript instead of rendering its recipe "
+            "again (needed for plain scripts and recipes that no longer render).",
+        ),
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List what would run; run nothing.")
     ] = False,
@@ -77,23 +89,28 @@ def replay(
     plans = [
         engine.plan(
             t, host=host, recipe_dirs=dirs, ignore=ignore or [],
-            full=update and _rerecord(t, dirs),
+            full=update and _rerecord(t, dirs, recorded_commands),
+            recorded_commands=recorded_commands,
         )
         for t in transcripts
     ]
     if dry_run:
         _print_dry_run(plans, as_json)
         raise SystemExit(0)
+    for plan in plans:  # every host checked before the first transcript connects anywhere
+        engine.refuse_untrusted(plan)
     _preflight(plans)
-    reports = [_replay_one(p, update, timeout, quiet) for p in plans]
+    reports = [_replay_one(p, update, timeout, quiet, identity, strict_host_key) for p in plans]
     _print_reports(reports, as_json, colour)
     raise SystemExit(0 if all(r.ok or r.updated and not r.problems for r in reports) else 1)
 
 
-def _rerecord(transcript: Any, dirs: list[Path]) -> bool:
+def _rerecord(transcript: Any, dirs: list[Path], recorded_commands: bool) -> bool:
     """--update re-records a whole transcript when it is incomplete or its recipe changed."""
     from generator import replay as engine
 
+    if recorded_commands:
+        return False  # the recorded commands are all there is to run
     probe = engine.plan(transcript, host=None, recipe_dirs=dirs)
     return probe.recipe is not None and (probe.incomplete or probe.recipe_changed)
 
@@ -113,14 +130,15 @@ def _preflight(plans: list[Any]) -> None:
         preflight.enforce(findings)
 
 
-def _replay_one(plan: Any, update: bool, timeout: float | None, quiet: bool) -> Any:
+def _replay_one(plan: Any, update: bool, timeout: float | None, quiet: bool,
+                identity: Path | None, strict_host_key: bool) -> Any:
     from generator import progress
     from generator import replay as engine
     from generator import transcript as tr
 
     if not quiet:
-        print(f"recipe: replaying {plan.path} on {plan.host}", file=sys.stderr)
-    run = engine.execute(plan, progress.choose(quiet), timeout)
+        print(visible(f"recipe: replaying {plan.path} on {plan.host}", one_line=True), file=sys.stderr)
+    run = engine.execute(plan, progress.choose(quiet), timeout, identity, strict_host_key)
     report = engine.judge(plan, run.records)
     if run.leftovers:
         report.problems.append("the replay left behind: " + ", ".join(run.leftovers))
@@ -134,16 +152,24 @@ def _replay_one(plan: Any, update: bool, timeout: float | None, quiet: bool) -> 
     return report
 
 
-def _print_dry_run(plans: list[Any], as_json: bool) -> None:
-    from generator.progress import first_line
+def _origin(plan: Any) -> str:
+    """Where the listed commands come from, as the dry run says it."""
+    recipe = plan.recorded.header.recipe
+    if plan.commands == "transcript":
+        return "commands recorded in the transcript" + (f", not rendered from recipe {recipe}" if recipe else "")
+    return f"recipe {recipe}"
 
+
+def _print_dry_run(plans: list[Any], as_json: bool) -> None:
     if as_json:
         data = [
             {
                 "path": str(p.path),
                 "host": p.host,
                 "recipe": p.recorded.header.recipe,
-                "recipe_changed": p.recipe_changed,
+                "commands": p.commands,
+                "recipe_changed": p.recipe_changed if p.commands == "recipe" else None,
+                "untrusted_host": p.untrusted_host or None,
                 "incomplete": p.incomplete,
                 "notes": p.notes,
                 "steps": [
@@ -156,14 +182,20 @@ def _print_dry_run(plans: list[Any], as_json: bool) -> None:
         print(json.dumps({"dry_run": True, "transcripts": data}, indent=2))
         return
     for p in plans:
-        origin = f"recipe {p.recorded.header.recipe}" if p.recorded.header.recipe else "script"
-        print(f"{p.path}: would run {len(p.script.steps)} steps and {len(p.script.teardown)} "
-              f"teardown steps on {p.host} ({origin})")
+        print(visible(f"{p.path}: would run {len(p.script.steps)} steps and {len(p.script.teardown)} "
+                      f"teardown steps on {p.host} ({_origin(p)})", one_line=True))
         for step in p.script.all_steps:
             where = "teardown" if step.phase == "teardown" else f"{step.index:>4}"
-            print(f"  [{where}] {first_line(step.command)}")
-        for note in p.notes + (["recipe changed since recording"] if p.recipe_changed else []):
-            print(f"  note: {note}")
+            first, *rest = step.command.split("\n")
+            print(f"  [{where}] {visible(first)}")
+            for line in rest:  # every line: a command's later lines run too
+                print(f"  {'':>{len(where) + 2}} {visible(line)}")
+        notes = p.notes + (["recipe changed since recording"] if p.recipe_changed else [])
+        if p.untrusted_host:
+            notes.append(f"would refuse to run: the transcript chose host {p.untrusted_host!r}; "
+                         "name it with --host")
+        for note in notes:
+            print("  note: " + visible(note, one_line=True))
 
 
 def _print_reports(reports: list[Any], as_json: bool, colour: bool) -> None:

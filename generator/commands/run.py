@@ -29,6 +29,14 @@ TRANSCRIPTS = Path("transcripts")
 # stream), and reading it all would only end in an out-of-memory kill.
 MAX_SCRIPT_BYTES = 10 * 1024 * 1024
 
+# Shared with `recipe replay`, which reaches hosts the same way.
+IdentityOption = Annotated[
+    Path | None, typer.Option("--identity", "-i", help="SSH private key for --host.")
+]
+StrictHostKeyOption = Annotated[
+    bool, typer.Option("--strict-host-key", help="Refuse a host whose SSH key is not known yet.")
+]
+
 
 @dataclass(frozen=True)
 class Target:
@@ -143,13 +151,8 @@ def run(
             show_default=False,
         ),
     ] = None,
-    identity: Annotated[
-        Path | None, typer.Option("--identity", "-i", help="SSH private key for --host.")
-    ] = None,
-    strict_host_key: Annotated[
-        bool,
-        typer.Option("--strict-host-key", help="Refuse a host whose SSH key is not known yet."),
-    ] = False,
+    identity: IdentityOption = None,
+    strict_host_key: StrictHostKeyOption = False,
     timeout: Annotated[
         float | None,
         typer.Option(
