@@ -178,9 +178,9 @@ def test_dry_run_lists_and_runs_nothing(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     path = tmp_path / "touch.transcript"
     path.write_text(_script_transcript(f"touch {marker}"))
-    done = recipe("replay", "--dry-run", str(path))
+    done = recipe("replay", "--dry-run", "--recorded-commands", str(path))
     assert done.returncode == 0, done.stderr
-    assert "would run 1 steps and 0 teardown steps on local (script)" in done.stdout
+    assert "would run 1 steps and 0 teardown steps on local (commands recorded in the" in done.stdout
     assert "  [   1] touch /" in done.stdout
     assert not marker.exists()
     listed = json.loads(recipe("replay", "--dry-run", "--json", str(tmp_path)).stdout)
