@@ -183,7 +183,9 @@ def test_dry_run_lists_and_runs_nothing(tmp_path: Path) -> None:
     assert "would run 1 steps and 0 teardown steps on local (commands recorded in the" in done.stdout
     assert "  [   1] touch /" in done.stdout
     assert not marker.exists()
-    listed = json.loads(recipe("replay", "--dry-run", "--json", str(tmp_path)).stdout)
+    listed = json.loads(
+        recipe("replay", "--dry-run", "--recorded-commands", "--json", str(tmp_path)).stdout
+    )
     assert listed["transcripts"][0]["steps"][0]["command"] == f"touch {marker}"
     assert not marker.exists()
 
