@@ -22,19 +22,61 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 ParamValue = Any  # str | int | bool | IPv4Network | IPv4Interface | IPv4Address
 
 
+# Longest integer text we parse: Python refuses int() of more than 4,300 digits, and no lab
+# count, port or identifier comes near 18.
+_MAX_DIGITS = 18
+# How much of a rejected value an error line echoes back.
+_SHOWN = 60
+# The only ranges a lab may use: private (RFC 1918) and documentation (RFC 5737) ones. An allow
+# list, because ipaddress calls 0.0.0.0/8 (this network) and 240.0.0.0/4 (reserved) private too.
+_LAB_RANGES = tuple(
+    ipaddress.IPv4Network(net)
+    for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+)
+
+
 class ParamError(ValueError):
     """A value that breaks its type's rules; the message says what to do instead."""
+
+
+def shown(raw: object) -> str:
+    """A value as an error line may echo it: printable text as it is, anything else quoted like
+    repr() with control characters escaped, and never more than _SHOWN characters of it."""
+    text = raw if isinstance(raw, str) else display(raw)
+    cut = text[:_SHOWN]
+    rest = len(text) - len(cut)
+    if cut.isprintable() and cut.strip() == cut and not rest:
+        return cut
+    quoted = "".join(ch if ch.isprintable() and ch not in "'\\" else _escape(ch) for ch in cut)
+    return f"'{quoted}'" + (f"... ({len(text)} characters)" if rest else "")
+
+
+def _escape(char: str) -> str:
+    if char in "'\\":
+        return "\\" + char
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def _text(raw: object) -> str:
     text = str(raw)
     if _CONTROL.search(text):
         raise ParamError("must not contain control characters such as newlines or tabs")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # argv bytes that are not UTF-8 arrive as lone surrogates (surrogateescape)
+        raise ParamError("is not valid UTF-8 text; use UTF-8 characters only") from None
     return text
 
 
 def _string(raw: object) -> str:
-    return _text(raw)
+    text = _text(raw)
+    if text.startswith("-"):
+        # A free-text value lands in a command as an argument: `echo -n` would read an option.
+        raise ParamError("must not start with '-': the command it reaches would read an option")
+    return text
 
 
 def _integer(raw: object) -> int:
@@ -43,8 +85,10 @@ def _integer(raw: object) -> int:
     if isinstance(raw, int):
         return raw
     text = _text(raw).strip()
-    if not re.fullmatch(r"[+-]?[0-9]+", text):
-        raise ParamError(f"must be an integer, got {text!r}")
+    if not re.fullmatch(r"[+-]?[0-9]+", text, flags=re.ASCII):
+        raise ParamError(f"must be an integer, got {shown(text)}")
+    if len(text.lstrip("+-").lstrip("0")) > _MAX_DIGITS:
+        raise ParamError(f"has more than {_MAX_DIGITS} digits; no lab needs a number that large")
     return int(text)
 
 
@@ -56,7 +100,7 @@ def _boolean(raw: object) -> bool:
         return True
     if text in {"0", "false", "no", "off"}:
         return False
-    raise ParamError(f"must be true or false, got {text!r}")
+    raise ParamError(f"must be true or false, got {shown(text)}")
 
 
 def _ifname(raw: object) -> str:
@@ -107,11 +151,19 @@ def _lab_range(network: ipaddress.IPv4Network) -> None:
         raise ParamError("is too wide for a lab; use a prefix of /8 or longer")
     if network.is_loopback or network.is_multicast or network.is_link_local:
         raise ParamError("lies in a loopback, multicast or link-local range; use a private one")
-    if not network.is_private:
+    if network.is_unspecified or network.is_reserved or network.subnet_of(_THIS_NETWORK):
+        raise ParamError(
+            "lies in a reserved range (0.0.0.0/8 is 'this network', 240.0.0.0/4 is reserved); "
+            "use a private one such as 10.0.0.0/24"
+        )
+    if not any(network.subnet_of(lab) for lab in _LAB_RANGES):
         raise ParamError(
             "lies in a public range; use a private (10/8, 172.16/12, 192.168/16) "
             "or documentation (192.0.2/24, 198.51.100/24, 203.0.113/24) range"
         )
+
+
+_THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")
 
 
 def _cidr(raw: object) -> ipaddress.IPv4Network:
@@ -124,7 +176,7 @@ def _cidr(raw: object) -> ipaddress.IPv4Network:
         if "host bits set" in str(exc):
             net = ipaddress.IPv4Network(text, strict=False)
             raise ParamError(f"has host bits set; did you mean {net}?") from None
-        raise ParamError(f"must be an IPv4 network such as 10.0.0.0/24, got {text!r}") from None
+        raise ParamError(f"must be an IPv4 network such as 10.0.0.0/24, got {shown(text)}") from None
     _lab_range(network)
     return network
 
@@ -134,7 +186,7 @@ def _address(raw: object) -> ipaddress.IPv4Address:
     try:
         address = ipaddress.IPv4Address(text)
     except ValueError:
-        raise ParamError(f"must be an IPv4 address such as 192.168.88.1, got {text!r}") from None
+        raise ParamError(f"must be an IPv4 address such as 192.168.88.1, got {shown(text)}") from None
     _lab_range(ipaddress.IPv4Network(address))
     return address
 
@@ -142,11 +194,11 @@ def _address(raw: object) -> ipaddress.IPv4Address:
 def _interface(raw: object) -> ipaddress.IPv4Interface:
     text = _text(raw).strip()
     if "/" not in text:
-        raise ParamError(f"must be an address with a prefix such as 192.168.88.1/24, got {text!r}")
+        raise ParamError(f"must be an address with a prefix such as 192.168.88.1/24, got {shown(text)}")
     try:
         iface = ipaddress.IPv4Interface(text)
     except ValueError:
-        raise ParamError(f"must be an address with a prefix such as 192.168.88.1/24, got {text!r}") from None
+        raise ParamError(f"must be an address with a prefix such as 192.168.88.1/24, got {shown(text)}") from None
     net = iface.network
     _lab_range(net)
     if net.prefixlen < 31 and iface.ip in {net.network_address, net.broadcast_address}:
@@ -193,12 +245,15 @@ class ParamSpec:
     def parse(self, raw: object) -> ParamValue:
         """Return the typed value or raise ParamError naming the rule that failed."""
         value = PARSERS[self.type](raw)
+        if self.type == "int" and self.min is None and value < 0:
+            # `head -5`: a negative number in a command's arguments reads as an option.
+            raise ParamError(f"must not be negative (got {value}) unless the recipe sets a min")
         if self.type == "int" and self.min is not None and value < self.min:
             raise ParamError(f"must be at least {self.min}, got {value}")
         if self.type == "int" and self.max is not None and value > self.max:
             raise ParamError(f"must be at most {self.max}, got {value}")
         if self.choices and str(value) not in self.choices:
-            raise ParamError(f"must be one of {', '.join(self.choices)}, got {value}")
+            raise ParamError(f"must be one of {', '.join(self.choices)}, got {shown(value)}")
         return value
 
 

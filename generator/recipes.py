@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -10,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import UserError
-from generator.params import PARSERS, ParamError, ParamSpec, ParamValue, display, host_address
+from generator.params import (
+    PARSERS, ParamError, ParamSpec, ParamValue, display, host_address, shown,
+)
 
 METADATA = "recipe.toml"
 TEMPLATE = "lab.sh.j2"
@@ -53,7 +57,7 @@ class Recipe:
             if spec.name == name:
                 return spec
         known = ", ".join(p.name for p in self.params) or "none"
-        raise UserError(f"recipe {self.name} has no parameter {name!r}; its parameters: {known}")
+        raise UserError(f"recipe {self.name} has no parameter {shown(name)}; its parameters: {known}")
 
 
 def search_dirs(extra: Iterable[Path] = ()) -> list[Path]:
@@ -169,7 +173,7 @@ def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise UserError(f"--set {pair!r}: expected key=value, for example --set n=10")
+            raise UserError(f"--set {shown(pair)}: expected key=value, for example --set n=10")
         result[key.strip()] = value
     return result
 
@@ -184,10 +188,11 @@ def resolve(recipe: Recipe, overrides: Mapping[str, object]) -> dict[str, ParamV
         try:
             values[spec.name] = spec.parse(raw)
         except ParamError as exc:
-            raise UserError(f"parameter {spec.name}={display(raw)} {exc}") from None
+            raise UserError(f"parameter {spec.name}={shown(raw)} {exc}") from None
     _check_subnets(recipe, values)
     _check_unique_addresses(recipe, values)
     _check_constraints(recipe, values)
+    _check_ownership(recipe, values, set(overrides))
     return values
 
 
@@ -205,6 +210,13 @@ def _check_subnets(recipe: Recipe, values: Mapping[str, ParamValue]) -> None:
         if address is not None and address in {network.network_address, network.broadcast_address}:
             raise UserError(
                 f"parameter {spec.name}={address} is the network or broadcast address of {network}"
+            )
+        value = values[spec.name]
+        if isinstance(value, ipaddress.IPv4Interface) and value.network != network:
+            # 10.0.0.2/16 lies in 10.0.0.0/24 but would route the whole /16 to this link
+            raise UserError(
+                f"parameter {spec.name}={value} must carry the prefix of {spec.within}={network}; "
+                f"use {value.ip}/{network.prefixlen}"
             )
 
 
@@ -226,4 +238,33 @@ def _check_constraints(recipe: Recipe, values: Mapping[str, ParamValue]) -> None
 
     for rule in recipe.constraints:
         if not evaluate(rule.expr, values):
-            raise UserError(rule.message.format(**{k: display(v) for k, v in values.items()}))
+            raise UserError(_fill(rule.message, values))
+
+
+def _fill(message: str, values: Mapping[str, ParamValue]) -> str:
+    """A constraint's message with each `{name}` replaced by that value. Not str.format: a user
+    recipe's `{c1.__class__...}` would reach into Python objects."""
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return shown(values[name]) if name in values else match.group(0)
+
+    return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", one, message)
+
+
+def _check_ownership(recipe: Recipe, values: Mapping[str, ParamValue], given: set[str]) -> None:
+    """Every name the lab makes must be one it may make: never docker0, lo or Docker's networks,
+    and never the same name twice (generator/guard.py)."""
+    from generator import guard
+    from generator.render import render_topology  # late, as above
+
+    problem = guard.ownership_problem(render_topology(recipe, values))
+    if problem is None:
+        return
+    claim, why = problem
+    # The parameters that gave the name, those set on the command line first: the line names
+    # the one to change.
+    params = [k for k, v in values.items() if isinstance(v, str) and v == claim.name]
+    params = [k for k in params if k in given] or params
+    fix = f"; choose another name with --set {params[-1]}=NAME" if params else ""
+    named = f"parameter{'s' if len(params) > 1 else ''} {' and '.join(params)}: " if params else ""
+    raise UserError(f"{named}{claim} {why}{fix}")

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from generator import __version__
 from generator.errors import UserError
-from generator.params import ParamValue, display
+from generator.params import ParamValue, display, shown
 from generator.recipes import TOPOLOGY, Recipe
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -40,9 +41,21 @@ def shell_quote(value: object) -> str:
     return shlex.quote(text)
 
 
-def _raw_indent(text: str, width: int = 2) -> Raw:
-    lines = str(text).strip("\n").splitlines()
+def _raw_indent(text: object, width: int = 2) -> Raw:
+    """Indent text by `width` spaces. Only text the template rendered itself (a block, from
+    `block_text`) stays as it is; any other value is shell-quoted first, like every value."""
+    body = text if isinstance(text, Raw) else shell_quote(text)
+    lines = str(body).strip("\n").splitlines()
     return Raw("\n".join((" " * width + line) if line.strip() else "" for line in lines))
+
+
+@jinja2.pass_context
+def _block_text(context: jinja2.runtime.Context, name: str) -> Raw:
+    """The rendered output of one of the template's own blocks. Its values went through
+    finalize (quoted) as they were rendered, so the text may be emitted raw."""
+    if name not in context.blocks:
+        raise UserError(f"template has no block {shown(name)}")
+    return Raw("".join(context.blocks[name][0](context)))
 
 
 def _host(network: ipaddress.IPv4Network, index: int) -> ipaddress.IPv4Address:
@@ -52,33 +65,44 @@ def _host(network: ipaddress.IPv4Network, index: int) -> ipaddress.IPv4Address:
     return network[index]
 
 
+# Characters that stay live inside a double-quoted shell word (or end a single-quoted one):
+# written as TOML/JSON \u escapes, which script.py and tomllib read back as the same text.
+_SHELL_LIVE = {ord("$"): "\\u0024", ord("`"): "\\u0060", ord("'"): "\\u0027", ord("!"): "\\u0021"}
+
+
 def _toml(value: object) -> Raw:
-    """A TOML string literal, for topology templates."""
+    """A TOML (and JSON) string literal, for topology templates and `#@` lines. Also safe as a
+    shell word: json escapes `"` and `\\`, and every character the shell would expand inside
+    double quotes is escaped, so `echo {{ who | toml }}` with who=$(id) prints $(id)."""
     import json
 
-    return Raw(json.dumps(display(value)))
+    return Raw(json.dumps(display(value)).translate(_SHELL_LIVE))
 
 
 @functools.cache
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs: compiling them is a third of `recipe render`'s own
     time (bench/render_startup.py). Jinja checks each template's source checksum, and the folder
-    name carries a digest of this file, whose options and filters shape the compiled code."""
+    name carries a digest of this file, whose options and filters shape the compiled code.
+
+    Loading a cache file unpickles and unmarshals it, which runs code: the cache is used only
+    when no other user could have written it (generator/bytecode.py checks that), else not at all."""
     import hashlib
     import os
 
+    from generator.bytecode import PrivateBytecodeCache, private_folder
+
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     tag = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
-    folder = base / "recipe" / f"jinja-{jinja2.__version__}-{tag}"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None  # an unwritable home only costs speed
-    return jinja2.FileSystemBytecodeCache(str(folder))
+    folder = private_folder(base, Path("recipe", f"jinja-{jinja2.__version__}-{tag}"))
+    return PrivateBytecodeCache(str(folder)) if folder else None
 
 
 def environment(recipe: Recipe) -> jinja2.Environment:
-    env = jinja2.Environment(
+    """Templates come from recipes a user installs, and rendering one must run nothing on the
+    machine: the sandbox refuses `__class__`, `__globals__` and the like, and the immutable one
+    refuses to change lists and dicts too."""
+    env = ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader([str(recipe.directory), str(TEMPLATES)]),
         bytecode_cache=_bytecode_cache(),
         undefined=jinja2.StrictUndefined,
@@ -92,6 +116,7 @@ def environment(recipe: Recipe) -> jinja2.Environment:
     env.filters["raw_indent"] = _raw_indent
     env.filters["toml"] = _toml
     env.filters["q"] = lambda v: Raw(shell_quote(v))
+    env.globals["block_text"] = _block_text
     return env
 
 
@@ -201,8 +226,10 @@ def evaluate(expr: str, values: Mapping[str, ParamValue]) -> bool:
 
     The expression is the name of a one-line template, so it goes through the bytecode cache like
     the lab templates: compiling expressions cost more than rendering the whole cached script.
+    A constraint is a data check written by a recipe's author: it runs in the sandbox, where
+    `cycler.__init__.__globals__.os` and the like raise SecurityError.
     """
-    env = jinja2.Environment(
+    env = ImmutableSandboxedEnvironment(
         undefined=jinja2.StrictUndefined,
         loader=jinja2.FunctionLoader(lambda name: "{% if " + name + " %}1{% endif %}"),
         bytecode_cache=_bytecode_cache(),
@@ -210,4 +237,4 @@ def evaluate(expr: str, values: Mapping[str, ParamValue]) -> bool:
     try:
         return env.get_template(expr).render(values) == "1"
     except jinja2.TemplateError as exc:
-        raise UserError(f"constraint {expr!r} cannot be evaluated: {exc}") from None
+        raise UserError(f"constraint {shown(expr)} cannot be evaluated: {shown(str(exc))}") from None
