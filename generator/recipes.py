@@ -57,7 +57,7 @@ class Recipe:
             if spec.name == name:
                 return spec
         known = ", ".join(p.name for p in self.params) or "none"
-        raise UserError(f"recipe {self.name} has no parameter {shown(name)}; its parameters: {known}")
+        raise UserError(f"recipe {self.name} has no parameter {_quoted(name)}; its parameters: {known}")
 
 
 def search_dirs(extra: Iterable[Path] = ()) -> list[Path]:
@@ -173,7 +173,7 @@ def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise UserError(f"--set {shown(pair)}: expected key=value, for example --set n=10")
+            raise UserError(f"--set {_quoted(pair)}: expected key=value, for example --set n=10")
         result[key.strip()] = value
     return result
 
@@ -268,3 +268,9 @@ def _check_ownership(recipe: Recipe, values: Mapping[str, ParamValue], given: se
     fix = f"; choose another name with --set {params[-1]}=NAME" if params else ""
     named = f"parameter{'s' if len(params) > 1 else ''} {' and '.join(params)}: " if params else ""
     raise UserError(f"{named}{claim} {why}{fix}")
+
+
+def _quoted(text: str) -> str:
+    """A key or pair in quotes, as repr() writes it, but escaped and shortened like a value."""
+    out = shown(text)
+    return out if out.startswith("'") else repr(out)
