@@ -77,10 +77,7 @@ class PrivateBytecodeCache(jinja2.FileSystemBytecodeCache):
             st = os.fstat(handle.fileno())
             if stat.S_ISREG(st.st_mode) and _private(st):
                 _load(bucket, handle)
-
-    def dump_bytecode(self, bucket: Bucket) -> None:
-        # Jinja writes through mkstemp (0600) in this folder and renames: the mode is private.
-        super().dump_bytecode(bucket)
+    # Writing stays Jinja's: mkstemp (0600) in this private folder, then a rename.
 
 
 def _load(bucket: Bucket, handle: BinaryIO) -> None:
