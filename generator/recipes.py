@@ -13,7 +13,13 @@ from typing import Any
 
 from generator.errors import UserError
 from generator.params import (
-    PARSERS, ParamError, ParamSpec, ParamValue, display, host_address, shown,
+    PARSERS,
+    ParamError,
+    ParamSpec,
+    ParamValue,
+    display,
+    host_address,
+    shown,
 )
 
 METADATA = "recipe.toml"
