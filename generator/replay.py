@@ -160,12 +160,10 @@ def untrusted_host(target: str) -> str:
 def refuse_untrusted(plan: Plan) -> None:
     """One line, before any connection, when the transcript chose a host the user did not."""
     if plan.untrusted_host:
-        from generator.shell.ssh_target import _nodes_down, _virtual_node_names
+        from generator.shell.ssh_target import refuse_stopped_virtual_node
         from generator.visible import visible
 
-        if plan.untrusted_host in _virtual_node_names():  # recipe's own node, not in the inventory
-            raise UserError(_nodes_down(plan.untrusted_host))
-
+        refuse_stopped_virtual_node(plan.untrusted_host)  # recipe's own node, but not up
         shown = visible(plan.untrusted_host, one_line=True)
         raise UserError(
             f"{visible(str(plan.path), one_line=True)}: the transcript says it ran on {shown!r}, "

@@ -80,7 +80,7 @@ def resolve(name: str, identity: str | None = None, vagrant_dir: Path | None = N
         or _from_ssh_config(name)
     )
     if target is None:
-        _refuse_stopped_virtual_node(name)
+        refuse_stopped_virtual_node(name)
         target = _with_host_key_settings(_from_address(name, hosts))
     if identity:
         target = _replace(target, identities=(check_identity(identity), *target.identities))
@@ -115,7 +115,7 @@ def _nodes_down(name: str) -> str:
     return f"{name} is one of recipe's virtual nodes, and they are down: run `recipe hosts up` first"
 
 
-def _refuse_stopped_virtual_node(name: str) -> None:
+def refuse_stopped_virtual_node(name: str) -> None:
     """A virtual node's name outside the inventory means the nodes are down: read as an address,
     it would only end in a DNS error."""
     if name in _virtual_node_names():
