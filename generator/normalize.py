@@ -263,7 +263,10 @@ class Normalizer:
         )
 
     def text(self, text: str, view: str = "") -> str:
-        text = self.netnsids(text, view)
+        return self._volatile(self.netnsids(text, view))
+
+    def _volatile(self, text: str) -> str:
+        """The recipe's own rules, then the built-ins, in one pass each (netnsids done before)."""
         for rule in self.rules:
             text = rule.pattern.sub(self._custom(rule), text)
         if not text:
@@ -273,11 +276,11 @@ class Normalizer:
     def many(self, texts: list[str], views: list[str] | None = None) -> list[str]:
         """Each text normalized in order, as text() would, with one regex pass for them all.
         views[i] is the namespace text i was seen from (netns_view)."""
-        if views is not None:
-            texts = [self.netnsids(text, view) for text, view in zip(texts, views)]
+        # netnsids per text, since each has its own view; then one pass over all of them.
+        texts = [self.netnsids(text, view) for text, view in zip(texts, views or [""] * len(texts))]
         if len(texts) < 2 or any(_JOIN[1] in text for text in texts):
-            return [self.text(text) for text in texts]
-        return self.text(_JOIN.join(texts)).split(_JOIN)
+            return [self._volatile(text) for text in texts]
+        return self._volatile(_JOIN.join(texts)).split(_JOIN)
 
     def _custom(self, rule: Rule) -> Any:
         if not rule.bind:
