@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator import diagram, docs_html, docs_markdown, docs_model
+from generator import atomicfile, diagram, docs_html, docs_markdown, docs_model
 from generator.errors import UserError
 from generator.transcript import MAGIC, PARTIAL_SUFFIX, Transcript, read
 
@@ -173,7 +173,6 @@ def write(
 
 
 def _write(path: Path, text: str) -> None:
-    """Replace the file whole: a reader never sees half a page."""
-    partial = path.with_name(f".{path.name}.tmp")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
+    """Replace the file whole: a reader never sees half a page, and a symlink planted in the
+    folder is replaced, never written through (generator/atomicfile.py)."""
+    atomicfile.write_text(path, text)

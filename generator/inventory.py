@@ -19,6 +19,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator import atomicfile
 from generator.errors import UserError
 
 STATE_ENV = "RECIPE_HOSTS_STATE"
@@ -86,6 +87,4 @@ def write(entries: list[HostEntry], path: Path | None = None) -> None:
         if entry.netns:
             lines.append(f"netns = {json.dumps(entry.netns)}")
         lines.append("")
-    tmp = path.with_suffix(".partial")
-    tmp.write_text("\n".join(lines), encoding="utf-8")
-    tmp.replace(path)
+    atomicfile.write_text(path, "\n".join(lines))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator import claims, docs
+from generator import atomicfile, claims, docs
 from generator.docs_model import assign_slugs
 from generator.transcript import read
 
@@ -52,6 +52,6 @@ def build(root: Path = ROOT, out: Path | None = None) -> list[Path]:
     findings = claims.check_all(claims.load_claims(root / CLAIMS_DATA), transcripts)
     page = target / CLAIMS_PAGE
     text = claims.render(findings, labs_link="labs/", slugs=assign_slugs(transcripts))
-    page.write_text(text, encoding="utf-8")
+    atomicfile.write_text(page, text)
     written.append(page)
     return sorted(set(written))

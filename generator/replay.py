@@ -12,12 +12,11 @@ commands it recorded.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from generator import jsondata
+from generator import atomicfile, jsondata
 from generator import script as script_format
 from generator import transcript as tr
 from generator.compare import UNORDERED, compare
@@ -312,15 +311,7 @@ def write_atomically(path: Path, transcript: tr.Transcript) -> None:
     """Replace path with the transcript in one rename; readers see the old file or the new."""
     text = tr.format_transcript(transcript)
     tr.parse(text, str(path))  # never write what we could not read back
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomicfile.write_text(path, text)
 
 
 @dataclass

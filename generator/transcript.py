@@ -1,19 +1,28 @@
 """The transcript format: what a run did, step by step, as plain text that diffs well in git.
 
 Written incrementally: the header, then one record per step in a single write each, then the
-result. A run writes to `PATH.partial` and renames it to PATH once the result is in, so PATH is
-always whole; a crash leaves `PATH.partial`, which still reads back, marked incomplete.
+result. A run writes to `PATH.RANDOM.partial`, a file of its own created exclusively, and renames
+it to PATH once the result is in, so PATH is always whole; a crash leaves the `.partial` file,
+which still reads back, marked incomplete.
+
+The reader trusts nothing in the file: every number, duration, expectation and pattern is checked
+as it is read, and anything wrong is a TranscriptError naming file and line, never another
+exception (tests/test_transcript_property.py holds it to that).
 docs/transcript-format.md describes the format for people and for other tools.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator import atomicfile
 from generator.errors import UserError
 from generator.script import Expectation
 from generator.shell.base import FACT_NAMES, HostFacts
@@ -33,6 +42,21 @@ _STEP_BLOCKS = frozenset({"explanation", "command", "stdout", "stderr", "screen"
 _STEP_FIELDS = frozenset(
     {"phase", "line", "role", "expect", "interactive", "exit", "duration", "timed-out", "verdict"}
 )
+# The biggest transcript read: a long lab is a few MB; far more is the wrong file, and reading it
+# whole would end in an out-of-memory kill.
+MAX_BYTES = 128 * 1024 * 1024
+_MAX_HEADER_BYTES = 1024 * 1024  # read_header stops here: a header is a few hundred bytes
+# Step numbers, lines and exit statuses: ASCII digits only (str.isdigit() takes '²', which int()
+# refuses), and few enough that int() never meets Python's 4,300-digit limit.
+_NUMBER = re.compile(r"[0-9]{1,9}")
+_SIGNED = re.compile(r"-?[0-9]{1,9}")
+_EXPECT_KEYS = frozenset({"exit", "output", "no_output", "match"})
+_EXIT_WORDS = ("nonzero", "any")
+_LISTS = ("output", "no_output", "match")
+# An expectation is an object of lists of strings, two levels; json.loads recurses once a level,
+# so a line nested 100,000 deep would end in RecursionError. Deeper than this is refused first.
+_MAX_DEPTH = 2
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 class TranscriptError(UserError):
@@ -198,8 +222,15 @@ def format_transcript(transcript: Transcript) -> str:
     return text + (format_outcome(transcript.outcome) if transcript.outcome else "")
 
 
-def partial_path(path: Path) -> Path:
-    return path.with_name(path.name + PARTIAL_SUFFIX)
+def partials(path: Path) -> list[Path]:
+    """The `.partial` files that runs recording to PATH have left (crashed) or are writing."""
+    prefix = path.name + "."  # matched by hand: glob() would read `[` in a name as a pattern
+    if not path.parent.is_dir():
+        return []
+    return sorted(
+        p for p in path.parent.iterdir()
+        if p.name.startswith(prefix) and p.name.endswith(PARTIAL_SUFFIX)
+    )
 
 
 def check_destination(path: Path, chosen: bool = True) -> None:
@@ -207,7 +238,6 @@ def check_destination(path: Path, chosen: bool = True) -> None:
     before it builds the lab, since a lab built for a transcript that cannot be saved is lost
     work. Creates PATH's missing directories; leaves no file behind. `chosen`: PATH came from
     --record (else it is the default under transcripts/)."""
-    partial = partial_path(path)
     option = "--record" if chosen else "transcript"
     if chosen:
         fix = "give --record a file in a directory you can write, or --no-record"
@@ -217,10 +247,8 @@ def check_destination(path: Path, chosen: bool = True) -> None:
         example = path / "lab.transcript"
         raise UserError(f"{option} {path}: is a directory; name a file in it, e.g. {example}")
     if path.exists() and not path.is_file():
-        # os.replace would put the transcript in place of a device or a FIFO.
+        # A rename would put the transcript in place of a device or a FIFO.
         raise UserError(f"{option} {path}: exists and is not a regular file; {fix}")
-    if partial.is_dir():
-        raise UserError(f"{option} {path}: {partial} is a directory; remove it or {fix}")
     parent = path.parent
     if parent.exists() and not parent.is_dir():
         raise UserError(f"{option} {path}: {parent} is not a directory; {fix}")
@@ -228,33 +256,33 @@ def check_destination(path: Path, chosen: bool = True) -> None:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"{option} {path}: cannot create {parent}: {exc.strerror}; {fix}") from None
-    existed = os.path.lexists(partial)  # a crashed run's partial is kept until it is replaced
-    try:
-        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644))
+    try:  # the very kind of file the recorder will create, removed at once
+        atomicfile.create_temp(path, PARTIAL_SUFFIX).discard()
     except OSError as exc:
-        raise UserError(f"{option} {path}: cannot write {partial}: {exc.strerror}; {fix}") from None
-    if not existed:
-        os.unlink(partial)
+        message = f"{option} {path}: cannot write in {parent}: {exc.strerror}; {fix}"
+        raise UserError(message) from None
 
 
 class Recorder:
-    """Appends to `PATH.partial` as the run goes; finish() renames it to PATH.
+    """Appends to `PATH.RANDOM.partial` as the run goes; finish() renames it to PATH.
 
-    Each piece is one write(2) on an O_APPEND descriptor, so a crash between writes leaves
-    whole records behind and a crash during one leaves at most one cut-off record at the end,
-    which the reader drops and reports as truncated.
+    The partial file is the run's own (created exclusively, never through a symlink), so two runs
+    never write into one. Each piece is one write(2) on an O_APPEND descriptor, so a crash between
+    writes leaves whole records behind and a crash during one leaves at most one cut-off record at
+    the end, which the reader drops and reports as truncated. unique: PATH is a default name, so
+    finish() never replaces a file there but takes `NAME-2.transcript`, `-3`... instead.
     """
 
-    def __init__(self, path: Path, header: Header) -> None:
+    def __init__(self, path: Path, header: Header, unique: bool = False) -> None:
         self.path = path
-        self.partial = partial_path(path)
+        self.unique = unique
         check_destination(path)
         try:
-            self._fd: int | None = os.open(
-                self.partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644
-            )
+            self._temp = atomicfile.create_temp(path, PARTIAL_SUFFIX, hidden=False, append=True)
         except OSError as exc:
-            raise UserError(f"cannot write transcript {self.partial}: {exc.strerror}") from None
+            raise UserError(f"cannot write transcript {path}: {exc.strerror}") from None
+        self.partial = self._temp.path
+        self._fd: int | None = self._temp.fd
         self._write(format_header(header))
 
     def _write(self, text: str) -> None:
@@ -270,11 +298,11 @@ class Recorder:
     def finish(self, outcome: Outcome) -> Path:
         """Write the result, make it durable, and move the file to its final name."""
         self._write(format_outcome(outcome))
-        assert self._fd is not None
-        os.fsync(self._fd)
-        os.close(self._fd)
         self._fd = None
-        os.replace(self.partial, self.path)
+        if self.unique:
+            self.path = atomicfile.commit_unique(self._temp, self.path)
+        else:
+            atomicfile.commit(self._temp, self.path)
         return self.path
 
     @property
@@ -287,10 +315,12 @@ class Recorder:
 
 def read(path: Path) -> Transcript:
     """Read a transcript (or a `.partial` one a crash left behind)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise TranscriptError(f"cannot read transcript {path}: {exc.strerror or exc}") from None
+    data = _read_regular(path, MAX_BYTES)
+    if len(data) > MAX_BYTES:
+        raise TranscriptError(
+            f"{path}: larger than {MAX_BYTES >> 20} MB, which no lab's transcript is; "
+            "give the transcript file itself"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -300,15 +330,45 @@ def read(path: Path) -> Transcript:
 
 def read_header(path: Path) -> Header:
     """Only the header, from the start of the file: enough to know how to compare the rest."""
-    try:
-        with path.open("rb") as stream:
-            data = b""
-            while b"\n\n" not in data and (chunk := stream.read(1 << 16)):
-                data += chunk
-    except OSError as exc:
-        raise TranscriptError(f"cannot read transcript {path}: {exc.strerror or exc}") from None
+    data = _read_regular(path, _MAX_HEADER_BYTES)
     text = data.partition(b"\n\n")[0].decode("utf-8", errors="replace") + "\n"
     return _Reader(text, str(path)).opening()
+
+
+_KINDS = {
+    stat.S_IFDIR: "directory",
+    stat.S_IFIFO: "FIFO",
+    stat.S_IFCHR: "character device",
+    stat.S_IFBLK: "block device",
+    stat.S_IFSOCK: "socket",
+}
+
+
+def _read_regular(path: Path, limit: int) -> bytes:
+    """Up to limit + 1 bytes of a regular file. Anything else is refused before it is read: a
+    FIFO would wait for a writer for ever, /dev/zero never ends."""
+    try:
+        _check_regular(path, os.stat(path).st_mode)
+        # O_NONBLOCK: if a FIFO was swapped in since the stat, open() must not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise TranscriptError(f"cannot read transcript {path}: {exc.strerror or exc}") from None
+    try:
+        _check_regular(path, os.fstat(fd).st_mode)
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            return stream.read(limit + 1)
+    except OSError as exc:
+        raise TranscriptError(f"cannot read transcript {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+
+
+def _check_regular(path: Path, mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        kind = _KINDS.get(stat.S_IFMT(mode), "special file")
+        raise TranscriptError(
+            f"{path} is a {kind}, not a transcript file; give a transcript written by recipe run"
+        )
 
 
 def parse(text: str, source: str = "<transcript>") -> Transcript:
@@ -320,6 +380,12 @@ class _Reader:
 
     def __init__(self, text: str, source: str) -> None:
         # Only "\n" ends a line: output may hold "\r" or form feeds, which splitlines() would split.
+        if "\0" in text:  # no recorder writes one: the file is damaged or not a transcript
+            line = text.count("\n", 0, text.index("\0")) + 1
+            raise TranscriptError(
+                f"{source}:{line}: a NUL byte; a transcript is text, so this file is damaged or "
+                "not a transcript (re-record it with recipe run)"
+            )
         self.lines = text.split("\n")
         # Every write ends with a newline, so a last line without one was cut off mid-write.
         self.cut = self.lines.pop() != ""
@@ -329,6 +395,16 @@ class _Reader:
 
     def error(self, message: str, number: int | None = None) -> TranscriptError:
         return TranscriptError(f"{self.source}:{number or self.pos}: {message}")
+
+    def field_error(self, key: str, message: str) -> TranscriptError:
+        """An error at the line of field `key` of the record just read (found only on error)."""
+        for number in range(self.pos - 1, -1, -1):
+            line = self.lines[number]
+            if line.startswith(key + ":"):
+                return self.error(message, number + 1)
+            if line.startswith(("step ", "result: ")):
+                break
+        return self.error(message)
 
     def next(self) -> str | None:
         if self.pos >= len(self.lines):
@@ -436,7 +512,7 @@ class _Reader:
     def step(self, opening: str) -> StepRecord | None:
         """One step record; None when the file ends before `end step N` (a cut-off write)."""
         start = self.pos
-        index = self.number(opening[len("step ") :], start)
+        index = self.number(opening[len("step ") :], "step", start)
         fields: dict[str, str] = {}
         blocks: dict[str, str] = {}
         problems: list[str] = []
@@ -474,26 +550,25 @@ class _Reader:
             )
         if fields["phase"] not in ("main", "teardown"):
             raise self.error(f"step {index}: phase must be main or teardown")
-        try:
-            expect = self.expectation(fields["expect"])
-            duration = float(fields["duration"])
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise self.error(f"step {index}: bad expect or duration: {exc}") from None
+        expect = self.expectation(fields["expect"])
+        duration = self.duration(fields["duration"], f"step {index}")
         interactive = fields.get("interactive")
+        command = blocks.get("command", "")
         if interactive is not None:
+            self.check_interactive(index, interactive, command)
             stdout, stderr = blocks.get("screen", ""), ""
         else:
             stdout, stderr = blocks.get("stdout", ""), blocks.get("stderr", "")
         return StepRecord(
             index=index,
             phase=fields["phase"],
-            command=blocks.get("command", ""),
+            command=command,
             expect=expect,
-            exit=self.number(fields["exit"], self.pos, signed=True),
+            exit=self.number(fields["exit"], "exit", signed=True),
             duration=duration,
             verdict=fields["verdict"],
             explanation=blocks.get("explanation", ""),
-            line=self.number(fields.get("line", "0"), self.pos),
+            line=self.number(fields.get("line", "0"), "line"),
             role=fields.get("role"),
             interactive=interactive,
             timed_out=fields.get("timed-out") == "yes",
@@ -506,8 +581,70 @@ class _Reader:
         """Most steps of a lab share a few expectations: decode each distinct one once."""
         found = self.expectations.get(text)
         if found is None:
-            found = self.expectations[text] = Expectation.from_dict(json.loads(text))
+            found = self.expectations[text] = self.decode_expectation(text)
         return found
+
+    def decode_expectation(self, text: str) -> Expectation:
+        """The `expect:` JSON, checked as strictly as the script reader checks its directives, so
+        a runner never meets a value it cannot use (a bad regex, a fractional exit status)."""
+        if _depth(text) > _MAX_DEPTH:
+            raise self.field_error("expect", "expect: nested too deep; it is an object of lists")
+        try:
+            data = json.loads(text)
+        except ValueError as exc:  # also the 4,300-digit limit of int()
+            raise self.field_error("expect", f"expect: not valid JSON ({str(exc)[:80]})") from None
+        if not isinstance(data, dict):
+            raise self.field_error("expect", "expect: must be a JSON object, e.g. {\"exit\": 0}")
+        unknown = sorted(set(data) - _EXPECT_KEYS)
+        if unknown:
+            raise self.field_error("expect", f"expect: unknown key {unknown[0][:40]!r}")
+        exit_value = data.get("exit", 0)
+        if not (_is_status(exit_value) or exit_value in _EXIT_WORDS):
+            raise self.field_error("expect", 
+                f"expect: exit must be a whole number from 0 or one of {_EXIT_WORDS}, "
+                f"got {str(exit_value)[:30]!r}"
+            )
+        lists = {key: self.strings(data.get(key, []), key) for key in _LISTS}
+        for pattern in lists["match"]:
+            try:
+                re.compile(pattern)
+            except (re.error, RecursionError, OverflowError) as exc:
+                message = f"expect: bad regex {pattern[:40]!r} in match: {exc}"
+                raise self.field_error("expect", message) from None
+        return Expectation(exit_value, lists["output"], lists["no_output"], lists["match"])
+
+    def strings(self, value: object, key: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise self.field_error("expect", f"expect: {key} must be a list of strings")
+        return tuple(value)
+
+    def duration(self, text: str, what: str) -> float:
+        """Seconds: a finite number, 0 or more. NaN would reach a cast as invalid JSON."""
+        try:
+            seconds = float(text)
+        except ValueError:
+            seconds = math.nan
+        if not (math.isfinite(seconds) and seconds >= 0):
+            raise self.field_error(
+                "duration", f"{what}: duration must be seconds, 0 or more, got {text[:30]!r}"
+            )
+        return seconds
+
+    def check_interactive(self, index: int, spawn: str, command: str) -> None:
+        """Replay reads the typed lines back out of an interactive step's command with the script
+        reader; a command in which it finds no step at all would crash it."""
+        from generator import script as script_format
+
+        if not spawn.strip():
+            raise self.field_error("interactive", f"step {index}: 'interactive:' names no program")
+        try:
+            steps = script_format.parse(f"#@ interactive {spawn}\n{command}\n", "command").steps
+        except UserError:
+            return  # a command replay cannot use says so itself, in one line, when it is replayed
+        if not steps:
+            raise self.field_error(
+                "interactive", f"step {index}: an interactive step with an empty command"
+            )
 
     def outcome(self, opening: str) -> Outcome | None:
         status = opening[len("result: ") :]
@@ -528,10 +665,7 @@ class _Reader:
                 fields[key] = value
             else:
                 raise self.error(f"unexpected line in the result: {line[:60]!r}")
-        try:
-            duration = float(fields.get("duration", "0"))
-        except ValueError:
-            raise self.error("the result's duration is not a number") from None
+        duration = self.duration(fields.get("duration", "0"), "the result")
         return Outcome(
             status=status,
             complete=fields.get("complete") == "yes",
@@ -541,8 +675,27 @@ class _Reader:
             leftovers=tuple(leftovers),
         )
 
-    def number(self, text: str, line: int, signed: bool = False) -> int:
-        digits = text.strip().removeprefix("-") if signed else text.strip()
-        if not digits.isdigit():
-            raise self.error(f"expected a number, got {text[:30]!r}", line)
+    def number(self, text: str, key: str, line: int = 0, signed: bool = False) -> int:
+        if not (_SIGNED if signed else _NUMBER).fullmatch(text.strip()):
+            message = f"expected a number, got {text[:30]!r} ('{key}' takes up to 9 ASCII digits)"
+            raise self.error(message, line) if line else self.field_error(key, message)
         return int(text)
+
+
+def _is_status(value: object) -> bool:
+    # bool is an int to Python, and `true` is no exit status.
+    return type(value) is int and 0 <= value < 10**9
+
+
+def _depth(text: str) -> int:
+    """How deep JSON text nests, strings aside; counted only when it could be deep at all."""
+    if text.count("[") + text.count("{") <= _MAX_DEPTH:
+        return 0
+    depth = deepest = 0
+    for char in _JSON_STRING.sub("", text):
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest

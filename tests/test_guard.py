@@ -10,6 +10,7 @@ import pytest
 from cli_runner import assert_one_line_error, recipe
 
 from generator import guard, recipes
+from generator import transcript as tr
 from generator.render import render_script, render_topology
 
 
@@ -58,4 +59,4 @@ def test_recipe_run_refuses_a_taken_name_before_any_step(squatter: str, tmp_path
     done = recipe("run", "veth-pair", "--record", str(record))
     assert_one_line_error(done, "network namespace test1 already exists")
     assert Path("/run/netns", squatter).exists()
-    assert not record.exists() and not Path(f"{record}.partial").exists()
+    assert not record.exists() and not tr.partials(record)

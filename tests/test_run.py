@@ -171,14 +171,23 @@ def _start_veth_pair(count: int, path: Path, env: dict[str, str]) -> subprocess.
     )
 
 
-def _wait_for_step(partial: Path, count: int, proc: subprocess.Popen[str]) -> None:
+def _partial(path: Path) -> Path | None:
+    """The run's own `PATH.RANDOM.partial`, once it has made one."""
+    found = tr.partials(path)
+    assert len(found) <= 1, found
+    return found[0] if found else None
+
+
+def _wait_for_step(path: Path, count: int, proc: subprocess.Popen[str]) -> Path:
+    """The partial file of the run recording to PATH, once it holds `count` steps."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if partial.exists() and partial.read_text().count("\nend step ") >= count:
-            return
+        partial = _partial(path)
+        if partial is not None and partial.read_text().count("\nend step ") >= count:
+            return partial
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.05)
-    raise AssertionError(f"{partial} never reached step {count}")
+    raise AssertionError(f"{path}: the partial file never reached step {count}")
 
 
 @pytest.mark.parametrize(
@@ -190,7 +199,7 @@ def test_a_signal_mid_run_tears_down(
     path = tmp_path / "signal.transcript"
     # count=100 makes the first ping last 20 s: the signal lands in the middle of that step.
     proc = _start_veth_pair(count=100, path=path, env=env)
-    _wait_for_step(path.with_name(path.name + ".partial"), 16, proc)
+    _wait_for_step(path, 16, proc)
     time.sleep(0.5)
     proc.send_signal(signum)
     _, stderr = proc.communicate(timeout=60)
@@ -215,7 +224,7 @@ def test_a_signal_mid_run_tears_down(
     # The stopped step's end (bash's "Killed" note, its status) does not spill into the teardown.
     first = read.teardown_steps[0]
     assert (first.exit, first.stdout, first.stderr) == (0, "", "")
-    assert not path.with_name(path.name + ".partial").exists()
+    assert not tr.partials(path)
 
 
 def test_a_signal_during_an_interactive_step_keeps_its_screen(
@@ -228,7 +237,7 @@ def test_a_signal_during_an_interactive_step_keeps_its_screen(
     path = tmp_path / "session.transcript"
     proc = subprocess.Popen(["recipe", "run", str(script), "--record", str(path)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    _wait_for_step(path.with_name(path.name + ".partial"), 1, proc)
+    _wait_for_step(path, 1, proc)
     time.sleep(1.5)  # the session is in `sleep 30` by now
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
@@ -268,9 +277,8 @@ def test_closing_the_terminal_tears_down(
     os.close(slave)
     try:
         os.set_blocking(master, False)
-        partial = path.with_name(path.name + ".partial")
         deadline = time.monotonic() + 60
-        while not (partial.exists() and "\nend step 1\n" in partial.read_text()):
+        while not ((partial := _partial(path)) and "\nend step 1\n" in partial.read_text()):
             assert proc.poll() is None and time.monotonic() < deadline
             try:
                 os.read(master, 65536)  # keep the terminal's buffer from filling
@@ -308,7 +316,7 @@ def test_a_bad_record_path_is_refused_before_any_step(tmp_path: Path, env: dict[
         line = assert_one_line_error(done, f"--record {path}", message)
         assert "--no-record" in line or "name a file" in line, line
         assert not ran.exists(), path
-        assert not Path(str(path) + ".partial").exists(), path
+        assert path == Path("/dev/null") or not tr.partials(path), path
         assert not (tmp_path / "state").exists() or not list((tmp_path / "state").iterdir())
     assert Path("/dev/null").is_char_device()
 
@@ -359,10 +367,9 @@ def test_a_killed_run_leaves_a_readable_partial_and_clean_removes_the_lab(
     clean_machine: None, tmp_path: Path, env: dict[str, str]
 ) -> None:
     path = tmp_path / "killed.transcript"
-    partial = path.with_name(path.name + ".partial")
     proc = _start_veth_pair(count=20, path=path, env=env)
     try:
-        _wait_for_step(partial, 16, proc)
+        partial = _wait_for_step(path, 16, proc)
         proc.kill()  # no handler runs: as after a crash
         proc.communicate(timeout=30)
         read = tr.read(partial)
@@ -591,7 +598,7 @@ def test_a_second_signal_does_not_cut_the_teardown_short(
         text=True,
         env=env,
     )
-    _wait_for_step(path.with_name(path.name + ".partial"), 1, proc)
+    _wait_for_step(path, 1, proc)
     time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
     deadline = time.monotonic() + 20

@@ -72,7 +72,9 @@ def claims(
     if out is None:
         sys.stdout.write(text)
     else:
-        out.write_text(text, encoding="utf-8")
+        from generator import atomicfile
+
+        atomicfile.write_text(out, text)  # a reader of the page never sees half of it
         print(out)
 
 

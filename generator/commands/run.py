@@ -210,8 +210,7 @@ def run(
         except UserError:
             shell.close()
             raise
-    state = labstate.LabState(name, loaded.text, dict(script.params), host_label, keep)
-    labstate.save(state)
+    state = labstate.save(labstate.LabState(name, loaded.text, dict(script.params), host_label, keep))
     listener = progress.choose(quiet)
     with shell:
         recorder = None
@@ -226,11 +225,14 @@ def run(
                 started=_now(),
                 recorder=f"recipe {__version__}",
             )
-            recorder = Recorder(path, header)
+            # A default name is never taken from another run started in the same second.
+            recorder = Recorder(path, header, unique=record is None)
         options = Options(keep=keep, keep_going=keep_going, timeout=timeout)
         report = Runner(script, shell, options, recorder, listener).run()
+    if recorder is not None:
+        path = recorder.path  # the name it got, when the default one was taken meanwhile
     if not keep and not report.leftovers and report.status != "incomplete":
-        labstate.forget(name)  # torn down and checked: nothing left for `recipe clean`
+        labstate.forget(name, state.run)  # torn down and checked: nothing left for `recipe clean`
     try:
         if not quiet:
             print(progress.summary_line(report, str(path) if path else None), file=sys.stderr)
@@ -337,9 +339,15 @@ def clean(
         report = Runner(
             replace(script, steps=()), shell, options, None, progress.choose(quiet)
         ).run()
-    labstate.forget(labstate.lab_name(script.recipe, script.sha256) if state is None else name)
+    if state is None:
+        labstate.forget(labstate.lab_name(script.recipe, script.sha256))
+    else:
+        labstate.forget(name, state.run)  # only this run's record: another run may stand too
     if not quiet:
         print(f"recipe: {name}: ran {len(report.records)} teardown steps", file=sys.stderr)
+        if state is not None and (others := labstate.count(name)):
+            print(f"recipe: {name}: {others} more run(s) recorded as standing; run "
+                  f"recipe clean {name} again to remove the next", file=sys.stderr)
     raise SystemExit(report.exit_code)
 
 
@@ -380,8 +388,10 @@ def export(
     if output is None:
         sys.stdout.write(text)
         return
+    from generator import atomicfile
+
     try:
-        output.write_text(text, encoding="utf-8")
+        atomicfile.write_text(output, text)  # whole or not at all; a symlink there is replaced
     except OSError as exc:
         raise UserError(f"-o {output}: cannot write it: {exc.strerror or exc}") from None
 
