@@ -149,21 +149,35 @@ def reserved(claim: Claim) -> str:
 
 
 _TEST = {
-    "netns": ("[ ! -e /run/netns/{q} ]", "network namespace"),
-    "link": ("! ip link show dev {q} >/dev/null 2>&1", "interface"),
-    "container": ("! {sudo}docker container inspect {q} >/dev/null 2>&1", "container"),
-    "network": ("! {sudo}docker network inspect {q} >/dev/null 2>&1", "Docker network"),
+    "netns": "[ ! -e /run/netns/{q} ]",
+    "link": "! ip link show dev {q} >/dev/null 2>&1",
+    "container": "! {sudo}docker container inspect {q} >/dev/null 2>&1",
+    "network": "! {sudo}docker network inspect {q} >/dev/null 2>&1",
+    # A swarm has no name to test: the host must be in none, since the teardown leaves it.
+    "swarm": "! {sudo}docker info --format '{{{{.Swarm.LocalNodeState}}}}' 2>/dev/null"
+    " | grep -qxE 'active|pending|locked|error'",
 }
+_TAKEN = "{what} already exists; remove it or choose another name with --set"
+_IN_SWARM = (
+    "this host is in a Docker Swarm already, which the teardown would leave; "
+    "run docker swarm leave there first, or use another host"
+)
 
 
 def shell_lines(found: list[Claim], sudo: str = "") -> Iterator[str]:
-    """One line per name: `TEST || taken WHAT` (the function `taken` comes first)."""
+    """One line per name: `TEST || taken MESSAGE` (the function `taken` comes first)."""
     if not found:
         return
-    yield 'taken() { echo "lab.sh: $1 already exists; remove it or choose another name with --set" >&2; exit 2; }'
+    yield 'taken() { echo "lab.sh: $1" >&2; exit 2; }'
     for claim in found:
-        if claim.kind not in _TEST:
-            continue  # a swarm is not a name: `recipe run` checks multi-host labs per host
-        test, what = _TEST[claim.kind]
-        quoted = shlex.quote(claim.name)
-        yield f"{test.format(q=quoted, sudo=sudo)} || taken {shlex.quote(f'{what} {claim.name}')}"
+        message = _IN_SWARM if claim.kind == "swarm" else _TAKEN.format(what=claim)
+        test = _TEST[claim.kind].format(q=shlex.quote(claim.name), sudo=sudo)
+        yield f"{test} || taken {shlex.quote(message)}"
+
+
+def by_role(found: list[Claim]) -> dict[str, list[Claim]]:
+    """The claims of each host role, in the order the roles first appear."""
+    roles: dict[str, list[Claim]] = {}
+    for claim in found:
+        roles.setdefault(claim.on, []).append(claim)
+    return roles

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from generator import visible
+
 IFNAMSIZ = 16  # the kernel's limit includes the trailing NUL, so names hold at most 15 bytes
 _DOCKER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")
 _IMAGE = re.compile(
@@ -25,8 +27,6 @@ ParamValue = Any  # str | int | bool | IPv4Network | IPv4Interface | IPv4Address
 # Longest integer text we parse: Python refuses int() of more than 4,300 digits, and no lab
 # count, port or identifier comes near 18.
 _MAX_DIGITS = 18
-# How much of a rejected value an error line echoes back.
-_SHOWN = 60
 # The only ranges a lab may use: private (RFC 1918) and documentation (RFC 5737) ones. An allow
 # list, because ipaddress calls 0.0.0.0/8 (this network) and 240.0.0.0/4 (reserved) private too.
 _LAB_RANGES = tuple(
@@ -41,22 +41,8 @@ class ParamError(ValueError):
 
 
 def shown(raw: object) -> str:
-    """A value as an error line may echo it: printable text as it is, anything else quoted like
-    repr() with control characters escaped, and never more than _SHOWN characters of it."""
-    text = raw if isinstance(raw, str) else display(raw)
-    cut = text[:_SHOWN]
-    rest = len(text) - len(cut)
-    if cut.isprintable() and cut.strip() == cut and not rest:
-        return cut
-    quoted = "".join(ch if ch.isprintable() and ch not in "'\\" else _escape(ch) for ch in cut)
-    return f"'{quoted}'" + (f"... ({len(text)} characters)" if rest else "")
-
-
-def _escape(char: str) -> str:
-    if char in "'\\":
-        return "\\" + char
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    """A value as an error line may echo it (see visible.shown); non-text as a TOML literal."""
+    return visible.shown(raw if isinstance(raw, str) else display(raw))
 
 
 def _text(raw: object) -> str:

@@ -188,14 +188,21 @@ def render_script(
 
 
 def _name_guard(recipe: Recipe, values: Mapping[str, ParamValue], sudo: bool) -> Raw:
-    """Lines that stop the script when a name it creates is taken (see generator/guard.py).
-    Multi-host labs have no one machine to check here; `recipe run` checks each host."""
-    if recipe.hosts:
-        return Raw("")
+    """Blocks of lines that stop the script when a name it creates is taken, one block per host
+    role (see generator/guard.py): `#@ guard` for the one host, `#@ guard on ROLE` for each host
+    of a multi-host lab, which `recipe run` runs on that host."""
     from generator import guard
 
     found = guard.claims(render_topology(recipe, values))
-    return Raw("\n".join(guard.shell_lines(found, "sudo " if sudo else "")))
+    blocks = []
+    for role, claims in guard.by_role(found).items():
+        lines = "\n".join(guard.shell_lines(claims, "sudo " if sudo else ""))
+        opening = f"#@ guard on {role}" if recipe.hosts and role else "#@ guard"
+        blocks.append(f"{opening}\n{_GUARD_WHY}\n{lines}\n#@ end-guard")
+    return Raw("\n\n".join(blocks))
+
+
+_GUARD_WHY = "# Stop before anything changes if a name this lab creates is taken: the teardown would remove it."
 
 
 def render_topology(recipe: Recipe, values: Mapping[str, ParamValue]) -> dict[str, Any]:

@@ -100,7 +100,9 @@ class Script:
     hosts: tuple[str, ...] = ()
     sha256: str = ""
     source: str = "<script>"
-    guard: str = ""  # shell lines that exit 2 when a name the lab creates is already taken
+    # Per host role ("" for the one host): shell lines that exit 2 when a name the lab creates
+    # there is taken already (`#@ guard` / `#@ guard on ROLE` ... `#@ end-guard`).
+    guards: tuple[tuple[str, str], ...] = ()
 
     @property
     def all_steps(self) -> tuple[Step, ...]:
@@ -135,7 +137,7 @@ def parse(text: str, source: str = "<script>") -> Script:
     lines = text.split("\n")
     digest = hashlib.sha256(text.encode()).hexdigest()
     meta: dict[str, object] = {
-        "recipe": None, "params": {}, "timeout": DEFAULT_TIMEOUT, "hosts": (), "guard": [],
+        "recipe": None, "params": {}, "timeout": DEFAULT_TIMEOUT, "hosts": (), "guards": {},
     }
     starts = [i for i, line in enumerate(lines) if line.strip() == "#@ steps"]
     if starts:
@@ -157,7 +159,10 @@ def parse(text: str, source: str = "<script>") -> Script:
         hosts=meta["hosts"],  # type: ignore[arg-type]
         sha256=digest,
         source=source,
-        guard="\n".join(meta["guard"]),  # type: ignore[arg-type]
+        guards=tuple(
+            (role, "\n".join(lines))
+            for role, lines in meta["guards"].items()  # type: ignore[attr-defined]
+        ),
     )
 
 
@@ -179,16 +184,18 @@ def _skip_setup(body: list[tuple[int, str]]) -> list[tuple[int, str]]:
 def _read_prelude(prelude: list[str], meta: dict[str, object], source: str) -> list[tuple[int, str]]:
     """Header directives, and the body of the teardown() function as (line number, text)."""
     teardown: list[tuple[int, str]] = []
-    in_teardown = in_function = in_guard = False
+    in_teardown = in_function = False
+    guard: list[str] | None = None  # the lines of the guard block being read
     for number, line in enumerate(prelude, start=1):
         stripped = line.strip()
-        if stripped == "#@ guard":
-            in_guard = True
+        if stripped == "#@ guard" or stripped.startswith("#@ guard on "):
+            role = stripped.removeprefix("#@ guard").removeprefix(" on ").strip()
+            guard = meta["guards"].setdefault(role, [])  # type: ignore[attr-defined]
         elif stripped == "#@ end-guard":
-            in_guard = False
-        elif in_guard:
+            guard = None
+        elif guard is not None:
             if stripped and not stripped.startswith("#"):
-                meta["guard"].append(line)  # type: ignore[attr-defined]
+                guard.append(line)
         elif stripped == "#@ teardown":
             in_teardown = True
         elif stripped == "#@ end-teardown":

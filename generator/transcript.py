@@ -24,6 +24,7 @@ from pathlib import Path
 
 from generator import atomicfile
 from generator.errors import UserError
+from generator.visible import shown
 from generator.script import Expectation
 from generator.shell.base import FACT_NAMES, HostFacts
 
@@ -424,7 +425,7 @@ class _Reader:
                 if line.endswith(":"):
                     key, value = line[:-1], ""
                 else:
-                    raise self.error(f"expected 'key: value', got {line[:60]!r}")
+                    raise self.error(f"expected 'key: value', got {shown(line, quote=True)}")
             yield self.pos, key, value
 
     def block(self, name: str) -> str:
@@ -451,7 +452,7 @@ class _Reader:
         version = first[len(MAGIC) + 1 :].strip()
         if version != str(VERSION):
             raise self.error(
-                f"transcript format version {version!r}; this recipe reads version {VERSION}", 1
+                f"transcript format version {shown(version, quote=True)}; this recipe reads version {VERSION}", 1
             )
         return self.header()
 
@@ -464,7 +465,7 @@ class _Reader:
             if line == "":
                 continue
             if outcome is not None:
-                raise self.error(f"text after 'end transcript': {line[:60]!r}")
+                raise self.error(f"text after 'end transcript': {shown(line, quote=True)}")
             if line.startswith("step "):
                 step = self.step(line)
                 if step is None:
@@ -477,7 +478,7 @@ class _Reader:
                     truncated = True
                     break
             else:
-                raise self.error(f"expected 'step N' or 'result: ...', got {line[:60]!r}")
+                raise self.error(f"expected 'step N' or 'result: ...', got {shown(line, quote=True)}")
         truncated = truncated or (self.cut and outcome is None)
         return Transcript(header, tuple(steps), outcome, self.source, VERSION, truncated)
 
@@ -494,7 +495,7 @@ class _Reader:
             elif key in known:
                 values[key] = value
             else:
-                raise self.error(f"unknown header field {key!r}", number)
+                raise self.error(f"unknown header field {shown(key, quote=True)}", number)
         for key in ("script", "started"):
             if key not in values:
                 raise self.error(f"the header lacks '{key}:'")
@@ -528,14 +529,14 @@ class _Reader:
             key, sep, value = line.partition(": ")
             if not sep and line.endswith(":"):
                 if line[:-1] not in _STEP_BLOCKS:
-                    raise self.error(f"unknown block {line[:-1]!r} in step {index}")
+                    raise self.error(f"unknown block {shown(line[:-1], quote=True)} in step {index}")
                 blocks[line[:-1]] = self.block(line[:-1])
             elif sep and key == "problem":
                 problems.append(value)
             elif sep and key in _STEP_FIELDS:
                 fields[key] = value
             else:
-                raise self.error(f"unexpected line in step {index}: {line[:60]!r}")
+                raise self.error(f"unexpected line in step {index}: {shown(line, quote=True)}")
         return self.build_step(index, fields, blocks, tuple(problems))
 
     def build_step(
@@ -546,7 +547,7 @@ class _Reader:
                 raise self.error(f"step {index} lacks '{key}:'")
         if fields["verdict"] not in VERDICTS:
             raise self.error(
-                f"step {index}: verdict {fields['verdict']!r} is not one of {VERDICTS}"
+                f"step {index}: verdict {shown(fields['verdict'], quote=True)} is not one of {VERDICTS}"
             )
         if fields["phase"] not in ("main", "teardown"):
             raise self.error(f"step {index}: phase must be main or teardown")
@@ -597,19 +598,19 @@ class _Reader:
             raise self.field_error("expect", "expect: must be a JSON object, e.g. {\"exit\": 0}")
         unknown = sorted(set(data) - _EXPECT_KEYS)
         if unknown:
-            raise self.field_error("expect", f"expect: unknown key {unknown[0][:40]!r}")
+            raise self.field_error("expect", f"expect: unknown key {shown(unknown[0], quote=True)}")
         exit_value = data.get("exit", 0)
         if not (_is_status(exit_value) or exit_value in _EXIT_WORDS):
             raise self.field_error("expect", 
                 f"expect: exit must be a whole number from 0 or one of {_EXIT_WORDS}, "
-                f"got {str(exit_value)[:30]!r}"
+                f"got {shown(str(exit_value), quote=True)}"
             )
         lists = {key: self.strings(data.get(key, []), key) for key in _LISTS}
         for pattern in lists["match"]:
             try:
                 re.compile(pattern)
             except (re.error, RecursionError, OverflowError) as exc:
-                message = f"expect: bad regex {pattern[:40]!r} in match: {exc}"
+                message = f"expect: bad regex {shown(pattern, quote=True)} in match: {exc}"
                 raise self.field_error("expect", message) from None
         return Expectation(exit_value, lists["output"], lists["no_output"], lists["match"])
 
@@ -626,7 +627,7 @@ class _Reader:
             seconds = math.nan
         if not (math.isfinite(seconds) and seconds >= 0):
             raise self.field_error(
-                "duration", f"{what}: duration must be seconds, 0 or more, got {text[:30]!r}"
+                "duration", f"{what}: duration must be seconds, 0 or more, got {shown(text, quote=True)}"
             )
         return seconds
 
@@ -649,7 +650,7 @@ class _Reader:
     def outcome(self, opening: str) -> Outcome | None:
         status = opening[len("result: ") :]
         if status not in STATUSES:
-            raise self.error(f"result {status!r} is not one of {STATUSES}")
+            raise self.error(f"result {shown(status, quote=True)} is not one of {STATUSES}")
         fields: dict[str, str] = {}
         leftovers: list[str] = []
         while True:
@@ -664,7 +665,7 @@ class _Reader:
             elif sep and key in {"complete", "reason", "finished", "duration"}:
                 fields[key] = value
             else:
-                raise self.error(f"unexpected line in the result: {line[:60]!r}")
+                raise self.error(f"unexpected line in the result: {shown(line, quote=True)}")
         duration = self.duration(fields.get("duration", "0"), "the result")
         return Outcome(
             status=status,
@@ -677,7 +678,7 @@ class _Reader:
 
     def number(self, text: str, key: str, line: int = 0, signed: bool = False) -> int:
         if not (_SIGNED if signed else _NUMBER).fullmatch(text.strip()):
-            message = f"expected a number, got {text[:30]!r} ('{key}' takes up to 9 ASCII digits)"
+            message = f"expected a number, got {shown(text, quote=True)} ('{key}' takes up to 9 ASCII digits)"
             raise self.error(message, line) if line else self.field_error(key, message)
         return int(text)
 

@@ -25,7 +25,33 @@ def _escape(match: re.Match[str]) -> str:
     char = match.group()
     if char in _NAMED:
         return _NAMED[char]
-    code = ord(char)
+    return _escape_code(ord(char))
+
+
+# How much of a rejected value an error line echoes back.
+SHOWN = 60
+
+
+def shown(text: str, limit: int = SHOWN, *, quote: bool = False) -> str:
+    """A value as a one-line error may echo it: printable text as it is; anything else in quotes
+    with backslash, quote and every unsafe character escaped; never more than `limit` characters
+    of it, so a 100 kB value or one with escape codes cannot flood or rewrite the screen.
+    quote=True quotes plain text too, where a bare word would read as part of the sentence."""
+    cut = text[:limit]
+    rest = len(text) - len(cut)
+    if not quote and cut.isprintable() and cut.strip() == cut and not rest:
+        return cut
+    quoted = "".join(ch if ch.isprintable() and ch not in "'\\" else _quoted(ch) for ch in cut)
+    return f"'{quoted}'" + (f"... ({len(text)} characters)" if rest else "")
+
+
+def _quoted(char: str) -> str:
+    if char in "'\\":
+        return "\\" + char
+    return _NAMED.get(char) or _escape_code(ord(char))
+
+
+def _escape_code(code: int) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 

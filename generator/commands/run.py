@@ -247,16 +247,20 @@ def run(
 
 
 def _refuse_taken_names(shell: Shell, script: Script) -> None:
-    """Run the script's name guard (generator/guard.py) before anything is recorded as standing:
-    a teardown over someone else's namespace or container would delete it."""
-    if not script.guard:
+    """Run the script's name guards (generator/guard.py) before anything is recorded as standing,
+    each on the host it is for: a teardown over someone else's namespace, container or swarm
+    would delete it."""
+    if not script.guards:
         return
     shell.start()
-    taken = shell.run(f"(\n{script.guard}\n)", timeout=60)  # a subshell: its exit 2 spares the session
-    if taken.exit != 0:
-        shell.close()
-        lines = taken.stderr.strip().splitlines() or [f"the name guard exited {taken.exit}"]
-        raise UserError(lines[0].removeprefix("lab.sh: "))
+    for role, lines in script.guards:
+        on = shell.on(role or None)  # a single shell is its own, whatever the role
+        taken = on.run(f"(\n{lines}\n)", timeout=60)  # a subshell: its exit 2 spares the session
+        if taken.exit != 0:
+            shell.close()
+            found = taken.stderr.strip().splitlines() or [f"the name guard exited {taken.exit}"]
+            where = f"{role}: " if role else ""
+            raise UserError(where + found[0].removeprefix("lab.sh: "))
 
 
 def _now() -> str:
