@@ -92,6 +92,9 @@ def _claim(entry: Mapping[str, Any]) -> Claim:
     re.compile(entry["step"])
     if cond.get("match"):
         re.compile(cond["match"])
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", str(entry["id"])):
+        # The id is an HTML anchor and a link target on the claims page: a name, nothing more.
+        raise ValueError(f"id {entry['id']!r} must be lowercase letters, digits and dashes")
     return Claim(
         id=str(entry["id"]),
         section=str(entry["section"]),
@@ -167,7 +170,7 @@ def quote(step: StepRecord) -> str:
 def render(findings: Sequence[Finding], labs_link: str = "labs/",
            slugs: Mapping[str, str] | None = None) -> str:
     """The claims page; `slugs` names each transcript's lab page (docs_model.assign_slugs)."""
-    from generator.docs_markdown import cell, fence
+    from generator.docs_markdown import cell, fence, md_target, md_text
 
     counts = {v: sum(1 for f in findings if f.verdict == v) for v in (HOLDS, FAILS, UNSHOWN)}
     out = [
@@ -188,17 +191,18 @@ def render(findings: Sequence[Finding], labs_link: str = "labs/",
         "|---|---|---|",
     ]
     for f in findings:
-        out.append(f"| [{cell(f.claim.claim)}](#{f.claim.id}) | {f.verdict} | {_evidence(f, labs_link, slugs or {})} |")
+        link = f"[{cell(f.claim.claim)}]({md_target('#' + f.claim.id)})"
+        out.append(f"| {link} | {f.verdict} | {_evidence(f, labs_link, slugs or {})} |")
     out.append("")
     for f in findings:
-        out += [f'<a id="{f.claim.id}"></a>', "", f"## {f.claim.claim}", ""]
-        out += [f"Walkthrough section: {f.claim.section}", ""]
+        out += [f'<a id="{f.claim.id}"></a>', "", f"## {md_text(f.claim.claim)}", ""]  # id: _claim
+        out += [f"Walkthrough section: {md_text(f.claim.section)}", ""]
         if f.step is not None and f.transcript is not None:
             out += [f"What the transcript shows ({_evidence(f, labs_link, slugs or {})}):", ""]
             out += [fence(quote(f.step), "console"), ""]
-        out += [f"**Verdict: {f.verdict}.** {f.note}", ""]
+        out += [f"**Verdict: {f.verdict}.** {md_text(f.note)}", ""]
         if f.transcript is not None:
-            out += [f"<sub>{_stack(f.transcript)}</sub>", ""]
+            out += [f"<sub>{md_text(_stack(f.transcript))}</sub>", ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -212,11 +216,13 @@ def _stack(transcript: Transcript) -> str:
 
 
 def _evidence(f: Finding, labs_link: str, slugs: Mapping[str, str]) -> str:
+    from generator.docs_markdown import md_target, md_text
     from generator.docs_model import slug_of
 
     if f.transcript is None:
-        return f"no {f.claim.recipe} transcript"
+        return f"no {md_text(f.claim.recipe)} transcript"
     page = slugs.get(f.transcript.path) or slug_of(f.transcript.path or f.claim.recipe)
     if f.step is None:
-        return f"[{page}]({labs_link}{page}.md): no such step"
-    return f"[{page}, step {f.step.index}]({labs_link}{page}.md#step-{f.step.index})"
+        return f"[{md_text(page)}]({md_target(f'{labs_link}{page}.md')}): no such step"
+    target = md_target(f"{labs_link}{page}.md#step-{f.step.index}")
+    return f"[{md_text(page)}, step {f.step.index}]({target})"

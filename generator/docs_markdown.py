@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from generator import diagram
 from generator.docs_model import LabPage, PageStep, firewall_rules
@@ -17,13 +18,58 @@ def fence(body: str, info: str) -> str:
     return f"{marks}{info}\n{body.rstrip(chr(10))}\n{marks}"
 
 
+# A code span as CommonMark reads it: a run of backticks, then the next run of the same length.
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")
+# Punctuation that starts markup somewhere in the line: emphasis, links, images, strikethrough,
+# table pipes, GitHub's $math$, ATX headings, and the backslash and backtick themselves.
+# Parentheses are left alone: with both brackets escaped they can never make a link.
+_INLINE_MARKUP = re.compile(r"([\\`*_\[\]!|~$#])")
+# What starts a block only at the start of a line: list items (`-`, `+`, `1.`, `1)`), thematic
+# breaks and setext rules. The backslash goes before the punctuation, never before a digit.
+_BLOCK_START = re.compile(r"^(\d*)([-+=.)])")
+
+
+def md_text(text: str, table: bool = False) -> str:
+    """Text from a recipe, a transcript or a host as one line of Markdown that reads as itself.
+
+    Pages are read on many renderers, some of which pass raw HTML through, so `&`, `<` and `>`
+    become entities and markup punctuation is backslash-escaped. The authors' `code spans` stay
+    code: their content is literal to every renderer. In a table (`table=True`) GFM splits cells
+    on pipes even inside code spans, so those are escaped too.
+    """
+    flat = " ".join(text.split())  # a line break could end the paragraph, heading or cell
+    out, start = [], 0
+    for span in _CODE_SPAN.finditer(flat):
+        out.append(_plain(flat[start : span.start()]))
+        out.append(span.group().replace("|", "\\|") if table else span.group())
+        start = span.end()
+    out.append(_plain(flat[start:]))
+    line = "".join(out)
+    # A table cell holds inline content only, so only other lines need their start guarded.
+    return line if table else _BLOCK_START.sub(r"\1\\\2", line, count=1)
+
+
+def _plain(text: str) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _INLINE_MARKUP.sub(r"\\\1", text)
+
+
+def md_target(target: str) -> str:
+    """A link target built from data: a relative path or #anchor of name characters only, so
+    no `javascript:` URL, no other scheme, no host and no way out of the `(...)`."""
+    if not re.fullmatch(r"[A-Za-z0-9_.#-][A-Za-z0-9_./#-]*", target) or "//" in target:
+        raise ValueError(f"not a safe link target: {target!r}")
+    return target
+
+
 def cell(text: str) -> str:
-    """Text safe inside a table cell: pipes escaped, line breaks folded."""
-    return " ".join(text.split()).replace("|", "\\|") or " "
+    """Text safe inside a table cell: quoted as md_text, every pipe escaped, lines folded."""
+    return md_text(text, table=True) or " "
 
 
 def code(text: str) -> str:
-    """Inline code that survives backticks in the text."""
+    """Inline code that survives backticks and line breaks in the text."""
+    text = re.sub(r"[\r\n]+", " ", text)  # a line break inside the span could start a new block
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     marks = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
@@ -66,11 +112,12 @@ def container_screen(screen: str, container: str | None) -> str:
     return "\n".join(out)
 
 
-def verdict_note(step: PageStep) -> str:
+def verdict_note(step: PageStep, quote: Callable[[str], str] = str) -> str:
+    """The note on a step's verdict; `quote` makes the recorded problems safe for the format."""
     if step.verdict == "expected-failure":
         return f"**Expected failure:** exit status {step.exit}, which is what this step shows."
     if step.verdict == "FAIL":
-        why = "; ".join(step.problems) or "its result contradicted the expectation"
+        why = "; ".join(map(quote, step.problems)) or "its result contradicted the expectation"
         return f"**This step failed when recorded:** {why}."
     return ""
 
@@ -78,14 +125,14 @@ def verdict_note(step: PageStep) -> str:
 def step_section(step: PageStep) -> list[str]:
     out = [f"### Step {step.index}", ""]
     if step.explanation:
-        out += [" ".join(step.explanation.split()), ""]
+        out += [md_text(step.explanation), ""]
     if step.interactive is not None:
         out += ["Typed at the prompt of an interactive session (recorded through a terminal):", ""]
     out += [fence(console_text(step), "console"), ""]
-    note = verdict_note(step)
+    note = verdict_note(step, md_text)
     if note:
         out += [f"> {note}", ""]
-    checks = "; ".join(code(c) if c.startswith("output") else c for c in step.checks)
+    checks = "; ".join(code(c) if c.startswith("output") else md_text(c) for c in step.checks)
     timing = f"took {step.duration:.2f} s" + (", timed out" if step.timed_out else "")
     out += [f"<sub>Checked: {checks}. Exit status {step.exit}, {timing}.</sub>", ""]
     return out
@@ -106,13 +153,14 @@ def teardown_section(steps: tuple[PageStep, ...]) -> list[str]:
 
 
 def render(page: LabPage, svg_name: str | None = None) -> str:
-    out = [GENERATED, "", f"# {page.title}", ""]
+    out = [GENERATED, "", f"# {md_text(page.title)}", ""]
     if page.description:
-        out += [" ".join(page.description.split()), ""]
+        out += [md_text(page.description), ""]
     if page.recipe:
         out += [f"Recipe: {code(page.recipe)} · run it with {code('recipe run ' + page.recipe)}", ""]
     if not page.complete:
-        out += [f"> **Incomplete run** (result: {page.status}): the page shows the steps that ran.", ""]
+        status = md_text(page.status)
+        out += [f"> **Incomplete run** (result: {status}): the page shows the steps that ran.", ""]
     if page.normalized:
         note = "values that change on every run read as placeholders such as `MAC#1` or `<RTT>`"
         out += [f"> Output is normalized: {note}.", ""]
@@ -124,7 +172,7 @@ def render(page: LabPage, svg_name: str | None = None) -> str:
         graph = diagram.graph_from(page.topology, page.hosts)
         out += ["## Topology", "", fence(diagram.to_mermaid(graph), "mermaid"), ""]
         if svg_name:
-            out += [f"![The same topology, drawn by Graphviz]({svg_name})", ""]
+            out += [f"![The same topology, drawn by Graphviz]({md_target(svg_name)})", ""]
         rules = firewall_rules(page.topology)
         if rules:
             out += ["Firewall rules the lab adds:", "", *(f"- {code(rule)}" for rule in rules), ""]
