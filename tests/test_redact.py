@@ -87,7 +87,7 @@ def test_redacts_every_field_of_a_step_and_the_header() -> None:
 
     step = tr.StepRecord(
         index=1, phase="main", command=f"echo {TOKEN}", expect=Expectation(), exit=0,
-        duration=0.1, verdict="ok", stdout=f"{TOKEN}\n", stderr=pem("EC"),
+        duration=0.1, verdict="ok", stdout=f"{TOKEN}\n{pem('EC')}\n",  # the screen
         explanation=TOKEN, interactive=f"sh -c {TOKEN}", problems=(TOKEN,),
     )
     header = tr.Header(None, {"token": TOKEN}, "0" * 64, f"lab {TOKEN}", "local", HostFacts(),
