@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from generator import jsondata
 from generator.normalize import PLACEHOLDER, Bindings, Normalizer, Rule, netns_view
+from generator.redact import BUILTIN, Redactor
 
 STREAMS = ("stdout", "stderr")
 
@@ -48,12 +49,15 @@ UNORDERED = (re.compile(r"\bbrctl\s+show\b"),)
 
 @dataclass(frozen=True)
 class Options:
-    """How to normalize: a recipe's own rules, the JSON paths to ignore, and the commands whose
-    output is compared as a set of words."""
+    """How to normalize: a recipe's own rules, the JSON paths to ignore, the commands whose
+    output is compared as a set of words, and the secrets redacted first."""
 
     rules: tuple[Rule, ...] = ()
     ignore: tuple[jsondata.Path, ...] = ()
     unordered: tuple[re.Pattern[str], ...] = UNORDERED
+    # Both sides, before normalizing: a golden holds markers where the replay sees real secrets,
+    # and an older golden may hold the secrets themselves; either way the two compare alike.
+    redactor: Redactor = BUILTIN
 
 
 @dataclass(frozen=True)
@@ -164,9 +168,21 @@ class NormalizedRun:
 
 def normalize_run(steps: Sequence[StepLike], options: Options = Options()) -> NormalizedRun:
     side = Side(options)
-    texts = [text for step in steps for text in (step.stdout, step.stderr)]
+    clean = options.redactor.text
+    texts = [clean(text) for step in steps for text in (step.stdout, step.stderr)]
     views = [netns_view(s.command, getattr(s, "role", None)) for s in steps for _ in (0, 1)]
-    return NormalizedRun(steps, side.normalize_all(texts, views), side.bindings)
+    heads = _redacted_heads(steps, clean)
+    return NormalizedRun(heads, side.normalize_all(texts, views), side.bindings)
+
+
+def _redacted_heads(
+    steps: Sequence[StepLike], clean: Callable[[str], str]
+) -> Sequence[StepHeadLike]:
+    """The steps as comparing sees them: a command that held a secret is recorded with its
+    marker, so the replayed one (with the real value) must read the same to pair and match."""
+    if all(clean(s.command) == s.command for s in steps):
+        return steps  # the common case: no copies
+    return [StepHead(s.index, _phase(s), clean(s.command), s.exit) for s in steps]
 
 
 def _phase(step: StepHeadLike) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from generator import atomicfile, diagram, docs_html, docs_markdown, docs_model
 from generator.errors import UserError
+from generator.redact import redacted
 from generator.transcript import MAGIC, PARTIAL_SUFFIX, Transcript, read
 
 FORMATS = ("md", "html", "cast")
@@ -75,7 +76,9 @@ def load_pages(
     paths: Sequence[Path], recipe_dirs: Iterable[Path] = (), normalized: bool = False
 ) -> list[tuple[Transcript, docs_model.LabPage]]:
     dirs = list(recipe_dirs)
-    transcripts = [read(path) for path in find_transcripts(paths)]
+    # Redacted again here, not only when recorded: a transcript older than a [[secret]] pattern
+    # (or than redaction itself) must not put a secret on a page or in a cast.
+    transcripts = [redacted(read(path), dirs) for path in find_transcripts(paths)]
     slugs = docs_model.assign_slugs(transcripts)
     result = []
     for transcript in transcripts:

@@ -322,13 +322,15 @@ def recipe_rules(extra: Mapping[str, Any], source: str = "recipe.toml") -> Recip
         if "ignore" in entry:
             ignores.append(str(entry["ignore"]))
         elif "unordered" in entry:
-            unordered.append(_compile(str(entry["unordered"]), where))
+            unordered.append(compile_pattern(str(entry["unordered"]), where))
         else:
             rules.append(_rule(entry, where))
     return RecipeNormalization(tuple(rules), tuple(ignores), tuple(unordered))
 
 
-def _compile(pattern: str, where: str) -> re.Pattern[str]:
+def compile_pattern(pattern: str, where: str) -> re.Pattern[str]:
+    """A recipe's regex ([[normalize]] here, [[secret]] in generator/redact.py): one that matches
+    the empty string would match at every position, so it is refused."""
     try:
         compiled = re.compile(pattern, re.MULTILINE)
     except re.error as exc:
@@ -345,4 +347,4 @@ def _rule(entry: Mapping[str, Any], where: str) -> Rule:
     if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
         raise PatternError(f"{where}: placeholder {name!r} must be an upper-case name such as LEASE")
     bind = bool(entry.get("bind", True))
-    return Rule(_compile(pattern, where), name if bind else f"<{name}>", bind)
+    return Rule(compile_pattern(pattern, where), name if bind else f"<{name}>", bind)

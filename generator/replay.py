@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from generator import atomicfile, jsondata
+from generator import atomicfile, jsondata, redact
 from generator import script as script_format
 from generator import transcript as tr
 from generator.compare import UNORDERED, compare
@@ -114,15 +114,15 @@ def plan(
         notes.append("running the commands recorded in the transcript (--recorded-commands)")
     else:
         rendered, recipe = _render_recipe(recorded, recipe_dirs)
+    options = compare_options(recipe, ignore)
     changed = False
     if rendered is not None:
-        changed = _commands_changed(recorded, rendered)
+        changed = _commands_changed(recorded, rendered, options.redactor)
         script = rendered if full else _like_recorded(rendered, recorded)
     else:
         script = _from_records(recorded)
     if not script.teardown:
         notes.append("no teardown recorded: nothing removes what the steps create")
-    options = compare_options(recipe, ignore)
     return Plan(
         path=path,
         recorded=recorded,
@@ -173,7 +173,7 @@ def refuse_untrusted(plan: Plan) -> None:
 
 def compare_options(recipe: object | None, ignore: Sequence[str] = ()) -> CompareOptions:
     """The recipe's own `[[normalize]]` patterns, ignore paths and unordered commands, plus the
-    ignore paths given on the command line."""
+    ignore paths given on the command line, and its `[[secret]]` patterns (generator/redact.py)."""
     found = RecipeNormalization()
     if recipe is not None:
         source = str(Path(getattr(recipe, "directory", "")) / "recipe.toml")
@@ -185,7 +185,8 @@ def compare_options(recipe: object | None, ignore: Sequence[str] = ()) -> Compar
         parsed = tuple(jsondata.parse_path(p) for p in [*found.ignore, *ignore])
     except jsondata.PathError as exc:
         raise UserError(f"--ignore: {exc}") from None
-    return CompareOptions(found.rules, parsed, UNORDERED + found.unordered)
+    unordered = UNORDERED + found.unordered
+    return CompareOptions(found.rules, parsed, unordered, redact.for_recipe(recipe))
 
 
 def find_recipe(name: str | None, recipe_dirs: Sequence[Path]) -> object | None:
@@ -230,16 +231,18 @@ def _render_recipe(
     return script_format.parse(text, source=f"recipe {name}"), recipe
 
 
-def _commands_changed(recorded: tr.Transcript, rendered: Script) -> bool:
-    """True when a recorded command is not what the recipe renders today (or steps came or went)."""
-    old_main = [s.command for s in recorded.main_steps]
-    new_main = [s.command for s in rendered.steps]
+def _commands_changed(recorded: tr.Transcript, rendered: Script, redactor: redact.Redactor) -> bool:
+    """True when a recorded command is not what the recipe renders today (or steps came or went).
+    Both sides redacted: a command holding a secret was recorded with its marker."""
+    old_main = [redactor.text(s.command) for s in recorded.main_steps]
+    new_main = [redactor.text(s.command) for s in rendered.steps]
     if recorded.complete and len(old_main) != len(new_main):
         return True
     if old_main != new_main[: len(old_main)]:
         return True
-    old_teardown = [s.command for s in recorded.teardown_steps]
-    return bool(old_teardown) and old_teardown != [s.command for s in rendered.teardown]
+    old_teardown = [redactor.text(s.command) for s in recorded.teardown_steps]
+    new_teardown = [redactor.text(s.command) for s in rendered.teardown]
+    return bool(old_teardown) and old_teardown != new_teardown
 
 
 def _like_recorded(rendered: Script, recorded: tr.Transcript) -> Script:
@@ -307,9 +310,12 @@ def merged(recorded: tr.Transcript, records: Sequence[tr.StepRecord], report: Tr
     return replace(recorded, steps=tuple(steps), outcome=outcome, truncated=False)
 
 
-def write_atomically(path: Path, transcript: tr.Transcript) -> None:
-    """Replace path with the transcript in one rename; readers see the old file or the new."""
-    text = tr.format_transcript(transcript)
+def write_atomically(
+    path: Path, transcript: tr.Transcript, redactor: redact.Redactor = redact.BUILTIN
+) -> None:
+    """Replace path with the transcript in one rename; readers see the old file or the new. The
+    replay's records hold the real output (only the comparison redacted it): redacted here."""
+    text = tr.format_transcript(redactor.transcript(transcript))
     tr.parse(text, str(path))  # never write what we could not read back
     atomicfile.write_text(path, text)
 

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator import atomicfile
+from generator import atomicfile, redact
 from generator.errors import UserError
 from generator.visible import shown
 from generator.script import Expectation
@@ -272,11 +272,20 @@ class Recorder:
     writes leaves whole records behind and a crash during one leaves at most one cut-off record at
     the end, which the reader drops and reports as truncated. unique: PATH is a default name, so
     finish() never replaces a file there but takes `NAME-2.transcript`, `-3`... instead.
+    redactor: the run's secrets (generator/redact.py), taken out of every piece before it is
+    written; the runner judged the steps on the real output.
     """
 
-    def __init__(self, path: Path, header: Header, unique: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        header: Header,
+        unique: bool = False,
+        redactor: redact.Redactor | None = None,
+    ) -> None:
         self.path = path
         self.unique = unique
+        self.redactor = redactor or redact.BUILTIN
         check_destination(path)
         try:
             self._temp = atomicfile.create_temp(path, PARTIAL_SUFFIX, hidden=False, append=True)
@@ -284,7 +293,7 @@ class Recorder:
             raise UserError(f"cannot write transcript {path}: {exc.strerror}") from None
         self.partial = self._temp.path
         self._fd: int | None = self._temp.fd
-        self._write(format_header(header))
+        self._write(format_header(self.redactor.header(header)))
 
     def _write(self, text: str) -> None:
         if self._fd is None:
@@ -294,11 +303,11 @@ class Recorder:
             data = data[os.write(self._fd, data) :]
 
     def step(self, record: StepRecord) -> None:
-        self._write(format_step(record))
+        self._write(format_step(self.redactor.record(record)))
 
     def finish(self, outcome: Outcome) -> Path:
         """Write the result, make it durable, and move the file to its final name."""
-        self._write(format_outcome(outcome))
+        self._write(format_outcome(self.redactor.outcome(outcome)))
         self._fd = None
         if self.unique:
             self.path = atomicfile.commit_unique(self._temp, self.path)

@@ -52,6 +52,7 @@ def docs(
 
 
 def claims(
+    ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Transcript files or directories of them.")],
     data: Annotated[
         Path | None, typer.Option("--claims", help="Claim definitions (default: docs/claims.toml).")
@@ -64,10 +65,11 @@ def claims(
     from generator.claims import DEFAULT_DATA, check_all, load_claims, render
     from generator.docs import find_transcripts
     from generator.docs_model import assign_slugs
+    from generator.redact import redacted
     from generator.transcript import read
 
     defined = load_claims(data or DEFAULT_DATA)
-    transcripts = [read(p) for p in find_transcripts(paths)]
+    transcripts = [redacted(read(p), recipe_dirs(ctx)) for p in find_transcripts(paths)]
     text = render(check_all(defined, transcripts), labs_link="labs/", slugs=assign_slugs(transcripts))
     if out is None:
         sys.stdout.write(text)

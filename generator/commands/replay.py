@@ -147,7 +147,7 @@ def _replay_one(plan: Any, update: bool, timeout: float | None, quiet: bool,
             new = tr.Transcript(run.header, tuple(run.records), run.outcome)
         else:
             new = engine.merged(plan.recorded, run.records, report, run.outcome)
-        engine.write_atomically(plan.path, new)
+        engine.write_atomically(plan.path, new, plan.compare_options.redactor)
         report.updated = True
     return report
 

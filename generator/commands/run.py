@@ -181,13 +181,14 @@ def run(
     ] = False,
 ) -> None:
     """Run a lab step by step: check each step, record a transcript, always tear down."""
-    from generator import labstate, preflight, progress
+    from generator import labstate, preflight, progress, redact
     from generator.runner import Options, Runner
     from generator.shell.remote import connect_hosts
     from generator.transcript import Header, Recorder, check_destination
 
     loaded = load_target(ctx, target, list(set_ or []))
     script = loaded.script
+    redactor = redact.for_recipe(loaded.recipe)  # a broken [[secret]]: stopped before anything runs
     if record is not None and no_record:
         raise UserError("--record and --no-record contradict each other; choose one")
     if not script.steps:
@@ -226,7 +227,7 @@ def run(
                 recorder=f"recipe {__version__}",
             )
             # A default name is never taken from another run started in the same second.
-            recorder = Recorder(path, header, unique=record is None)
+            recorder = Recorder(path, header, unique=record is None, redactor=redactor)
         options = Options(keep=keep, keep_going=keep_going, timeout=timeout)
         report = Runner(script, shell, options, recorder, listener).run()
     if recorder is not None:
@@ -372,6 +373,7 @@ def doctor(ctx: typer.Context) -> None:
 
 
 def export(
+    ctx: typer.Context,
     transcript: Annotated[Path, typer.Argument(help="A transcript written by recipe run.")],
     format_: Annotated[
         str, typer.Option("--format", help="Output format: cast (asciicast v2).")
@@ -383,12 +385,13 @@ def export(
     """Turn a transcript into an asciicast v2 recording that asciinema can play."""
     from generator import cast
     from generator import transcript as transcript_format
+    from generator.redact import redacted
 
     if format_ != "cast":
         raise UserError(f"--format {format_!r}: the only export format is cast (asciicast v2)")
     if output is not None:
         _check_output(output)  # before the work, and with a fix, not a bare strerror
-    text = cast.to_cast(transcript_format.read(transcript))
+    text = cast.to_cast(redacted(transcript_format.read(transcript), recipe_dirs(ctx)))
     if output is None:
         sys.stdout.write(text)
         return
