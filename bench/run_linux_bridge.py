@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from generator import leftovers
-from generator import script as script_format
+from generator.lab import leftovers
+from generator.lab import script as script_format
 from generator.shell.local import LocalShell
 
 LOCK = Path("/run/recipe-tests.lock")

@@ -26,7 +26,8 @@ from run_linux_bridge import (  # the sibling benchmark (bench/ is on sys.path)
     timed,
 )
 
-from generator import hosts, leftovers
+from generator.hosts import nodes as hosts
+from generator.lab import leftovers
 from generator.shell.ssh import SSHShell
 from generator.shell.ssh_connect import connect
 from generator.shell.ssh_target import resolve

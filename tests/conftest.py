@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import leftovers
+from generator.lab import leftovers
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCK = Path("/run/recipe-tests.lock")
@@ -59,7 +59,7 @@ def docker_engine(machine: None) -> None:
 @pytest.fixture(scope="session")
 def _virtual_nodes_session(machine: None) -> Iterator[None]:
     """Takes the virtual Docker nodes down at the end of the session, before the leftover check."""
-    from generator import hosts
+    from generator.hosts import nodes as hosts
 
     if hosts.missing_tools():
         pytest.skip(f"virtual nodes need {', '.join(hosts.missing_tools())}")
@@ -71,7 +71,7 @@ def _virtual_nodes_session(machine: None) -> Iterator[None]:
 @pytest.fixture
 def virtual_nodes(_virtual_nodes_session: None) -> None:
     """docker-node1/2 running: made on first use, remade if a test took them down (see issue 4)."""
-    from generator import hosts
+    from generator.hosts import nodes as hosts
 
     hosts.up()
 

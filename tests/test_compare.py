@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from generator import jsondata
-from generator.compare import Options, compare
-from generator.driftreport import TranscriptReport, as_json, text_lines
-from generator.script import Expectation
-from generator.transcript import StepRecord
+from generator.compare import jsondata
+from generator.compare.runs import Options, compare
+from generator.compare.driftreport import TranscriptReport, as_json, text_lines
+from generator.lab.script import Expectation
+from generator.transcript.reader import StepRecord
 
 
 def step(index: int, command: str, stdout: str, exit_status: int = 0, stderr: str = "") -> StepRecord:

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from generator import diagram
-from generator.recipes import load, resolve
-from generator.render import render_topology
+from generator.pages import diagram
+from generator.recipes.catalog import load, resolve
+from generator.recipes.render import render_topology
 
 # Every line we emit is one of these; a label is quoted and holds no quote, pipe, bracket,
 # brace, semicolon or raw '#', so nothing a parameter holds can end it early.

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import images
+from generator.hosts import images
 
 CLI = [sys.executable, "-c", "from generator.cli import main; main()"]
 LAB_TIMEOUT = 240

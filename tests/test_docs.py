@@ -13,9 +13,9 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from typer.testing import CliRunner
 
-from generator import docs
+from generator.pages import write as docs
 from generator.cli import app
-from generator.docs_model import container_of
+from generator.pages.model import container_of
 from generator.errors import UserError
 
 
@@ -77,7 +77,7 @@ def test_environment_is_recorded(page: str) -> None:
 
 
 def test_normalized_pages_show_placeholders(tmp_path: Path) -> None:
-    pytest.importorskip("generator.normalize", reason="issue 5's normalizer has not landed")
+    pytest.importorskip("generator.compare.normalize", reason="issue 5's normalizer has not landed")
     path = transcript(tmp_path / "veth-pair.transcript")
     text = docs.write([path], tmp_path / "out", normalized=True)[0].path.read_text()
     assert "link/ether MAC#1 brd ff:ff:ff:ff:ff:ff" in text and "time=<RTT> ms" in text

@@ -13,9 +13,10 @@ import pytest
 from cdp_browser import Browser, chromium_path, file_url
 from docs_samples import transcript
 
-from generator import diagram, docs
-from generator.recipes import load_all, resolve
-from generator.render import render_topology
+from generator.pages import diagram
+from generator.pages import write as docs
+from generator.recipes.catalog import load_all, resolve
+from generator.recipes.render import render_topology
 
 ROOT = Path(__file__).resolve().parent.parent
 MERMAID_JS = Path(

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from docs_samples import steps, transcript
 
-from generator import docs
+from generator.pages import write as docs
 
-pytest.importorskip("generator.cast", reason="the cast exporter of `recipe export` has not landed")
+pytest.importorskip("generator.transcript.cast", reason="the cast exporter of `recipe export` has not landed")
 
 
 def test_cast_has_one_marker_per_step_in_time_order(tmp_path: Path) -> None:

@@ -61,7 +61,7 @@ def test_normalized_html_and_cast_from_a_real_run(recorded: Path, tmp_path: Path
         with Browser() as browser:
             _, report = browser.open(file_url(tmp_path / "veth-pair.html"))
         assert report.errors == [] and report.external_requests == []
-    if importlib.util.find_spec("generator.normalize") is not None:
+    if importlib.util.find_spec("generator.compare.normalize") is not None:
         result = recipe("docs", str(recorded), "-o", str(tmp_path / "n"), "--normalized")
         assert result.returncode == 0, result.stderr
         assert "time=<RTT> ms" in (tmp_path / "n" / "veth-pair.md").read_text()

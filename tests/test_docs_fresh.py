@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import diagram, project_docs
+from generator.pages import diagram
+from generator.pages import project as project_docs
 
 ROOT = project_docs.ROOT
 

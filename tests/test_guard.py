@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from cli_runner import assert_one_line_error, recipe
 
-from generator import guard, recipes
-from generator import transcript as tr
-from generator.render import render_script, render_topology
+from generator.recipes import guard
+from generator.recipes import catalog as recipes
+from generator.transcript import reader as tr
+from generator.recipes.render import render_script, render_topology
 
 
 def _claims(name: str) -> list[tuple[str, str]]:

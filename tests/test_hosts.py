@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from generator import hosts, inventory, leftovers, nsprocs
+from generator.hosts import nodes as hosts
+from generator.hosts import inventory
+from generator.lab import leftovers
+from generator.hosts import nsprocs
 from generator.shell.ssh import SSHShell
 from generator.shell.ssh_target import resolve
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import images
+from generator.hosts import images
 from generator.errors import UserError
 
 CLI = [sys.executable, "-c", "from generator.cli import main; main()"]

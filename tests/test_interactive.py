@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from generator.interactive import PromptWatcher, Screen, clean, drive
+from generator.shell.local_pty import PromptWatcher, Screen, clean, drive
 from generator.shell.local import LocalShell
 from tests import busybox_image
 

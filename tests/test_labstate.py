@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import labstate
+from generator.lab import labstate
 
 
 @pytest.fixture(autouse=True)

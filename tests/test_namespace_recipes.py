@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from generator import images, recipes
-from generator.render import render_script
+from generator.hosts import images
+from generator.recipes import catalog as recipes
+from generator.recipes.render import render_script
 
 CLI = [sys.executable, "-c", "from generator.cli import main; main()"]
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator.normalize import Bindings, Normalizer, PatternError, recipe_rules
+from generator.compare.normalize import Bindings, Normalizer, PatternError, recipe_rules
 
 # (raw output, normalized), one kind of volatile value per row; values seen on this machine.
 CASES = [
@@ -144,7 +144,7 @@ def test_bad_recipe_rules_say_which_entry_and_why(entry: dict[str, object], mess
     ],
 )
 def test_netns_view_reads_where_a_command_looks_from(command: str, view: str) -> None:
-    from generator.normalize import netns_view
+    from generator.compare.normalize import netns_view
 
     assert netns_view(command) == view
     assert netns_view(command, "node1") == f"node1: {view}"

@@ -16,7 +16,7 @@ PROBE = """
 import sys
 from pathlib import Path
 import generator
-from generator import recipes
+from generator.recipes import catalog as recipes
 unpacked = Path(sys.argv[1]).resolve()
 assert unpacked in Path(generator.__file__).resolve().parents, generator.__file__
 print(recipes.BUILTIN_DIR)

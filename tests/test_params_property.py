@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator import recipes
+from generator.recipes import catalog as recipes
 from generator.errors import UserError
-from generator.params import PARSERS, ParamError, ParamSpec
+from generator.recipes.params import PARSERS, ParamError, ParamSpec
 
 # Text of every kind, surrogates (argv bytes under surrogateescape) and NUL included, numbers
 # far past int()'s digit limit, and values of other types as a TOML default could give.

@@ -47,7 +47,7 @@ def test_the_dry_run_lists_an_untrusted_host_and_says_it_would_refuse(tmp_path: 
 
 
 def test_a_virtual_node_in_the_inventory_is_trusted(tmp_path: Path) -> None:
-    from generator import replay
+    from generator.lab import replay
 
     state = tmp_path / "state"
     state.mkdir()
@@ -154,8 +154,8 @@ def test_visible_escapes_what_could_rewrite_the_screen(raw: str, shown: str) -> 
 def test_progress_lines_escape_the_command_and_output() -> None:
     import io
 
-    from generator import progress
-    from generator import transcript as tr
+    from generator.lab import progress
+    from generator.transcript import reader as tr
 
     golden = tr.read(GOLDEN)
     step = golden.steps[0]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import transcript as tr
+from generator.transcript import reader as tr
 from tests import busybox_image as busybox_image_module
 from tests.cli_runner import assert_one_line_error
 
@@ -534,7 +534,7 @@ def test_not_root_is_a_preflight_error() -> None:
     turns the UserError into the one line and exit 2, as the other preflight tests show."""
     if os.geteuid() != 0:
         pytest.skip("needs root to drop to nobody")
-    from generator import preflight
+    from generator.lab import preflight
     from generator.errors import UserError
 
     read_end, write_end = os.pipe()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from generator import script
-from generator.runner import judge, uses_docker
+from generator.lab import script
+from generator.lab.runner import judge, uses_docker
 from generator.shell.base import Result
 
 

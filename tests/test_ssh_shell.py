@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from generator import hosts, nsprocs
-from generator.runner import Interrupted
+from generator.hosts import nodes as hosts
+from generator.hosts import nsprocs
+from generator.lab.runner import Interrupted
 from generator.shell.base import TIMEOUT_EXIT, SessionLost
 from generator.shell.ssh import ConnectionLost, SSHShell
 from generator.shell.ssh_connect import (

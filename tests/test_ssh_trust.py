@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import inventory
+from generator.hosts import inventory
 from generator.errors import UserError
 from generator.shell import known_hosts
 from generator.shell.ssh_connect import HostKeyRevoked, HostKeyUnknown, connect

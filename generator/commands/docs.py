@@ -38,14 +38,14 @@ def docs(
     if project:
         if paths:
             raise UserError("--project reads transcripts/ itself; give no PATH with it")
-        from generator.project_docs import build
+        from generator.pages.project import build
 
         for path in build():
             print(path)
         return
     if not paths:
         raise UserError("give transcript files or directories, or --project")
-    from generator.docs import write
+    from generator.pages.write import write
 
     for item in write(paths, out, fmt, recipe_dirs(ctx), normalized=normalized, index=index):
         print(item.path)
@@ -62,11 +62,11 @@ def claims(
     ] = None,
 ) -> None:
     """Check the walkthrough's claims against transcripts and write the verdicts as Markdown."""
-    from generator.claims import DEFAULT_DATA, check_all, load_claims, render
-    from generator.docs import find_transcripts
-    from generator.docs_model import assign_slugs
-    from generator.redact import redacted
-    from generator.transcript import read
+    from generator.pages.claims import DEFAULT_DATA, check_all, load_claims, render
+    from generator.pages.write import find_transcripts
+    from generator.pages.model import assign_slugs
+    from generator.transcript.redact import redacted
+    from generator.transcript.reader import read
 
     defined = load_claims(data or DEFAULT_DATA)
     transcripts = [redacted(read(p), recipe_dirs(ctx)) for p in find_transcripts(paths)]

@@ -17,7 +17,8 @@ app = typer.Typer(
 @app.command()
 def up() -> None:
     """Make docker-node1 and docker-node2: namespaces, a bridge, a Docker engine and sshd each."""
-    from generator import hosts, inventory
+    from generator.hosts import nodes as hosts
+    from generator.hosts import inventory
 
     for state in hosts.up():
         print(f"{state.node.name}  {state.node.address}  up")
@@ -27,7 +28,7 @@ def up() -> None:
 @app.command()
 def down() -> None:
     """Remove the nodes: processes, namespaces, links, firewall rule and state."""
-    from generator import hosts
+    from generator.hosts import nodes as hosts
 
     problems = hosts.down()
     if problems:
@@ -38,7 +39,7 @@ def down() -> None:
 @app.command()
 def status() -> None:
     """Tell what runs of each node; exits 0 when both nodes run, 1 otherwise."""
-    from generator import hosts
+    from generator.hosts import nodes as hosts
 
     states = hosts.status()
     for state in states:

@@ -17,8 +17,8 @@ def build(
     ] = False,
 ) -> None:
     """Build a local busybox image from the host's busybox-static binary (docker import)."""
-    from generator import images  # late: keeps docker plumbing off the `recipe render` path
-    from generator.params import PARSERS, ParamError
+    from generator.hosts import images  # late: keeps docker plumbing off the `recipe render` path
+    from generator.recipes.params import PARSERS, ParamError
 
     try:
         PARSERS["image"](name)

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from generator import recipes as library
-from generator.params import display
+from generator.recipes import catalog as library
+from generator.recipes.params import display
 
 
 def recipe_dirs(ctx: typer.Context) -> list[Path]:
@@ -33,8 +33,8 @@ def list_recipes(ctx: typer.Context) -> None:
 
 def show(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Recipe name.")]) -> None:
     """Print a recipe's description, parameters with defaults, and the topology it builds."""
-    from generator.render import render_topology
-    from generator.topology import describe
+    from generator.recipes.render import render_topology
+    from generator.recipes.topology import describe
 
     recipe = library.load(name, recipe_dirs(ctx))
     values = library.resolve(recipe, {})
@@ -63,7 +63,7 @@ def render(
     ] = False,
 ) -> None:
     """Write the lab's shell script to stdout: recipe render custom-bridge > lab.sh"""
-    from generator.render import render_script
+    from generator.recipes.render import render_script
 
     recipe = library.load(name, recipe_dirs(ctx))
     values = library.resolve(recipe, library.parse_assignments(set_ or []))

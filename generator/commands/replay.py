@@ -81,7 +81,7 @@ def replay(
     color: ColorOption = "auto",
 ) -> None:
     """Re-run recorded transcripts and compare: exit 0 all match, 1 drift, 2 bad input."""
-    from generator import replay as engine
+    from generator.lab import replay as engine
 
     colour = _colour(color)
     transcripts = engine.read_all(engine.collect(paths))
@@ -107,7 +107,7 @@ def replay(
 
 def _rerecord(transcript: Any, dirs: list[Path], recorded_commands: bool) -> bool:
     """--update re-records a whole transcript when it is incomplete or its recipe changed."""
-    from generator import replay as engine
+    from generator.lab import replay as engine
 
     if recorded_commands:
         return False  # the recorded commands are all there is to run
@@ -117,7 +117,7 @@ def _rerecord(transcript: Any, dirs: list[Path], recorded_commands: bool) -> boo
 
 def _preflight(plans: list[Any]) -> None:
     """The checks `recipe run` makes, once for every local replay, before anything runs."""
-    from generator import preflight
+    from generator.lab import preflight
 
     findings = []
     for plan in plans:
@@ -132,9 +132,9 @@ def _preflight(plans: list[Any]) -> None:
 
 def _replay_one(plan: Any, update: bool, timeout: float | None, quiet: bool,
                 identity: Path | None, strict_host_key: bool) -> Any:
-    from generator import progress
-    from generator import replay as engine
-    from generator import transcript as tr
+    from generator.lab import progress
+    from generator.lab import replay as engine
+    from generator.transcript import reader as tr
 
     if not quiet:
         print(visible(f"recipe: replaying {plan.path} on {plan.host}", one_line=True), file=sys.stderr)
@@ -199,8 +199,8 @@ def _print_dry_run(plans: list[Any], as_json: bool) -> None:
 
 
 def _print_reports(reports: list[Any], as_json: bool, colour: bool) -> None:
-    from generator.driftreport import as_json as report_json
-    from generator.driftreport import text_lines
+    from generator.compare.driftreport import as_json as report_json
+    from generator.compare.driftreport import text_lines
 
     if as_json:
         data = [report_json(r) for r in reports]
@@ -221,11 +221,11 @@ def diff(
     color: ColorOption = "auto",
 ) -> None:
     """Compare two transcripts without running anything: exit 0 same, 1 drift, 2 bad input."""
-    from generator import replay as engine
-    from generator import sidebyside
-    from generator import transcript as tr
-    from generator.compare import compare_runs
-    from generator.driftreport import TranscriptReport
+    from generator.lab import replay as engine
+    from generator.compare import sidebyside
+    from generator.transcript import reader as tr
+    from generator.compare.runs import compare_runs
+    from generator.compare.driftreport import TranscriptReport
 
     colour = _colour(color)
     # The recorded header says which recipe's patterns apply; then both files load at once.

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Annotated, BinaryIO
 import typer
 
 from generator import __version__
-from generator import recipes as library
-from generator import script as script_format
+from generator.recipes import catalog as library
+from generator.lab import script as script_format
 from generator.commands.library import SetOption, recipe_dirs
 from generator.errors import UserError
-from generator.script import Script
+from generator.lab.script import Script
 
 if TYPE_CHECKING:
     from generator.shell.base import Shell
@@ -74,7 +74,7 @@ def load_target(ctx: typer.Context, target: str | None, sets: list[str]) -> Targ
         except OSError as exc:
             raise UserError(f"cannot read script {target}: {exc.strerror or exc}") from None
         return _script_target(ctx, script_format.parse_bytes(data, target), data, target, sets)
-    from generator.render import render_script
+    from generator.recipes.render import render_script
 
     recipe = library.load(target, recipe_dirs(ctx))
     values = library.resolve(recipe, library.parse_assignments(sets))
@@ -181,10 +181,13 @@ def run(
     ] = False,
 ) -> None:
     """Run a lab step by step: check each step, record a transcript, always tear down."""
-    from generator import labstate, preflight, progress, redact
-    from generator.runner import Options, Runner
+    from generator.lab import labstate
+    from generator.lab import preflight
+    from generator.lab import progress
+    from generator.transcript import redact
+    from generator.lab.runner import Options, Runner
     from generator.shell.remote import connect_hosts
-    from generator.transcript import Header, Recorder, check_destination
+    from generator.transcript.reader import Header, Recorder, check_destination
 
     loaded = load_target(ctx, target, list(set_ or []))
     script = loaded.script
@@ -248,7 +251,7 @@ def run(
 
 
 def _refuse_taken_names(shell: Shell, script: Script) -> None:
-    """Run the script's name guards (generator/guard.py) before anything is recorded as standing,
+    """Run the script's name guards (generator/recipes/guard.py) before anything is recorded as standing,
     each on the host it is for: a teardown over someone else's namespace, container or swarm
     would delete it."""
     if not script.guards:
@@ -265,13 +268,13 @@ def _refuse_taken_names(shell: Shell, script: Script) -> None:
 
 
 def _now() -> str:
-    from generator.runner import utc_now
+    from generator.lab.runner import utc_now
 
     return utc_now()
 
 
 def _summary(report: object, name: str, path: Path | None) -> dict[str, object]:
-    from generator.runner import Report
+    from generator.lab.runner import Report
 
     assert isinstance(report, Report)
     return {
@@ -314,8 +317,10 @@ def clean(
     ] = False,
 ) -> None:
     """Remove a lab that a run kept (--keep) or left behind: run its teardown. Safe to repeat."""
-    from generator import labstate, preflight, progress
-    from generator.runner import Options, Runner
+    from generator.lab import labstate
+    from generator.lab import preflight
+    from generator.lab import progress
+    from generator.lab.runner import Options, Runner
     from generator.shell.remote import connect_hosts
 
     if name is None:
@@ -358,7 +363,7 @@ def clean(
 
 def doctor(ctx: typer.Context) -> None:
     """List every problem that would stop or silently break a lab on this machine."""
-    from generator import preflight
+    from generator.lab import preflight
 
     tools = [tool for recipe in library.load_all(recipe_dirs(ctx)) for tool in recipe.requires]
     findings = preflight.for_doctor(tools)
@@ -383,9 +388,9 @@ def export(
     ] = None,
 ) -> None:
     """Turn a transcript into an asciicast v2 recording that asciinema can play."""
-    from generator import cast
-    from generator import transcript as transcript_format
-    from generator.redact import redacted
+    from generator.transcript import cast
+    from generator.transcript import reader as transcript_format
+    from generator.transcript.redact import redacted
 
     if format_ != "cast":
         raise UserError(f"--format {format_!r}: the only export format is cast (asciicast v2)")

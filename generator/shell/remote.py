@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from generator.errors import UserError
-from generator.script import Script
+from generator.lab.script import Script
 from generator.shell.base import Shell
 
 LOCAL = "local"

@@ -27,7 +27,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator import inventory
+from generator.hosts import inventory
 from generator.errors import UserError
 
 KNOWN_HOSTS_ENV = "RECIPE_KNOWN_HOSTS"
@@ -106,7 +106,7 @@ def check_identity(identity: str, what: str = "--identity") -> str:
 
 
 def _virtual_node_names() -> tuple[str, ...]:
-    from generator.hosts import NODES  # the names `recipe hosts up` makes
+    from generator.hosts.nodes import NODES  # the names `recipe hosts up` makes
 
     return tuple(node.name for node in NODES)
 

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from generator import jsondata
-from generator.normalize import PLACEHOLDER, Bindings, Normalizer, Rule, netns_view
-from generator.redact import BUILTIN, Redactor
+from generator.compare import jsondata
+from generator.compare.normalize import PLACEHOLDER, Bindings, Normalizer, Rule, netns_view
+from generator.transcript.redact import BUILTIN, Redactor
 
 STREAMS = ("stdout", "stderr")
 

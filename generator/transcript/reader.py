@@ -22,10 +22,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator import atomicfile, redact
+from generator import atomicfile
+from generator.transcript import redact
 from generator.errors import UserError
 from generator.visible import shown
-from generator.script import Expectation
+from generator.lab.script import Expectation
 from generator.shell.base import FACT_NAMES, HostFacts
 
 MAGIC = "recipe-transcript"
@@ -272,7 +273,7 @@ class Recorder:
     writes leaves whole records behind and a crash during one leaves at most one cut-off record at
     the end, which the reader drops and reports as truncated. unique: PATH is a default name, so
     finish() never replaces a file there but takes `NAME-2.transcript`, `-3`... instead.
-    redactor: the run's secrets (generator/redact.py), taken out of every piece before it is
+    redactor: the run's secrets (generator/transcript/redact.py), taken out of every piece before it is
     written; the runner judged the steps on the real output.
     """
 
@@ -643,7 +644,7 @@ class _Reader:
     def check_interactive(self, index: int, spawn: str, command: str) -> None:
         """Replay reads the typed lines back out of an interactive step's command with the script
         reader; a command in which it finds no step at all would crash it."""
-        from generator import script as script_format
+        from generator.lab import script as script_format
 
         if not spawn.strip():
             raise self.field_error("interactive", f"step {index}: 'interactive:' names no program")

@@ -2,7 +2,7 @@
 
 This module makes the pair and what they share: the switch (a network namespace holding the
 nodes' bridge and the address 192.168.205.1, from which the tool connects), the tool's SSH key
-and the inventory; generator/virtual_node.py makes one node. Nothing of it shows in this
+and the inventory; generator/hosts/virtual_node.py makes one node. Nothing of it shows in this
 machine's own network namespace. Each node is a set of namespaces joined to the private bridge:
 - a network namespace with a veth into the bridge and the walkthrough's address;
 - a mount, UTS and pid namespace with its own init, hostname and /run/netns, so `ip netns add`
@@ -26,9 +26,11 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
-from generator import inventory, nsprocs, virtual_node
+from generator.hosts import inventory
+from generator.hosts import nsprocs
+from generator.hosts import virtual_node
 from generator.errors import UserError
-from generator.virtual_node import (
+from generator.hosts.virtual_node import (
     RUN_ROOT,
     SSHD,
     SWITCH,
@@ -159,7 +161,7 @@ def up() -> list[NodeStatus]:
 
 def _busybox_rootfs() -> bytes:
     """The same offline busybox image `recipe image build busybox` makes on the host."""
-    from generator import images
+    from generator.hosts import images
 
     binary = images.busybox_binary()
     return images.rootfs_tar(binary, images.applet_paths(binary))

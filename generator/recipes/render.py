@@ -16,8 +16,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from generator import __version__
 from generator.errors import UserError
-from generator.params import ParamValue, display, shown
-from generator.recipes import TOPOLOGY, Recipe
+from generator.recipes.params import ParamValue, display, shown
+from generator.recipes.catalog import TOPOLOGY, Recipe
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -86,11 +86,11 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     name carries a digest of this file, whose options and filters shape the compiled code.
 
     Loading a cache file unpickles and unmarshals it, which runs code: the cache is used only
-    when no other user could have written it (generator/bytecode.py checks that), else not at all."""
+    when no other user could have written it (generator/recipes/bytecode.py checks that), else not at all."""
     import hashlib
     import os
 
-    from generator.bytecode import PrivateBytecodeCache, private_folder
+    from generator.recipes.bytecode import PrivateBytecodeCache, private_folder
 
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     tag = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
@@ -189,9 +189,9 @@ def render_script(
 
 def _name_guard(recipe: Recipe, values: Mapping[str, ParamValue], sudo: bool) -> Raw:
     """Blocks of lines that stop the script when a name it creates is taken, one block per host
-    role (see generator/guard.py): `#@ guard` for the one host, `#@ guard on ROLE` for each host
+    role (see generator/recipes/guard.py): `#@ guard` for the one host, `#@ guard on ROLE` for each host
     of a multi-host lab, which `recipe run` runs on that host."""
-    from generator import guard
+    from generator.recipes import guard
 
     found = guard.claims(render_topology(recipe, values))
     blocks = []

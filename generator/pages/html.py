@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from html import escape
 
-from generator import diagram
-from generator.docs_markdown import console_text, verdict_note
-from generator.docs_model import LabPage, PageStep, firewall_rules
+from generator.pages import diagram
+from generator.pages.markdown import console_text, verdict_note
+from generator.pages.model import LabPage, PageStep, firewall_rules
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
@@ -68,7 +68,7 @@ def _topology(page: LabPage) -> list[str]:
     if svg is not None:
         out.append(f'<figure class="topology">{svg}</figure>')
     else:  # no Graphviz here: say it in words rather than fetch a renderer
-        from generator.topology import describe
+        from generator.recipes.topology import describe
 
         items = "".join(f"<li>{escape(line)}</li>" for line in describe(page.topology))
         out.append(f'<ul class="topology">{items}</ul>')

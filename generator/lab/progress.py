@@ -6,9 +6,9 @@ from __future__ import annotations
 import sys
 from typing import IO, Any
 
-from generator.runner import Listener, Report
-from generator.script import Step
-from generator.transcript import StepRecord
+from generator.lab.runner import Listener, Report
+from generator.lab.script import Step
+from generator.transcript.reader import StepRecord
 from generator.visible import visible
 
 LABELS = {"ok": "ok", "expected-failure": "expected failure", "FAIL": "FAIL", "stopped": "stopped"}

@@ -10,10 +10,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator import atomicfile, diagram, docs_html, docs_markdown, docs_model
+from generator import atomicfile
+from generator.pages import diagram
+from generator.pages import html as docs_html
+from generator.pages import markdown as docs_markdown
+from generator.pages import model as docs_model
 from generator.errors import UserError
-from generator.redact import redacted
-from generator.transcript import MAGIC, PARTIAL_SUFFIX, Transcript, read
+from generator.transcript.redact import redacted
+from generator.transcript.reader import MAGIC, PARTIAL_SUFFIX, Transcript, read
 
 FORMATS = ("md", "html", "cast")
 INDEX = "README.md"
@@ -57,10 +61,10 @@ def placeholder_transform(transcript: Transcript, recipe_dirs: Iterable[Path] = 
     A recipe's own [[normalize]] patterns apply too, as they do in replay.
     """
     try:
-        from generator import normalize
-    except ModuleNotFoundError:  # pragma: no cover - only before generator/normalize.py landed
-        raise UserError("--normalized needs the normalizer (generator/normalize.py)") from None
-    from generator import recipes
+        from generator.compare import normalize
+    except ModuleNotFoundError:  # pragma: no cover - only before generator/compare/normalize.py landed
+        raise UserError("--normalized needs the normalizer (generator/compare/normalize.py)") from None
+    from generator.recipes import catalog as recipes
 
     rules: tuple[normalize.Rule, ...] = ()
     if transcript.header.recipe:
@@ -112,7 +116,7 @@ def write_html(page: docs_model.LabPage, out: Path) -> Path:
 
 
 def write_cast(transcript: Transcript, page: docs_model.LabPage, out: Path) -> Path:
-    from generator.cast import to_cast
+    from generator.transcript.cast import to_cast
 
     target = out / f"{page.slug}.cast"
     _write(target, to_cast(transcript))

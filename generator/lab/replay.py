@@ -16,15 +16,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from generator import atomicfile, jsondata, redact
-from generator import script as script_format
-from generator import transcript as tr
-from generator.compare import UNORDERED, compare
-from generator.compare import Options as CompareOptions
-from generator.driftreport import TranscriptReport
+from generator import atomicfile
+from generator.compare import jsondata
+from generator.transcript import redact
+from generator.lab import script as script_format
+from generator.transcript import reader as tr
+from generator.compare.runs import UNORDERED, compare
+from generator.compare.runs import Options as CompareOptions
+from generator.compare.driftreport import TranscriptReport
 from generator.errors import UserError
-from generator.normalize import PatternError, RecipeNormalization, recipe_rules
-from generator.script import Script, Step
+from generator.compare.normalize import PatternError, RecipeNormalization, recipe_rules
+from generator.lab.script import Script, Step
 
 SUFFIX = ".transcript"
 
@@ -142,7 +144,7 @@ def untrusted_host(target: str) -> str:
     """The first host of a recorded target (`HOST` or `ROLE=HOST`,...) recipe would not reach on
     the transcript's word alone: only this machine and recipe's own virtual nodes (those in the
     inventory `recipe hosts up` wrote) are; "" when every host is one of them."""
-    from generator import inventory
+    from generator.hosts import inventory
 
     nodes: set[str] | None = None
     for part in target.split(","):
@@ -173,7 +175,7 @@ def refuse_untrusted(plan: Plan) -> None:
 
 def compare_options(recipe: object | None, ignore: Sequence[str] = ()) -> CompareOptions:
     """The recipe's own `[[normalize]]` patterns, ignore paths and unordered commands, plus the
-    ignore paths given on the command line, and its `[[secret]]` patterns (generator/redact.py)."""
+    ignore paths given on the command line, and its `[[secret]]` patterns (generator/transcript/redact.py)."""
     found = RecipeNormalization()
     if recipe is not None:
         source = str(Path(getattr(recipe, "directory", "")) / "recipe.toml")
@@ -193,7 +195,7 @@ def find_recipe(name: str | None, recipe_dirs: Sequence[Path]) -> object | None:
     """The recipe a transcript names, when this machine has it."""
     if not name:
         return None
-    from generator import recipes as library
+    from generator.recipes import catalog as library
 
     try:
         return library.load(name, recipe_dirs)
@@ -212,8 +214,8 @@ def _render_recipe(
 ) -> tuple[Script, object]:
     """The recipe rendered again with the recorded parameters; anything else is refused, since
     the alternative is running the transcript's own commands, which needs --recorded-commands."""
-    from generator import recipes as library
-    from generator.render import render_script
+    from generator.recipes import catalog as library
+    from generator.recipes.render import render_script
     from generator.visible import visible
 
     name = recorded.header.recipe
@@ -335,7 +337,7 @@ def execute(plan: Plan, listener: object | None = None, timeout: float | None = 
     """Run the plan's steps through the runner on its host: one shell, teardown always."""
     from generator import __version__
     from generator.commands.run import _refuse_taken_names
-    from generator.runner import Listener, Options, Runner, utc_now
+    from generator.lab.runner import Listener, Options, Runner, utc_now
     from generator.shell.remote import connect_hosts
 
     started = utc_now()

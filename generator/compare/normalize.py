@@ -329,7 +329,7 @@ def recipe_rules(extra: Mapping[str, Any], source: str = "recipe.toml") -> Recip
 
 
 def compile_pattern(pattern: str, where: str) -> re.Pattern[str]:
-    """A recipe's regex ([[normalize]] here, [[secret]] in generator/redact.py): one that matches
+    """A recipe's regex ([[normalize]] here, [[secret]] in generator/transcript/redact.py): one that matches
     the empty string would match at every position, so it is refused."""
     try:
         compiled = re.compile(pattern, re.MULTILINE)

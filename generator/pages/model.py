@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import UserError
-from generator.script import Expectation
-from generator.transcript import StepRecord, Transcript
+from generator.lab.script import Expectation
+from generator.transcript.reader import StepRecord, Transcript
 
 Transform = Callable[[str], str]
 
@@ -185,7 +185,7 @@ def build(
     slug: str | None = None,
 ) -> LabPage:
     """The page for one transcript; the recipe, when known, supplies prose, help and topology."""
-    from generator import recipes
+    from generator.recipes import catalog as recipes
 
     header = transcript.header
     title, description = f"Lab script {Path(header.source).name or 'from stdin'}", ""
@@ -226,8 +226,8 @@ def build(
 
 
 def _topology(recipe: Any, params: dict[str, str]) -> dict[str, Any]:
-    from generator.recipes import resolve
-    from generator.render import render_topology
+    from generator.recipes.catalog import resolve
+    from generator.recipes.render import render_topology
 
     try:
         return render_topology(recipe, resolve(recipe, params))

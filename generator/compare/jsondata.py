@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from generator.normalize import PLACEHOLDER, Normalizer
+from generator.compare.normalize import PLACEHOLDER, Normalizer
 
 # Keys whose integer values are volatile identities, bound like their textual forms.
 _KEY_KINDS = {"ifindex": "IF", "link_index": "IF", "Pid": "PID"}

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import FrameType
 
-from generator import leftovers
-from generator.script import Script, Step
+from generator.lab import leftovers
+from generator.lab.script import Script, Step
 from generator.shell.base import Result, SessionLost, Shell, StepStopped
-from generator.transcript import INTERRUPTED_PROBLEM, Outcome, Recorder, StepRecord
+from generator.transcript.reader import INTERRUPTED_PROBLEM, Outcome, Recorder, StepRecord
 
 # SIGHUP is what a closed terminal or a dropped SSH login sends: like SIGTERM, the lab must still
 # be torn down, or it stands with nobody left to remove it.
@@ -52,7 +52,7 @@ class Options:
 
 
 class Listener:
-    """What the runner tells the person watching (generator/progress.py draws it)."""
+    """What the runner tells the person watching (generator/lab/progress.py draws it)."""
 
     def step_started(self, step: Step, total: int) -> None:
         """A step is about to run."""

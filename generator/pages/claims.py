@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import UserError
-from generator.transcript import StepRecord, Transcript
+from generator.transcript.reader import StepRecord, Transcript
 
-DEFAULT_DATA = Path(__file__).resolve().parent.parent / "docs" / "claims.toml"
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "docs" / "claims.toml"
 QUOTE_LINES = 12
 
 HOLDS, FAILS, UNSHOWN = "holds", "does not hold", "not shown"
@@ -150,8 +150,8 @@ def check_all(claims: Iterable[Claim], transcripts: Sequence[Transcript]) -> lis
 
 def quote(step: StepRecord) -> str:
     """The step as a console excerpt: the command, then at most QUOTE_LINES lines of output."""
-    from generator.docs_markdown import container_screen
-    from generator.docs_model import container_of
+    from generator.pages.markdown import container_screen
+    from generator.pages.model import container_of
 
     if step.interactive:
         head = [f"$ {step.interactive}"]
@@ -170,7 +170,7 @@ def quote(step: StepRecord) -> str:
 def render(findings: Sequence[Finding], labs_link: str = "labs/",
            slugs: Mapping[str, str] | None = None) -> str:
     """The claims page; `slugs` names each transcript's lab page (docs_model.assign_slugs)."""
-    from generator.docs_markdown import cell, fence, md_target, md_text
+    from generator.pages.markdown import cell, fence, md_target, md_text
 
     counts = {v: sum(1 for f in findings if f.verdict == v) for v in (HOLDS, FAILS, UNSHOWN)}
     out = [
@@ -216,8 +216,8 @@ def _stack(transcript: Transcript) -> str:
 
 
 def _evidence(f: Finding, labs_link: str, slugs: Mapping[str, str]) -> str:
-    from generator.docs_markdown import md_target, md_text
-    from generator.docs_model import slug_of
+    from generator.pages.markdown import md_target, md_text
+    from generator.pages.model import slug_of
 
     if f.transcript is None:
         return f"no {md_text(f.claim.recipe)} transcript"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import UserError
-from generator.params import (
+from generator.recipes.params import (
     PARSERS,
     ParamError,
     ParamSpec,
@@ -26,7 +26,7 @@ METADATA = "recipe.toml"
 TEMPLATE = "lab.sh.j2"
 TOPOLOGY = "topology.toml.j2"
 # A wheel carries recipes/ inside the package (pyproject.toml maps it); a checkout has it beside.
-_PACKAGED_DIR = Path(__file__).resolve().parent / "library"
+_PACKAGED_DIR = Path(__file__).resolve().parents[1] / "library"
 BUILTIN_DIR = _PACKAGED_DIR if _PACKAGED_DIR.is_dir() else _PACKAGED_DIR.parent.parent / "recipes"
 PATH_ENV = "RECIPE_PATH"
 
@@ -240,7 +240,7 @@ def _check_unique_addresses(recipe: Recipe, values: Mapping[str, ParamValue]) ->
 
 
 def _check_constraints(recipe: Recipe, values: Mapping[str, ParamValue]) -> None:
-    from generator.render import evaluate  # late: keeps jinja out of `recipe list`
+    from generator.recipes.render import evaluate  # late: keeps jinja out of `recipe list`
 
     for rule in recipe.constraints:
         if not evaluate(rule.expr, values):
@@ -259,9 +259,9 @@ def _fill(message: str, values: Mapping[str, ParamValue]) -> str:
 
 def _check_ownership(recipe: Recipe, values: Mapping[str, ParamValue], given: set[str]) -> None:
     """Every name the lab makes must be one it may make: never docker0, lo or Docker's networks,
-    and never the same name twice (generator/guard.py)."""
-    from generator import guard
-    from generator.render import render_topology  # late, as above
+    and never the same name twice (generator/recipes/guard.py)."""
+    from generator.recipes import guard
+    from generator.recipes.render import render_topology  # late, as above
 
     problem = guard.ownership_problem(render_topology(recipe, values))
     if problem is None:

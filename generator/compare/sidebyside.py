@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Generic, NoReturn, TypeVar
 
-from generator import transcript as tr
-from generator.compare import NormalizedRun, Options, StepHead, normalize_run
-from generator.normalize import Bindings
+from generator.transcript import reader as tr
+from generator.compare.runs import NormalizedRun, Options, StepHead, normalize_run
+from generator.compare.normalize import Bindings
 
 T = TypeVar("T")
 WORTH_A_FORK = 256 * 1024  # bytes of transcript: below this, a fork costs more than it saves
@@ -34,7 +34,7 @@ class LoadedRun:
 
 
 def load(path: Path, options: Options) -> LoadedRun:
-    from generator.replay import read_all  # refuses files cut off inside a record
+    from generator.lab.replay import read_all  # refuses files cut off inside a record
 
     (transcript,) = read_all([path])
     return LoadedRun(transcript, normalize_run(transcript.steps, options))

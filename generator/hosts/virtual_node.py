@@ -1,4 +1,4 @@
-"""One local virtual Docker node: its namespaces, daemons and teardown. generator/hosts.py makes
+"""One local virtual Docker node: its namespaces, daemons and teardown. generator/hosts/nodes.py makes
 the pair and what they share (switch, bridge, keys, inventory).
 
 A node is a network namespace with a veth into the nodes' bridge, plus a mount, UTS and pid
@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator import inventory, nsprocs
+from generator.hosts import inventory
+from generator.hosts import nsprocs
 from generator.errors import UserError
 
 RUN_ROOT = Path("/run/recipe-hosts")

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator import atomicfile, claims, docs
-from generator.docs_model import assign_slugs
-from generator.redact import redacted
-from generator.transcript import read
+from generator import atomicfile
+from generator.pages import claims
+from generator.pages import write as docs
+from generator.pages.model import assign_slugs
+from generator.transcript.redact import redacted
+from generator.transcript.reader import read
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TRANSCRIPTS = "transcripts"
 LABS = "docs/labs"
 CLAIMS_PAGE = "docs/claims.md"

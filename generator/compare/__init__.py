@@ -1,0 +1,1 @@
+"""Comparing runs: normalization, JSON data, the step diff, the drift report."""

@@ -1,0 +1,1 @@
+"""Hosts: the virtual Docker nodes, the inventory, the offline images."""

@@ -1,0 +1,1 @@
+"""Recipes: the library, parameters, rendering, the name guard, Jinja helpers, templates."""

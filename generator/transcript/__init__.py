@@ -1,0 +1,1 @@
+"""Transcripts: the format, host facts and expectations it records, reading, cast export."""
