@@ -10,7 +10,7 @@ import pytest
 
 from generator.pages import diagram
 from generator.recipes.catalog import load, resolve
-from generator.recipes.render import render_topology
+from generator.recipes.topology import render_topology
 
 # Every line we emit is one of these; a label is quoted and holds no quote, pipe, bracket,
 # brace, semicolon or raw '#', so nothing a parameter holds can end it early.
@@ -37,7 +37,7 @@ def assert_grammar(text: str) -> None:
 
 def veth_topology() -> dict[str, Any]:
     recipe = load("veth-pair")
-    return render_topology(recipe, resolve(recipe, {}))
+    return render_topology(recipe.directory, resolve(recipe, {}))
 
 
 def test_veth_pair_diagram_names_both_ends_and_addresses() -> None:
@@ -97,7 +97,7 @@ def test_on_is_a_host_box_for_host_roles_and_an_attachment_otherwise() -> None:
 
 def test_multi_host_nodes_of_one_name_stay_apart() -> None:
     recipe = load("vxlan")
-    graph = diagram.graph_from(render_topology(recipe, resolve(recipe, {})), recipe.hosts)
+    graph = diagram.graph_from(render_topology(recipe.directory, resolve(recipe, {})), recipe.hosts)
     assert [n.host for n in graph.nodes] == ["docker-node1", "docker-node2"]
     assert graph.nodes[0].name == graph.nodes[1].name
     assert all(n.lines for n in graph.nodes)  # each keeps its own address

@@ -16,7 +16,7 @@ from docs_samples import transcript
 from generator.pages import diagram
 from generator.pages import write as docs
 from generator.recipes.catalog import load_all, resolve
-from generator.recipes.render import render_topology
+from generator.recipes.topology import render_topology
 
 ROOT = Path(__file__).resolve().parent.parent
 MERMAID_JS = Path(
@@ -79,7 +79,7 @@ def test_html_pages_load_without_errors_or_external_requests(browser: Browser, t
 def recipe_diagrams() -> list[tuple[str, str]]:
     found = []
     for recipe in sorted(load_all(), key=lambda r: r.name):
-        topology = render_topology(recipe, resolve(recipe, {}))
+        topology = render_topology(recipe.directory, resolve(recipe, {}))
         if topology:
             found.append((recipe.name, diagram.to_mermaid(diagram.graph_from(topology))))
     return found

@@ -12,13 +12,14 @@ from cli_runner import assert_one_line_error, recipe
 from generator.recipes import guard
 from generator.recipes import catalog as recipes
 from generator.transcript import reader as tr
-from generator.recipes.render import render_script, render_topology
+from generator.recipes.render import render_script
+from generator.recipes.topology import render_topology
 
 
 def _claims(name: str) -> list[tuple[str, str]]:
     recipe = recipes.load(name)
     values = recipes.resolve(recipe, {})
-    return [(c.kind, c.name) for c in guard.claims(render_topology(recipe, values))]
+    return [(c.kind, c.name) for c in guard.claims(render_topology(recipe.directory, values))]
 
 
 def test_claims_follow_the_topology() -> None:

@@ -9,7 +9,8 @@ from cli_runner import assert_one_line_error, recipe
 
 from generator.recipes import guard
 from generator.recipes import catalog as recipes
-from generator.recipes.render import render_script, render_topology
+from generator.recipes.render import render_script
+from generator.recipes.topology import render_topology
 from generator.lab.script import parse
 
 RECIPES = {r.name: r for r in recipes.load_all()}
@@ -44,7 +45,7 @@ def _renamed(name: str) -> dict[str, str]:
 def test_teardown_removes_only_names_the_recipe_declares(name: str, renamed: bool) -> None:
     recipe = RECIPES[name]
     values = recipes.resolve(recipe, _renamed(name) if renamed else {})
-    owned = {(c.kind, c.name) for c in guard.claims(render_topology(recipe, values))}
+    owned = {(c.kind, c.name) for c in guard.claims(render_topology(recipe.directory, values))}
     teardown = parse(render_script(recipe, values)).teardown
     removed = [r for step in teardown for r in _removed(step.command)]
     assert removed, f"{name}: no teardown command recognised"
@@ -55,7 +56,7 @@ def test_teardown_removes_only_names_the_recipe_declares(name: str, renamed: boo
 def test_docker0_is_used_not_owned() -> None:
     for name in ("docker-bridge", "container-link", "container-netns", "custom-bridge"):
         recipe = RECIPES[name]
-        claims = guard.claims(render_topology(recipe, recipes.resolve(recipe, {})))
+        claims = guard.claims(render_topology(recipe.directory, recipes.resolve(recipe, {})))
         assert all(c.name != "docker0" for c in claims), name
 
 

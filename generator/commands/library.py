@@ -33,7 +33,7 @@ def list_recipes(ctx: typer.Context) -> None:
 
 def show(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Recipe name.")]) -> None:
     """Print a recipe's description, parameters with defaults, and the topology it builds."""
-    from generator.recipes.render import render_topology
+    from generator.recipes.topology import render_topology
     from generator.recipes.topology import describe
 
     recipe = library.load(name, recipe_dirs(ctx))
@@ -46,7 +46,7 @@ def show(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Recipe na
     width = max((len(p.name) for p in recipe.params), default=0)
     for spec in recipe.params:
         print(f"  {spec.name:<{width}}  {spec.type:<9} default {display(values[spec.name])!s:<18} {spec.help}")
-    topology = render_topology(recipe, values)
+    topology = render_topology(recipe.directory, values)
     if topology:
         print("\nTopology (with default parameters):")
         for line in describe(topology):

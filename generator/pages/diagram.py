@@ -1,6 +1,6 @@
 """Draw a recipe's topology: one graph model, written as Mermaid (for GitHub) and as Graphviz DOT.
 
-The topology dict comes from render.render_topology: nodes, links (with "node:ifname" ends),
+The topology dict comes from topology.render_topology: nodes, links (with "node:ifname" ends),
 addresses and rules. Names come from recipe parameters, so every id we emit is generated
 (n0, n1, ...) and every label is escaped: no parameter value can break the diagram's syntax.
 """

@@ -227,9 +227,9 @@ def build(
 
 def _topology(recipe: Any, params: dict[str, str]) -> dict[str, Any]:
     from generator.recipes.catalog import resolve
-    from generator.recipes.render import render_topology
+    from generator.recipes.topology import render_topology
 
     try:
-        return render_topology(recipe, resolve(recipe, params))
+        return render_topology(recipe.directory, resolve(recipe, params))
     except UserError:
         return {}  # parameters the recipe no longer accepts: no diagram rather than no page

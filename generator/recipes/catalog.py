@@ -24,7 +24,6 @@ from generator.recipes.params import (
 
 METADATA = "recipe.toml"
 TEMPLATE = "lab.sh.j2"
-TOPOLOGY = "topology.toml.j2"
 # A wheel carries recipes/ inside the package (pyproject.toml maps it); a checkout has it beside.
 _PACKAGED_DIR = Path(__file__).resolve().parents[1] / "library"
 BUILTIN_DIR = _PACKAGED_DIR if _PACKAGED_DIR.is_dir() else _PACKAGED_DIR.parent.parent / "recipes"
@@ -240,7 +239,7 @@ def _check_unique_addresses(recipe: Recipe, values: Mapping[str, ParamValue]) ->
 
 
 def _check_constraints(recipe: Recipe, values: Mapping[str, ParamValue]) -> None:
-    from generator.recipes.render import evaluate  # late: keeps jinja out of `recipe list`
+    from generator.recipes.jinja import evaluate  # late: keeps jinja out of `recipe list`
 
     for rule in recipe.constraints:
         if not evaluate(rule.expr, values):
@@ -261,9 +260,9 @@ def _check_ownership(recipe: Recipe, values: Mapping[str, ParamValue], given: se
     """Every name the lab makes must be one it may make: never docker0, lo or Docker's networks,
     and never the same name twice (generator/recipes/guard.py)."""
     from generator.recipes import guard
-    from generator.recipes.render import render_topology  # late, as above
+    from generator.recipes.topology import render_topology  # late, as above
 
-    problem = guard.ownership_problem(render_topology(recipe, values))
+    problem = guard.ownership_problem(render_topology(recipe.directory, values))
     if problem is None:
         return
     claim, why = problem
