@@ -71,19 +71,39 @@ def _lab(rng: random.Random, lab: int, base: int) -> list[tuple[str, str]]:
         f"3 packets transmitted, 3 received, 0% packet loss, time {rng.randrange(400, 420)}ms\n"
         f"rtt min/avg/max/mdev = {min(rtts)}/{rtts[1]}/{max(rtts)}/0.031 ms\n"
     )
-    inspect = json.dumps(
-        [{"Name": f"net{lab}", "Id": netid, "Created": "2026-11-29T04:36:50.710778456Z",
-          "Driver": "bridge", "IPAM": {"Config": [{"Subnet": f"172.{18 + lab % 10}.0.0/16"}]},
-          "Containers": {netid: {"Name": f"c{lab}", "MacAddress": mac2,
-                                 "IPv4Address": f"172.{18 + lab % 10}.0.2/16"}},
-          "Options": {"com.docker.network.bridge.name": f"br-{netid[:12]}"}}],
-        indent=4,
-    ) + "\n"
-    bridge = f"{b + 7}: {veth}@if{b + 6}: <BROADCAST,UP,LOWER_UP> mtu 1500 master docker0 state UP\n"
+    inspect = (
+        json.dumps(
+            [
+                {
+                    "Name": f"net{lab}",
+                    "Id": netid,
+                    "Created": "2026-11-29T04:36:50.710778456Z",
+                    "Driver": "bridge",
+                    "IPAM": {"Config": [{"Subnet": f"172.{18 + lab % 10}.0.0/16"}]},
+                    "Containers": {
+                        netid: {
+                            "Name": f"c{lab}",
+                            "MacAddress": mac2,
+                            "IPv4Address": f"172.{18 + lab % 10}.0.2/16",
+                        }
+                    },
+                    "Options": {"com.docker.network.bridge.name": f"br-{netid[:12]}"},
+                }
+            ],
+            indent=4,
+        )
+        + "\n"
+    )
+    bridge = (
+        f"{b + 7}: {veth}@if{b + 6}: <BROADCAST,UP,LOWER_UP> mtu 1500 master docker0 state UP\n"
+    )
     return [
         (f"ip netns add {ns1}", ""),
         (f"ip netns add {ns2}", ""),
-        (f"ip netns exec {ns1} ip link", link.split("\n", 2)[0] + "\n" + link.split("\n")[1] + "\n"),
+        (
+            f"ip netns exec {ns1} ip link",
+            link.split("\n", 2)[0] + "\n" + link.split("\n")[1] + "\n",
+        ),
         (f"ip link add v{lab}a type veth peer name v{lab}b", ""),
         (f"ip link set v{lab}a netns {ns1}", ""),
         (f"ip link set v{lab}b netns {ns2}", ""),
@@ -106,14 +126,29 @@ def make(steps: int, seed: int) -> tr.Transcript:
     while len(records) < steps:
         base += rng.randrange(10, 20)  # the kernel hands out ever higher indexes
         for command, stdout in _lab(rng, lab, base):
-            records.append(tr.StepRecord(
-                index=len(records) + 1, phase="main", command=command, expect=Expectation(),
-                exit=0, duration=rng.uniform(0.001, 0.01), verdict="ok", stdout=stdout,
-            ))
+            records.append(
+                tr.StepRecord(
+                    index=len(records) + 1,
+                    phase="main",
+                    command=command,
+                    expect=Expectation(),
+                    exit=0,
+                    duration=rng.uniform(0.001, 0.01),
+                    verdict="ok",
+                    stdout=stdout,
+                )
+            )
         lab += 1
-    header = tr.Header(recipe=None, params={}, script_sha256="0" * 64, source="bench",
-                       target="local", facts=HostFacts(), started="2026-11-29T04:00:00Z",
-                       recorder="bench")
+    header = tr.Header(
+        recipe=None,
+        params={},
+        script_sha256="0" * 64,
+        source="bench",
+        target="local",
+        facts=HostFacts(),
+        started="2026-11-29T04:00:00Z",
+        recorder="bench",
+    )
     return tr.Transcript(header, tuple(records[:steps]), None)
 
 
@@ -137,8 +172,10 @@ def main() -> None:
     result = compare(old.steps, new.steps)
     if not result.ok:
         first = result.drifts[0]
-        raise SystemExit(f"benchmark data drifts at step {first.index}: {first.reasons}\n"
-                         + "\n".join(first.diffs[0].lines if first.diffs else []))
+        raise SystemExit(
+            f"benchmark data drifts at step {first.index}: {first.reasons}\n"
+            + "\n".join(first.diffs[0].lines if first.diffs else [])
+        )
     size = sum(len(s.stdout) for s in old.steps) / 1e6
     with tempfile.TemporaryDirectory() as tmp:
         a, b = Path(tmp, "a.transcript"), Path(tmp, "b.transcript")
@@ -153,15 +190,19 @@ def main() -> None:
         alone = best_of(args.runs, lambda: compare(old.steps, new.steps))
         both = best_of(args.runs, lambda: from_files(len(os.sched_getaffinity(0)) > 1))
         serial = best_of(args.runs, lambda: from_files(False))
-    print(f"compare {args.steps} steps ({size:.1f} MB of output per side), best of {args.runs}, "
-          f"{len(os.sched_getaffinity(0))} cores:")
+    print(
+        f"compare {args.steps} steps ({size:.1f} MB of output per side), best of {args.runs}, "
+        f"{len(os.sched_getaffinity(0))} cores:"
+    )
     for label, (wall, cpu) in (
         ("comparison alone", alone),
         ("recipe diff: read both files + compare", both),
         ("the same, one file after the other", serial),
     ):
-        print(f"  {label}: {wall:.3f} s wall ({cpu:.3f} s CPU) = {wall / TARGET:.2f}x the "
-              f"{TARGET} s target")
+        print(
+            f"  {label}: {wall:.3f} s wall ({cpu:.3f} s CPU) = {wall / TARGET:.2f}x the "
+            f"{TARGET} s target"
+        )
 
 
 if __name__ == "__main__":

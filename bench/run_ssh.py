@@ -62,9 +62,20 @@ def per_step_openssh_ms(count: int = 10) -> float:
     # The nodes are reached from their switch namespace; this machine has no route to them.
     inside = ["nsenter", f"--net={target.netns}", "--"] if target.netns else []
     command = [
-        *inside, "ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
-        "-o", f"UserKnownHostsFile={target.known_hosts}", "-o", "ControlMaster=no",
-        "-i", target.identities[0], f"{target.user}@{target.hostname}", ":",
+        *inside,
+        "ssh",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        f"UserKnownHostsFile={target.known_hosts}",
+        "-o",
+        "ControlMaster=no",
+        "-i",
+        target.identities[0],
+        f"{target.user}@{target.hostname}",
+        ":",
     ]
     started = time.perf_counter()
     for _ in range(count):
@@ -88,12 +99,17 @@ def main() -> None:
             for number in range(args.rounds):
                 bash_times.append(timed(["bash", str(lab)], "bash lab.sh"))
                 transcript = work / f"run-{number}.transcript"
-                ssh_times.append(timed(
-                    ["recipe", "run", str(lab), "--host", NODE, "--record", str(transcript)],
-                    "recipe run --host",
-                ))
-                print(f"round {number + 1}: bash {bash_times[-1]:.3f} s, "
-                      f"recipe run --host {NODE} {ssh_times[-1]:.3f} s", file=sys.stderr)
+                ssh_times.append(
+                    timed(
+                        ["recipe", "run", str(lab), "--host", NODE, "--record", str(transcript)],
+                        "recipe run --host",
+                    )
+                )
+                print(
+                    f"round {number + 1}: bash {bash_times[-1]:.3f} s, "
+                    f"recipe run --host {NODE} {ssh_times[-1]:.3f} s",
+                    file=sys.stderr,
+                )
             channel_ms = per_step_channel_ms()
             exec_ms = per_step_exec_ms()
             openssh_ms = per_step_openssh_ms()
@@ -108,13 +124,17 @@ def main() -> None:
     bash_s, ssh_s = statistics.median(bash_times), statistics.median(ssh_times)
     ratio = ssh_s / bash_s
     overhead_ms = (ssh_s - bash_s) / steps * 1000
-    print(f"linux-bridge n={args.n}: {steps} steps ({len(parsed.steps)} + "
-          f"{len(parsed.teardown)} teardown), median of {args.rounds} rounds")
+    print(
+        f"linux-bridge n={args.n}: {steps} steps ({len(parsed.steps)} + "
+        f"{len(parsed.teardown)} teardown), median of {args.rounds} rounds"
+    )
     print(f"  bash lab.sh (local)                      {bash_s:8.3f} s")
     print(f"  recipe run lab.sh --host {NODE}    {ssh_s:8.3f} s")
     print(f"  ratio                                    {ratio:8.3f}x   (target <= {RATIO_TARGET}x)")
-    print(f"  overhead per step, whole run             {overhead_ms:8.3f} ms  (target < "
-          f"{STEP_TARGET_MS} ms; includes Python start, SSH handshake, facts, two snapshots)")
+    print(
+        f"  overhead per step, whole run             {overhead_ms:8.3f} ms  (target < "
+        f"{STEP_TARGET_MS} ms; includes Python start, SSH handshake, facts, two snapshots)"
+    )
     print(f"  persistent SSH shell channel, per step   {channel_ms:8.3f} ms")
     print(f"  paramiko exec channel per command        {exec_ms:8.3f} ms  (for comparison)")
     print(f"  new OpenSSH connection per command       {openssh_ms:8.3f} ms  (for comparison)")

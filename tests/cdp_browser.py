@@ -71,7 +71,16 @@ class Browser:
         # bash (dash takes no fd above 9) moves our pipe ends onto fds 3 and 4 for Chromium.
         script = f'exec "$@" 3<&{to_child_r} 4>&{from_child_w} {to_child_r}<&- {from_child_w}>&-'
         self._proc = subprocess.Popen(
-            ["bash", "-c", script, "bash", exe, *FLAGS, f"--user-data-dir={self._profile}", "about:blank"],
+            [
+                "bash",
+                "-c",
+                script,
+                "bash",
+                exe,
+                *FLAGS,
+                f"--user-data-dir={self._profile}",
+                "about:blank",
+            ],
             pass_fds=(to_child_r, from_child_w),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -117,7 +126,9 @@ class Browser:
                     else:
                         self._events.put(message)
 
-    def post(self, method: str, params: dict[str, Any] | None = None, session: str | None = None) -> int:
+    def post(
+        self, method: str, params: dict[str, Any] | None = None, session: str | None = None
+    ) -> int:
         """Send one command without waiting: Page.navigate replies only once we let the page's
         own request through, which we do while reading events."""
         self._next_id += 1
@@ -128,7 +139,10 @@ class Browser:
         return self._next_id
 
     def send(
-        self, method: str, params: dict[str, Any] | None = None, session: str | None = None,
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        session: str | None = None,
         timeout: float = 30,
     ) -> dict[str, Any]:
         """Send one command and wait for its reply; a protocol error raises."""
@@ -149,7 +163,9 @@ class Browser:
     def open(self, url: str, settle: float = 0.5, timeout: float = 30) -> tuple[str, PageReport]:
         """Load a URL in a new tab; return the tab's session and what happened while it loaded."""
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
         for domain in ("Page", "Runtime", "Log", "Network"):
             self.send(f"{domain}.enable", session=session)
         self.send("Fetch.enable", {"patterns": [{"urlPattern": "*"}]}, session=session)

@@ -82,8 +82,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     every tool the suite uses, so a skip there means a missing install step, not a choice."""
     outcome = yield
     report = outcome.get_result()
-    if os.environ.get("RECIPE_REQUIRE_TOOLS") == "1" and report.skipped and not hasattr(
-        report, "wasxfail"
+    if (
+        os.environ.get("RECIPE_REQUIRE_TOOLS") == "1"
+        and report.skipped
+        and not hasattr(report, "wasxfail")
     ):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"

@@ -24,17 +24,29 @@ def unrun(name: str) -> Transcript:
     recipe = recipes.load(name)
     parsed = script.parse(render_script(recipe, recipes.resolve(recipe, {})))
     steps = tuple(
-        StepRecord(s.index, s.phase, s.command, s.expect, 0, 0.0, "ok",
-                   interactive=s.interactive.spawn if s.interactive else None)
+        StepRecord(
+            s.index,
+            s.phase,
+            s.command,
+            s.expect,
+            0,
+            0.0,
+            "ok",
+            interactive=s.interactive.spawn if s.interactive else None,
+        )
         for s in parsed.all_steps
     )
-    return Transcript(Header(name, {}, "", name, "local", HostFacts(), "", ""), steps, None, f"{name}.transcript")
+    return Transcript(
+        Header(name, {}, "", name, "local", HostFacts(), "", ""), steps, None, f"{name}.transcript"
+    )
 
 
 @pytest.mark.parametrize("claim", DEFINED, ids=[c.id for c in DEFINED])
 def test_each_claim_finds_a_step_that_checks_the_same_thing(claim: claims.Claim) -> None:
     step = claims.find_step(unrun(claim.recipe), claim.step, claim.nth)
-    assert step is not None, f"{claim.id}: no step {claim.nth} matches /{claim.step}/ in {claim.recipe}"
+    assert step is not None, (
+        f"{claim.id}: no step {claim.nth} matches /{claim.step}/ in {claim.recipe}"
+    )
     # The recipe's own expectation points the same way as the claim's condition, so the step
     # picked is the one the claim is about (an edited recipe that shifts steps fails here).
     wanted = claim.holds_if
@@ -47,12 +59,19 @@ def test_each_claim_finds_a_step_that_checks_the_same_thing(claim: claims.Claim)
 
 def custom_bridge(ping_output: str, exit_status: int) -> Transcript:
     step = StepRecord(
-        15, "main", "docker exec -i test3 /bin/sh <<'EOF'\nping -c 3 -W 2 test2\nEOF\n",
-        Expectation(output=(" 0% packet loss",)), exit_status, 0.5,
-        "ok" if exit_status == 0 else "FAIL", stdout=ping_output,
+        15,
+        "main",
+        "docker exec -i test3 /bin/sh <<'EOF'\nping -c 3 -W 2 test2\nEOF\n",
+        Expectation(output=(" 0% packet loss",)),
+        exit_status,
+        0.5,
+        "ok" if exit_status == 0 else "FAIL",
+        stdout=ping_output,
         interactive="docker exec -it test3 /bin/sh",
     )
-    header = Header("custom-bridge", {}, "", "custom-bridge", "local", HostFacts(), "2026-11-29T05:00:00Z", "")
+    header = Header(
+        "custom-bridge", {}, "", "custom-bridge", "local", HostFacts(), "2026-11-29T05:00:00Z", ""
+    )
     return Transcript(header, (step,), None, "transcripts/custom-bridge.transcript")
 
 
@@ -77,9 +96,11 @@ def test_the_page_quotes_the_step_and_links_to_the_lab() -> None:
     page = claims.render(findings)
     quoted = fences(page, "console")
     assert quoted == [
-        ("$ docker exec -it test3 /bin/sh\ntest3:/ # ping -c 3 -W 2 test2\n"
-        "PING test2 (172.18.0.3): 56 data bytes\n3 packets transmitted, 3 packets received, "
-        "0% packet loss\ntest3:/ # exit\n[exit status 0]\n")
+        (
+            "$ docker exec -it test3 /bin/sh\ntest3:/ # ping -c 3 -W 2 test2\n"
+            "PING test2 (172.18.0.3): 56 data bytes\n3 packets transmitted, 3 packets received, "
+            "0% packet loss\ntest3:/ # exit\n[exit status 0]\n"
+        )
     ]
     assert "(labs/custom-bridge.md#step-15)" in page
     assert "**Verdict: does not hold.**" in page

@@ -36,7 +36,12 @@ def test_unwritable_output_is_one_line() -> None:
     with open("/dev/full", "w") as full:
         failed = subprocess.run(
             [sys.executable, "-c", ENTRY, "render", "veth-pair"],
-            cwd=ROOT, stdout=full, stderr=subprocess.PIPE, text=True, timeout=60, check=False,
+            cwd=ROOT,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
         )
     assert failed.returncode == 2
     assert failed.stderr.strip() == "recipe: No space left on device"

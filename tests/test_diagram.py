@@ -77,7 +77,10 @@ def test_mermaid_text_escapes_everything_that_could_end_a_label() -> None:
 @pytest.mark.skipif(not diagram.dot_available(), reason="graphviz (dot) is not installed")
 def test_graphviz_draws_the_dot_with_hostile_names() -> None:
     topology = {
-        "nodes": [{"name": 'q"uote\\', "kind": "netns", "on": "node1"}, {"name": "b", "kind": "bridge"}],
+        "nodes": [
+            {"name": 'q"uote\\', "kind": "netns", "on": "node1"},
+            {"name": "b", "kind": "bridge"},
+        ],
         "links": [{"kind": "veth", "ends": ['q"uote\\:eth0', "b:veth0"]}],
     }
     svg = diagram.to_svg(diagram.to_dot(diagram.graph_from(topology, hosts=["node1"])))
@@ -86,12 +89,19 @@ def test_graphviz_draws_the_dot_with_hostile_names() -> None:
 
 
 def test_on_is_a_host_box_for_host_roles_and_an_attachment_otherwise() -> None:
-    topology = {"nodes": [{"name": "web", "kind": "container", "on": "bridge"},
-                          {"name": "db", "kind": "container", "on": "docker-node1"}]}
+    topology = {
+        "nodes": [
+            {"name": "web", "kind": "container", "on": "bridge"},
+            {"name": "db", "kind": "container", "on": "docker-node1"},
+        ]
+    }
     graph = diagram.graph_from(topology, hosts=["docker-node1"])
     assert graph.hosts == ("docker-node1",)
     assert [(n.name, n.kind, n.host) for n in graph.nodes] == [
-        ("web", "container", None), ("db", "container", "docker-node1"), ("bridge", "network", None)]
+        ("web", "container", None),
+        ("db", "container", "docker-node1"),
+        ("bridge", "network", None),
+    ]
     assert [(e.a, e.b, e.label) for e in graph.edges] == [("n0", "n2", "attached")]
 
 

@@ -29,7 +29,9 @@ def fences(text: str, info: str) -> list[str]:
 
 def headings(text: str) -> list[str]:
     found = tokens(text)
-    return [f"{t.tag} {found[i + 1].content}" for i, t in enumerate(found) if t.type == "heading_open"]
+    return [
+        f"{t.tag} {found[i + 1].content}" for i, t in enumerate(found) if t.type == "heading_open"
+    ]
 
 
 @pytest.fixture
@@ -52,7 +54,9 @@ def test_page_structure_follows_the_transcript(page: str) -> None:
     assert len(consoles) == 8  # seven steps and the teardown
     assert consoles[0] == "root@labhost:~# ip netns add test1\n"
     # A multi-line command keeps its continuation lines, prefixed as a terminal shows them.
-    assert consoles[2].startswith("root@labhost:~# ip netns exec test1 \\\n>   ping -c 1 192.168.88.2\n")
+    assert consoles[2].startswith(
+        "root@labhost:~# ip netns exec test1 \\\n>   ping -c 1 192.168.88.2\n"
+    )
     # Output with a run of backticks gets a longer fence and comes through whole.
     assert consoles[5] == "root@labhost:~# printf '```<b>|x|</b>'\n```<b>|x|</b>\n"
     assert len(fences(page, "mermaid")) == 1
@@ -120,7 +124,9 @@ def test_container_of_reads_docker_exec_lines() -> None:
 def test_cli_writes_pages_and_rejects_bad_input(tmp_path: Path) -> None:
     path = transcript(tmp_path / "veth-pair.transcript")
     runner = CliRunner()
-    result = runner.invoke(app, ["docs", str(path), "-o", str(tmp_path / "html"), "--format", "html"])
+    result = runner.invoke(
+        app, ["docs", str(path), "-o", str(tmp_path / "html"), "--format", "html"]
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "html" / "veth-pair.html").is_file()
     bad = runner.invoke(app, ["docs", str(path), "-o", str(tmp_path), "--format", "pdf"])
@@ -130,8 +136,16 @@ def test_cli_writes_pages_and_rejects_bad_input(tmp_path: Path) -> None:
 
 def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     missing = subprocess.run(
-        [sys.executable, "-c", "from generator.cli import main; main()", "docs", str(tmp_path / "nope")],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-c",
+            "from generator.cli import main; main()",
+            "docs",
+            str(tmp_path / "nope"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert missing.returncode == 2
     assert missing.stderr == f"recipe: {tmp_path / 'nope'}: no such file or directory\n"

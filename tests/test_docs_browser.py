@@ -32,7 +32,9 @@ def browser() -> Iterator[Browser]:
         yield running
 
 
-def test_the_detector_sees_errors_and_requests_and_blocks_them(browser: Browser, tmp_path: Path) -> None:
+def test_the_detector_sees_errors_and_requests_and_blocks_them(
+    browser: Browser, tmp_path: Path
+) -> None:
     # The request goes to loopback only, and the browser fails it before it is sent.
     page = tmp_path / "bad.html"
     page.write_text(
@@ -56,7 +58,9 @@ def html_pages(tmp_path: Path) -> list[Path]:
     return [tmp_path / "html" / docs.HTML_INDEX, *(w.path for w in written)]
 
 
-def test_html_pages_load_without_errors_or_external_requests(browser: Browser, tmp_path: Path) -> None:
+def test_html_pages_load_without_errors_or_external_requests(
+    browser: Browser, tmp_path: Path
+) -> None:
     pages = html_pages(tmp_path)
     for page in pages:
         session, report = browser.open(file_url(page))
@@ -88,10 +92,15 @@ def recipe_diagrams() -> list[tuple[str, str]]:
 def hostile_diagram() -> str:
     name = 'a"b|c];d#e<script>{{x}}\nend'
     topology: dict[str, Any] = {
-        "nodes": [{"name": name, "kind": "container", "on": name}, {"name": "b", "kind": "bridge"},
-                  {"name": "end", "kind": "netns"}],
-        "links": [{"kind": "veth", "ends": [f"{name}:eth0", "b:veth0"]},
-                  {"kind": "vxlan", "ends": ["b:vx0", "end:vx0", "x:vx0"]}],
+        "nodes": [
+            {"name": name, "kind": "container", "on": name},
+            {"name": "b", "kind": "bridge"},
+            {"name": "end", "kind": "netns"},
+        ],
+        "links": [
+            {"kind": "veth", "ends": [f"{name}:eth0", "b:veth0"]},
+            {"kind": "vxlan", "ends": ["b:vx0", "end:vx0", "x:vx0"]},
+        ],
         "addresses": [{"node": name, "ifname": "eth0", "address": "10.0.0.1/24"}],
     }
     return diagram.to_mermaid(diagram.graph_from(topology, hosts=[name]))
@@ -102,7 +111,11 @@ def committed_diagrams() -> list[tuple[str, str]]:
     from test_docs import fences
 
     labs = ROOT / "docs" / "labs"
-    return [(p.name, block) for p in sorted(labs.glob("*.md")) for block in fences(p.read_text(), "mermaid")]
+    return [
+        (p.name, block)
+        for p in sorted(labs.glob("*.md"))
+        for block in fences(p.read_text(), "mermaid")
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +123,9 @@ def mermaid(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> str:
     if not MERMAID_JS.is_file():
         pytest.skip(f"mermaid is not installed at {MERMAID_JS} (scripts/install-docs-tools.sh)")
     page = tmp_path_factory.mktemp("mermaid") / "mermaid.html"
-    page.write_text(f'<!DOCTYPE html><meta charset="utf-8"><script src="{file_url(MERMAID_JS)}"></script>')
+    page.write_text(
+        f'<!DOCTYPE html><meta charset="utf-8"><script src="{file_url(MERMAID_JS)}"></script>'
+    )
     session, report = browser.open(file_url(page))
     assert report.errors == [] and report.external_requests == []
     browser.evaluate(session, "mermaid.initialize({startOnLoad: false}), true")

@@ -12,7 +12,9 @@ from docs_samples import steps, transcript
 
 from generator.pages import write as docs
 
-pytest.importorskip("generator.transcript.cast", reason="the cast exporter of `recipe export` has not landed")
+pytest.importorskip(
+    "generator.transcript.cast", reason="the cast exporter of `recipe export` has not landed"
+)
 
 
 def test_cast_has_one_marker_per_step_in_time_order(tmp_path: Path) -> None:
@@ -33,7 +35,10 @@ def test_asciinema_plays_the_cast(tmp_path: Path) -> None:
     # `asciinema cat` wants a terminal; script(1) gives it one.
     played = subprocess.run(
         ["script", "-qec", f"asciinema cat {cast}", "/dev/null"],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert played.returncode == 0, played.stdout + played.stderr
     screen = played.stdout

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [
     pytest.mark.root,
     pytest.mark.skipif(
-        importlib.util.find_spec("generator.commands.run") is None, reason="`recipe run` has not landed"
+        importlib.util.find_spec("generator.commands.run") is None,
+        reason="`recipe run` has not landed",
     ),
 ]
 
@@ -26,7 +27,11 @@ pytestmark = [
 def recipe(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", "from generator.cli import main; main()", *args],
-        capture_output=True, text=True, timeout=300, check=False, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=ROOT,
     )
 
 
@@ -42,8 +47,12 @@ def test_markdown_from_a_real_run(recorded: Path, tmp_path: Path, clean_machine:
     result = recipe("docs", str(recorded), "-o", str(tmp_path))
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "veth-pair.md").read_text()
-    assert headings(page)[:4] == ["h1 Two namespaces joined by a veth pair", "h2 Parameters",
-                                  "h2 Topology", "h2 Steps"]
+    assert headings(page)[:4] == [
+        "h1 Two namespaces joined by a veth pair",
+        "h2 Parameters",
+        "h2 Topology",
+        "h2 Steps",
+    ]
     consoles = fences(page, "console")
     pings = [c for c in consoles if " ping -c " in c.split("\n", 1)[0]]
     assert len(pings) == 2 and all(" 0% packet loss" in c for c in pings)
@@ -52,7 +61,9 @@ def test_markdown_from_a_real_run(recorded: Path, tmp_path: Path, clean_machine:
         assert (tmp_path / "veth-pair.svg").read_text().startswith("<svg")
 
 
-def test_normalized_html_and_cast_from_a_real_run(recorded: Path, tmp_path: Path, clean_machine: None) -> None:
+def test_normalized_html_and_cast_from_a_real_run(
+    recorded: Path, tmp_path: Path, clean_machine: None
+) -> None:
     for fmt in ("html", "cast"):
         result = recipe("docs", str(recorded), "-o", str(tmp_path), "--format", fmt)
         assert result.returncode == 0, result.stderr
@@ -68,6 +79,9 @@ def test_normalized_html_and_cast_from_a_real_run(recorded: Path, tmp_path: Path
     if shutil.which("asciinema"):
         played = subprocess.run(
             ["script", "-qec", f"asciinema cat {tmp_path / 'veth-pair.cast'}", "/dev/null"],
-            capture_output=True, text=True, timeout=60, check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
         assert played.returncode == 0 and "0% packet loss" in played.stdout

@@ -17,9 +17,13 @@ ROOT = project_docs.ROOT
 def test_committed_docs_are_fresh(tmp_path: Path) -> None:
     fresh = {p.relative_to(tmp_path) for p in project_docs.build(ROOT, tmp_path)}
     labs = ROOT / project_docs.LABS
-    committed = {p.relative_to(ROOT) for p in labs.glob("*") if p.is_file()} if labs.is_dir() else set()
+    committed = (
+        {p.relative_to(ROOT) for p in labs.glob("*") if p.is_file()} if labs.is_dir() else set()
+    )
     committed.add(Path(project_docs.CLAIMS_PAGE))
     hint = f"the docs are stale: run `{project_docs.REBUILD}` and commit docs/"
     assert sorted(map(str, committed)) == sorted(map(str, fresh)), hint
     for relative in sorted(fresh):
-        assert (ROOT / relative).read_text() == (tmp_path / relative).read_text(), f"{relative}: {hint}"
+        assert (ROOT / relative).read_text() == (tmp_path / relative).read_text(), (
+            f"{relative}: {hint}"
+        )

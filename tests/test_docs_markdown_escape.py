@@ -44,8 +44,9 @@ def walk(tokens: list[Token]) -> list[Token]:
     return out
 
 
-def hostile_transcript(path: Path, recipe: str | None = "veth-pair",
-                       source: str = "recipes/veth-pair/lab.sh.j2") -> Path:
+def hostile_transcript(
+    path: Path, recipe: str | None = "veth-pair", source: str = "recipes/veth-pair/lab.sh.j2"
+) -> Path:
     header = Header(
         recipe=recipe,
         params={"ns1": IMG, "count": "1"},
@@ -57,10 +58,27 @@ def hostile_transcript(path: Path, recipe: str | None = "veth-pair",
         recorder="recipe 0.1.0",
     )
     steps = (
-        StepRecord(1, "main", "true", Expectation(), 0, 0.0, "ok",
-                   explanation=f"{SCRIPT} then run `ip -br <addr>` and\n# not a heading"),
-        StepRecord(2, "main", "false", Expectation(), 1, 0.0, "FAIL", problems=(LINK, BOLD),
-                   explanation="1. not a list item"),
+        StepRecord(
+            1,
+            "main",
+            "true",
+            Expectation(),
+            0,
+            0.0,
+            "ok",
+            explanation=f"{SCRIPT} then run `ip -br <addr>` and\n# not a heading",
+        ),
+        StepRecord(
+            2,
+            "main",
+            "false",
+            Expectation(),
+            1,
+            0.0,
+            "FAIL",
+            problems=(LINK, BOLD),
+            explanation="1. not a list item",
+        ),
     )
     outcome = Outcome("failed", True, "2026-11-29T04:00:02Z", 0.1)
     path.write_text(format_transcript(Transcript(header, steps, outcome)), encoding="utf-8")
@@ -77,8 +95,11 @@ def test_data_never_becomes_html_or_links(page: str) -> None:
     found = walk(parser().parse(page))
     raw = [t.content for t in found if t.type in ("html_inline", "html_block")]
     assert all(r.startswith(OWN_HTML) for r in raw), raw
-    assert not [t.attrs for t in found if t.type in ("link_open", "image_open")
-                and "javascript" in str(t.attrs)]
+    assert not [
+        t.attrs
+        for t in found
+        if t.type in ("link_open", "image_open") and "javascript" in str(t.attrs)
+    ]
     rendered = parser().render(page)
     for tag in ("<script", "<img", "<b>", 'href="javascript'):
         assert tag not in rendered, tag
@@ -127,11 +148,14 @@ def test_a_cell_is_one_cell(text: str) -> None:
     assert next(t for t in tokens if t.type == "inline" and t.map == [2, 3]).children is not None
 
 
-@pytest.mark.parametrize(("text", "rendered"), [
-    ("run `ip <a>` now", "<p>run <code>ip &lt;a&gt;</code> now</p>\n"),
-    ("``a ` b`` and `*c*`", "<p><code>a ` b</code> and <code>*c*</code></p>\n"),
-    ("a lone ` backtick *x*", "<p>a lone ` backtick *x*</p>\n"),
-])
+@pytest.mark.parametrize(
+    ("text", "rendered"),
+    [
+        ("run `ip <a>` now", "<p>run <code>ip &lt;a&gt;</code> now</p>\n"),
+        ("``a ` b`` and `*c*`", "<p><code>a ` b</code> and <code>*c*</code></p>\n"),
+        ("a lone ` backtick *x*", "<p>a lone ` backtick *x*</p>\n"),
+    ],
+)
 def test_code_spans_stay_code(text: str, rendered: str) -> None:
     assert parser().render(md_text(text)) == rendered
 
@@ -141,21 +165,32 @@ def test_pipes_in_code_spans_of_a_cell_stay_in_the_cell() -> None:
     assert "<td>use <code>a|b</code> here</td>" in rendered
 
 
-@pytest.mark.parametrize("target", ["javascript:alert(1)", "a.md\"><script>", "x y", "", "//evil"])
+@pytest.mark.parametrize("target", ["javascript:alert(1)", 'a.md"><script>', "x y", "", "//evil"])
 def test_link_targets_from_data_are_refused(target: str) -> None:
     with pytest.raises(ValueError):
         md_target(target)
 
 
 def test_claim_text_is_quoted_and_claim_ids_are_names(tmp_path: Path) -> None:
-    claim = claims.Claim(id="x", section=BOLD, claim=SCRIPT, recipe=IMG, step="x", nth=1,
-                         holds_if=claims.Condition(None, (), (), None), holds="h", fails=LINK)
+    claim = claims.Claim(
+        id="x",
+        section=BOLD,
+        claim=SCRIPT,
+        recipe=IMG,
+        step="x",
+        nth=1,
+        holds_if=claims.Condition(None, (), (), None),
+        holds="h",
+        fails=LINK,
+    )
     page = claims.render([claims.Finding(claim, claims.UNSHOWN, None, None, LINK)])
     rendered = parser().render(page)
     for tag in ("<script", "<img", "<b>", 'href="javascript'):
         assert tag not in rendered, tag
     bad = tmp_path / "claims.toml"
-    bad.write_text('[[claim]]\nid = "x\\"><script>"\nsection = "s"\nclaim = "c"\nrecipe = "r"\n'
-                   'step = "s"\nholds = "h"\nfails = "f"\n')
+    bad.write_text(
+        '[[claim]]\nid = "x\\"><script>"\nsection = "s"\nclaim = "c"\nrecipe = "r"\n'
+        'step = "s"\nholds = "h"\nfails = "f"\n'
+    )
     with pytest.raises(UserError, match="must be lowercase letters"):
         claims.load_claims(bad)

@@ -51,8 +51,8 @@ def machine_with_history(clean_machine: None, docker_engine: None) -> Iterator[N
     try:
         for n, holder in enumerate(holders):
             _sh(
-                f"for i in $(seq 50); do [ \"$(readlink /proc/{holder.pid}/ns/net)\" != "
-                f"\"$(readlink /proc/self/ns/net)\" ] && break; sleep 0.05; done; "
+                f'for i in $(seq 50); do [ "$(readlink /proc/{holder.pid}/ns/net)" != '
+                f'"$(readlink /proc/self/ns/net)" ] && break; sleep 0.05; done; '
                 f"ip link add ghist{n} type veth peer name ghist{n}p netns {holder.pid}; "
                 f"ip link del ghist{n}"
             )
@@ -76,7 +76,11 @@ def test_every_golden_transcript_replays_without_drift(
     for _round in range(3):
         done = subprocess.run(
             ["recipe", "replay", str(GOLDEN), "--quiet", "--color", "never"],
-            capture_output=True, text=True, timeout=1200, check=False, cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+            check=False,
+            cwd=ROOT,
         )
         assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
         summaries = [line for line in done.stdout.splitlines() if line.startswith(str(GOLDEN))]

@@ -24,14 +24,19 @@ def _claims(name: str) -> list[tuple[str, str]]:
 
 def test_claims_follow_the_topology() -> None:
     assert _claims("veth-pair") == [
-        ("netns", "test1"), ("netns", "test2"), ("link", "veth-test1"), ("link", "veth-test2"),
+        ("netns", "test1"),
+        ("netns", "test2"),
+        ("link", "veth-test1"),
+        ("link", "veth-test2"),
     ]
     # eth0 inside each namespace is made there directly; only the host ends need free names
     assert ("link", "eth0") not in _claims("linux-bridge")
     assert ("link", "br0") in _claims("linux-bridge")
     # Docker's own docker0 is used, not made; container ends are Docker's business
     assert _claims("custom-bridge") == [
-        ("container", "test1"), ("container", "test2"), ("container", "test3"),
+        ("container", "test1"),
+        ("container", "test2"),
+        ("container", "test3"),
         ("network", "my-bridge"),
     ]
 
@@ -48,7 +53,9 @@ def test_bash_refuses_a_taken_name_and_leaves_it_alone(squatter: str, tmp_path: 
     recipe = recipes.load("veth-pair")
     lab = tmp_path / "lab.sh"
     lab.write_text(render_script(recipe, recipes.resolve(recipe, {})))
-    done = subprocess.run(["bash", str(lab)], capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        ["bash", str(lab)], capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == 2
     assert done.stderr.strip() == (
         "lab.sh: network namespace test1 already exists; remove it or choose another name with --set"

@@ -99,8 +99,12 @@ def test_down_leaves_nothing(virtual_nodes: None) -> None:
     assert not inventory.state_dir().exists()
     assert not hosts.RUN_ROOT.exists()
     assert all(not node.netns.exists() for node in hosts.NODES) and not hosts.SWITCH.exists()
-    rules = subprocess.run(["iptables", "-w", "-S"], capture_output=True, text=True, check=True).stdout
+    rules = subprocess.run(
+        ["iptables", "-w", "-S"], capture_output=True, text=True, check=True
+    ).stdout
     assert "recipe-hosts" not in rules
     assert hosts.down() == []  # twice is fine
-    statuses = subprocess.run([*CLI, "hosts", "status"], capture_output=True, text=True, check=False)
+    statuses = subprocess.run(
+        [*CLI, "hosts", "status"], capture_output=True, text=True, check=False
+    )
     assert statuses.returncode == 1 and "down" in statuses.stdout

@@ -8,27 +8,49 @@ from generator.compare.normalize import Bindings, Normalizer, PatternError, reci
 
 # (raw output, normalized), one kind of volatile value per row; values seen on this machine.
 CASES = [
-    ("    link/ether be:48:4b:cd:50:ec brd ff:ff:ff:ff:ff:ff", "    link/ether MAC#1 brd ff:ff:ff:ff:ff:ff"),
-    ("link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00", "link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00"),
+    (
+        "    link/ether be:48:4b:cd:50:ec brd ff:ff:ff:ff:ff:ff",
+        "    link/ether MAC#1 brd ff:ff:ff:ff:ff:ff",
+    ),
+    (
+        "link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00",
+        "link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00",
+    ),
     ("11: rpxa@if10: <BROADCAST,UP> mtu 1500", "IF#1: rpxa@IF#2: <BROADCAST,UP> mtu 1500"),
     ("12: vethe125f42@if11: <UP> master docker0", "IF#1: VETH#1@IF#2: <UP> master docker0"),
-    ("3: eth0    inet 172.17.0.2/16 brd 172.17.255.255", "IF#1: eth0    inet 172.17.0.2/16 brd 172.17.255.255"),
+    (
+        "3: eth0    inet 172.17.0.2/16 brd 172.17.255.255",
+        "IF#1: eth0    inet 172.17.0.2/16 brd 172.17.255.255",
+    ),
     ("    inet6 fe80::bc48:4bff:fecd:50ec/64 scope link ", "    inet6 LL#1/64 scope link "),
-    ("    inet6 fe80::bc48:4bff:fecd:50ec/64 scope link tentative ", "    inet6 LL#1/64 scope link "),
+    (
+        "    inet6 fe80::bc48:4bff:fecd:50ec/64 scope link tentative ",
+        "    inet6 LL#1/64 scope link ",
+    ),
     ("fe80::/64 dev rpxa proto kernel metric 256", "fe80::/64 dev rpxa proto kernel metric 256"),
     ("a043cce41274   bridge    bridge    local", "ID#1   bridge    bridge    local"),
     ("a043cce41274afbb13a78ff418520517d7c100f51eb4034cc55d08127b1f7a5c", "ID#1"),
-    ("64 bytes from 10.250.0.2: icmp_seq=1 ttl=64 time=0.386 ms",
-     "64 bytes from 10.250.0.2: icmp_seq=1 ttl=64 time=<RTT> ms"),
-    ("3 packets transmitted, 3 received, 0% packet loss, time 407ms",
-     "3 packets transmitted, 3 received, 0% packet loss, time <DURATION>ms"),
+    (
+        "64 bytes from 10.250.0.2: icmp_seq=1 ttl=64 time=0.386 ms",
+        "64 bytes from 10.250.0.2: icmp_seq=1 ttl=64 time=<RTT> ms",
+    ),
+    (
+        "3 packets transmitted, 3 received, 0% packet loss, time 407ms",
+        "3 packets transmitted, 3 received, 0% packet loss, time <DURATION>ms",
+    ),
     ("rtt min/avg/max/mdev = 0.040/0.213/0.386/0.173 ms", "rtt min/avg/max/mdev = <RTT> ms"),
     ("round-trip min/avg/max = 0.065/0.065/0.065 ms", "round-trip min/avg/max = <RTT> ms"),
-    ("10.250.0.2 dev rpxa lladdr 0a:3b:89:62:28:8c REACHABLE", "10.250.0.2 dev rpxa lladdr MAC#1 <NUD>"),
+    (
+        "10.250.0.2 dev rpxa lladdr 0a:3b:89:62:28:8c REACHABLE",
+        "10.250.0.2 dev rpxa lladdr MAC#1 <NUD>",
+    ),
     ("10.250.0.9 dev rpxa INCOMPLETE", "10.250.0.9 dev rpxa INCOMPLETE"),
     ('"Created": "2026-11-29T04:36:50.710778456Z",', '"Created": "<TIME>",'),
     ("Sun Nov 29 04:41:48 UTC 2026", "<TIME>"),
-    ("04:41:48.123456 IP 10.0.0.1 > 10.0.0.2: ICMP echo request", "<TIME> IP 10.0.0.1 > 10.0.0.2: ICMP echo request"),
+    (
+        "04:41:48.123456 IP 10.0.0.1 > 10.0.0.2: ICMP echo request",
+        "<TIME> IP 10.0.0.1 > 10.0.0.2: ICMP echo request",
+    ),
     ("Up 3 seconds", "Up <AGE>"),
     ("Created About a minute ago", "Created <AGE>"),
     ("real\t0m0.003s", "real\t<DURATION>"),
@@ -36,16 +58,29 @@ CASES = [
     ("LISTEN 0 4096 0.0.0.0:22 0.0.0.0:*", "LISTEN 0 4096 0.0.0.0:22 0.0.0.0:*"),
     ('users:(("nc",pid=1234,fd=3))', 'users:(("nc",pid=PID#1,fd=3))'),
     ("docker0\t\t8000.0242fe57927a\tno\t\tvethe125f42", "docker0\t\t8000.MAC#1\tno\t\tVETH#1"),
-    ("IP 203.0.113.1 > 203.0.113.10: ICMP echo request, id 22, seq 1, length 64",
-     "IP 203.0.113.1 > 203.0.113.10: ICMP echo request, id PINGID#1, seq 1, length 64"),
-    ("Chain POSTROUTING\n   12  1008 MASQUERADE  0    --  *      !docker0  172.17.0.0/16  0.0.0.0/0",
-     "Chain POSTROUTING\n<COUNTERS> MASQUERADE  0    --  *      !docker0  172.17.0.0/16  0.0.0.0/0"),
-    ("Chain POSTROUTING (policy ACCEPT 3 packets, 252 bytes)", "Chain POSTROUTING (policy ACCEPT <COUNTERS>)"),
-    ("test1:eth0 is paired with host interface 2483: vethe125f42", "test1:eth0 is paired with host interface IF#1: VETH#1"),
+    (
+        "IP 203.0.113.1 > 203.0.113.10: ICMP echo request, id 22, seq 1, length 64",
+        "IP 203.0.113.1 > 203.0.113.10: ICMP echo request, id PINGID#1, seq 1, length 64",
+    ),
+    (
+        "Chain POSTROUTING\n   12  1008 MASQUERADE  0    --  *      !docker0  172.17.0.0/16  0.0.0.0/0",
+        "Chain POSTROUTING\n<COUNTERS> MASQUERADE  0    --  *      !docker0  172.17.0.0/16  0.0.0.0/0",
+    ),
+    (
+        "Chain POSTROUTING (policy ACCEPT 3 packets, 252 bytes)",
+        "Chain POSTROUTING (policy ACCEPT <COUNTERS>)",
+    ),
+    (
+        "test1:eth0 is paired with host interface 2483: vethe125f42",
+        "test1:eth0 is paired with host interface IF#1: VETH#1",
+    ),
     # Meaningful values stay: rule priorities, addresses, counts, names with digits.
     ("32766:\tfrom all lookup main", "32766:\tfrom all lookup main"),
     ("default via 192.168.88.1 dev veth-test1", "default via 192.168.88.1 dev veth-test1"),
-    ("3 packets transmitted, 0 received, 100% packet loss", "3 packets transmitted, 0 received, 100% packet loss"),
+    (
+        "3 packets transmitted, 0 received, 100% packet loss",
+        "3 packets transmitted, 0 received, 100% packet loss",
+    ),
     ("RX bytes 123456789012", "RX bytes 123456789012"),
 ]
 

@@ -32,9 +32,22 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     # No build isolation: the test environment's setuptools builds it, with no download.
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "--disable-pip-version-check", "-w", str(out), str(ROOT)],
-        check=True, capture_output=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "--disable-pip-version-check",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     (found,) = out.glob("recipe-*.whl")
     return found
@@ -44,7 +57,8 @@ def test_the_wheel_holds_every_file_of_every_recipe(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {
         "generator/library/" + path.relative_to(ROOT / "recipes").as_posix()
-        for path in (ROOT / "recipes").rglob("*") if path.is_file() and "__pycache__" not in path.parts
+        for path in (ROOT / "recipes").rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
     }
     assert expected and expected <= names, sorted(expected - names)
 
@@ -53,8 +67,13 @@ def test_the_installed_wheel_finds_and_renders_its_recipes(wheel: Path, tmp_path
     unpacked = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(unpacked)
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(unpacked)], cwd=tmp_path, capture_output=True, text=True,
-        env={"PYTHONPATH": str(unpacked), "PATH": "/usr/bin:/bin"}, timeout=60, check=False,
+        [sys.executable, "-c", PROBE, str(unpacked)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(unpacked), "PATH": "/usr/bin:/bin"},
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     first, _, script = done.stdout.partition("\n")

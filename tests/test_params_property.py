@@ -18,9 +18,27 @@ VALUES = st.one_of(
     st.text(alphabet="0123456789-+ ", min_size=1, max_size=40),
     st.integers(min_value=4000, max_value=6000).map(lambda n: "7" * n),
     st.binary(max_size=20).map(lambda b: b.decode("utf-8", "surrogateescape")),
-    st.sampled_from(["-n", "--", "lo", "docker0", "0.0.0.0/8", "240.0.0.0/24", "255.255.255.255",
-                     "10.0.0.2/16", "\x00", "\udcff", "1" * 5000, "1e9", "²"]),
-    st.integers(), st.booleans(), st.floats(), st.none(),
+    st.sampled_from(
+        [
+            "-n",
+            "--",
+            "lo",
+            "docker0",
+            "0.0.0.0/8",
+            "240.0.0.0/24",
+            "255.255.255.255",
+            "10.0.0.2/16",
+            "\x00",
+            "\udcff",
+            "1" * 5000,
+            "1e9",
+            "²",
+        ]
+    ),
+    st.integers(),
+    st.booleans(),
+    st.floats(),
+    st.none(),
 )
 
 

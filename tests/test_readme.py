@@ -33,7 +33,8 @@ def test_setup_has_exactly_two_commands_and_ci_runs_the_test_one() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     # CI is nothing but the README's test command: what it installs and runs, a user gets too.
     commands = [
-        line for line in ci.splitlines()
+        line
+        for line in ci.splitlines()
         if line.strip() and not line.startswith(("#", "set ", "cd ", "echo "))
     ]
     assert commands == [tests], ci

@@ -86,12 +86,28 @@ def test_redacts_every_field_of_a_step_and_the_header() -> None:
     from generator.shell.base import HostFacts
 
     step = tr.StepRecord(
-        index=1, phase="main", command=f"echo {TOKEN}", expect=Expectation(), exit=0,
-        duration=0.1, verdict="ok", stdout=f"{TOKEN}\n{pem('EC')}\n",  # the screen
-        explanation=TOKEN, interactive=f"sh -c {TOKEN}", problems=(TOKEN,),
+        index=1,
+        phase="main",
+        command=f"echo {TOKEN}",
+        expect=Expectation(),
+        exit=0,
+        duration=0.1,
+        verdict="ok",
+        stdout=f"{TOKEN}\n{pem('EC')}\n",  # the screen
+        explanation=TOKEN,
+        interactive=f"sh -c {TOKEN}",
+        problems=(TOKEN,),
     )
-    header = tr.Header(None, {"token": TOKEN}, "0" * 64, f"lab {TOKEN}", "local", HostFacts(),
-                       "2026-01-01T00:00:00.000Z", "recipe")
+    header = tr.Header(
+        None,
+        {"token": TOKEN},
+        "0" * 64,
+        f"lab {TOKEN}",
+        "local",
+        HostFacts(),
+        "2026-01-01T00:00:00.000Z",
+        "recipe",
+    )
     outcome = tr.Outcome("failed", False, "2026-01-01T00:00:01.000Z", 1.0, reason=TOKEN)
     text = tr.format_transcript(redact.BUILTIN.transcript(tr.Transcript(header, (step,), outcome)))
     assert "SWMTKN-1" not in text and "PRIVATE KEY" not in text
@@ -156,8 +172,11 @@ def _assert_redacted(text: str, what: str) -> None:
 def test_a_run_records_markers_and_pages_show_them(
     clean_machine: None, leaky: Path, tmp_path: Path
 ) -> None:
-    env = {"RECIPE_STATE_DIR": str(tmp_path / "state"), "RECIPE_PATH": str(leaky),
-           "PATH": os.environ["PATH"]}
+    env = {
+        "RECIPE_STATE_DIR": str(tmp_path / "state"),
+        "RECIPE_PATH": str(leaky),
+        "PATH": os.environ["PATH"],
+    }
     path = tmp_path / "leaky.transcript"
     done = recipe("run", "leaky", "--record", str(path), "-q", env=env)
     assert done.returncode == 0, done.stderr  # the checks saw the real secrets
@@ -184,10 +203,26 @@ def test_old_transcripts_holding_secrets_are_redacted_on_pages_and_casts(
     from generator.lab.script import Expectation
     from generator.shell.base import HostFacts
 
-    step = tr.StepRecord(1, "main", "echo hunter2-42", Expectation(), 0, 0.1, "ok",
-                         stdout=f"{TOKEN}\n{pem('RSA')}\nhunter2-42\n")
-    header = tr.Header("leaky", {"word": "hello"}, "0" * 64, "leaky", "local", HostFacts(),
-                       "2026-01-01T00:00:00.000Z", "recipe 0.0.9")
+    step = tr.StepRecord(
+        1,
+        "main",
+        "echo hunter2-42",
+        Expectation(),
+        0,
+        0.1,
+        "ok",
+        stdout=f"{TOKEN}\n{pem('RSA')}\nhunter2-42\n",
+    )
+    header = tr.Header(
+        "leaky",
+        {"word": "hello"},
+        "0" * 64,
+        "leaky",
+        "local",
+        HostFacts(),
+        "2026-01-01T00:00:00.000Z",
+        "recipe 0.0.9",
+    )
     path = tmp_path / "old.transcript"
     path.write_text(tr.format_transcript(tr.Transcript(header, (step,), None)))
     env = {"RECIPE_PATH": str(leaky), "PATH": os.environ["PATH"]}

@@ -31,8 +31,9 @@ def lab_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def recipe(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout,
-                          check=False, cwd=ROOT)
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, timeout=timeout, check=False, cwd=ROOT
+    )
 
 
 @pytest.mark.parametrize("name", SINGLE_HOST)
@@ -50,15 +51,25 @@ def test_single_host_recipe_runs_green_on_docker_node1(
 
 def test_vxlan_across_both_nodes(virtual_nodes: None, tmp_path: Path) -> None:
     path = tmp_path / "vxlan.transcript"
-    done = recipe("run", "vxlan", "--host", "docker-node1", "--host", "docker-node2",
-                  "--record", str(path), "-q")
+    done = recipe(
+        "run",
+        "vxlan",
+        "--host",
+        "docker-node1",
+        "--host",
+        "docker-node2",
+        "--record",
+        str(path),
+        "-q",
+    )
     assert done.returncode == 0, done.stderr
     record = tr.read(path)
     assert record.status == "passed"
     # The capture lives in a private mktemp file on docker-node2, never a fixed name in /tmp.
     assert not any("/tmp/" in s.command for s in record.steps)
-    capture = next(s for s in record.steps if s.command == 'wait; cat "$capture"'
-                   and s.phase == "main")
+    capture = next(
+        s for s in record.steps if s.command == 'wait; cat "$capture"' and s.phase == "main"
+    )
     assert capture.role == "docker-node2" and "vni 42" in capture.stdout
     assert {s.role for s in record.steps} == {"docker-node1", "docker-node2"}
 
@@ -66,8 +77,17 @@ def test_vxlan_across_both_nodes(virtual_nodes: None, tmp_path: Path) -> None:
 def test_swarm_overlay_across_both_nodes(virtual_nodes: None, tmp_path: Path) -> None:
     path = tmp_path / "swarm.transcript"
     # ROLE=HOST works in any order.
-    done = recipe("run", "swarm-overlay", "--host", "docker-node2=docker-node2",
-                  "--host", "docker-node1=docker-node1", "--record", str(path), "-q")
+    done = recipe(
+        "run",
+        "swarm-overlay",
+        "--host",
+        "docker-node2=docker-node2",
+        "--host",
+        "docker-node1=docker-node1",
+        "--record",
+        str(path),
+        "-q",
+    )
     assert done.returncode == 0, done.stderr
     record = tr.read(path)
     pings = [s for s in record.steps if "ping" in s.command and s.phase == "main"]
@@ -100,26 +120,34 @@ def _parent(pid: int) -> int:
 def _session_processes(node: hosts.Node) -> list[int]:
     """The sshd processes serving connections (each sshd whose parent is sshd): killing them
     drops every connection to the node while its sshd keeps listening."""
-    sshds = [p for p in hosts.members(node) if Path(f"/proc/{p}/comm").read_text().strip() == "sshd"]
+    sshds = [
+        p for p in hosts.members(node) if Path(f"/proc/{p}/comm").read_text().strip() == "sshd"
+    ]
     return [p for p in sshds if _parent(p) in sshds]
 
 
 def _start_run(tmp_path: Path, teardown: str, steps: str) -> tuple[subprocess.Popen[str], Path]:
     """`recipe run` of a small hand-written script on docker-node1, in the background."""
     script = tmp_path / "lab.sh"
-    script.write_text(f"#@ teardown\nteardown() {{\n  {teardown}\n}}\n#@ end-teardown\n"
-                      f"#@ steps\n{steps}\n")
+    script.write_text(
+        f"#@ teardown\nteardown() {{\n  {teardown}\n}}\n#@ end-teardown\n#@ steps\n{steps}\n"
+    )
     path = tmp_path / "run.transcript"
-    run = subprocess.Popen([*CLI, "run", str(script), "--host", "docker-node1", "--record",
-                            str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run = subprocess.Popen(
+        [*CLI, "run", str(script), "--host", "docker-node1", "--record", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     return run, path
 
 
 def test_dropped_connection_keeps_an_incomplete_transcript(
     virtual_nodes: None, tmp_path: Path
 ) -> None:
-    run, path = _start_run(tmp_path, "rm -f /tmp/issue4-drop",
-                           "touch /tmp/issue4-drop\n\nsleep 20\n\necho never")
+    run, path = _start_run(
+        tmp_path, "rm -f /tmp/issue4-drop", "touch /tmp/issue4-drop\n\nsleep 20\n\necho never"
+    )
     deadline = time.monotonic() + 20
     while not Path("/tmp/issue4-drop").exists() and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -165,8 +193,11 @@ def test_ctrl_c_stops_the_remote_step_and_tears_down(virtual_nodes: None, tmp_pa
     from generator.shell.ssh import SSHShell
     from generator.shell.ssh_target import resolve
 
-    run, path = _start_run(tmp_path, "ip netns delete issue4-int",
-                           "ip netns add issue4-int\n\necho before the stop; sleep 31")
+    run, path = _start_run(
+        tmp_path,
+        "ip netns delete issue4-int",
+        "ip netns add issue4-int\n\necho before the stop; sleep 31",
+    )
     with SSHShell(resolve("docker-node1")) as node:
         deadline = time.monotonic() + 20
         while node.run("pgrep -f 'sleep 31'", 10).exit != 0 and time.monotonic() < deadline:
@@ -192,22 +223,47 @@ def test_a_multi_host_lab_refuses_a_name_taken_on_one_of_its_hosts(
     docker-node2 stops the run, and nothing of the lab is made on docker-node1."""
     node1, node2 = hosts.NODES
     docker2 = ["docker", "-H", f"unix://{node2.socket}"]
-    subprocess.run([*docker2, "run", "-d", "--name", "test2", "busybox", "sleep", "300"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*docker2, "run", "-d", "--name", "test2", "busybox", "sleep", "300"],
+        check=True,
+        capture_output=True,
+    )
     try:
-        done = recipe("run", "swarm-overlay", "--host", "docker-node1", "--host", "docker-node2",
-                      "--record", str(tmp_path / "t.transcript"))
+        done = recipe(
+            "run",
+            "swarm-overlay",
+            "--host",
+            "docker-node1",
+            "--host",
+            "docker-node2",
+            "--record",
+            str(tmp_path / "t.transcript"),
+        )
         assert done.returncode == 2, done.stderr
         assert done.stderr.strip().splitlines()[-1] == (
             "recipe: docker-node2: container test2 already exists; "
             "remove it or choose another name with --set"
         ), done.stderr
         state = subprocess.run(
-            ["docker", "-H", f"unix://{node1.socket}", "info", "--format",
-             "{{.Swarm.LocalNodeState}}"], capture_output=True, text=True, check=True)
+            [
+                "docker",
+                "-H",
+                f"unix://{node1.socket}",
+                "info",
+                "--format",
+                "{{.Swarm.LocalNodeState}}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert state.stdout.strip() == "inactive"  # no step ran on the manager
-        alive = subprocess.run([*docker2, "inspect", "-f", "{{.State.Running}}", "test2"],
-                               capture_output=True, text=True, check=True)
+        alive = subprocess.run(
+            [*docker2, "inspect", "-f", "{{.State.Running}}", "test2"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert alive.stdout.strip() == "true"
     finally:
         subprocess.run([*docker2, "rm", "-f", "test2"], capture_output=True, check=False)
@@ -218,17 +274,32 @@ def test_a_host_already_in_a_swarm_is_refused_not_left(virtual_nodes: None, tmp_
     break that swarm, so the lab refuses to start there."""
     node1 = hosts.NODES[0]
     docker1 = ["docker", "-H", f"unix://{node1.socket}"]
-    subprocess.run([*docker1, "swarm", "init", "--advertise-addr", node1.address],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*docker1, "swarm", "init", "--advertise-addr", node1.address],
+        check=True,
+        capture_output=True,
+    )
     try:
-        done = recipe("run", "swarm-overlay", "--host", "docker-node1", "--host", "docker-node2",
-                      "--no-record")
+        done = recipe(
+            "run",
+            "swarm-overlay",
+            "--host",
+            "docker-node1",
+            "--host",
+            "docker-node2",
+            "--no-record",
+        )
         assert done.returncode == 2, done.stderr
         assert "docker-node1: this host is in a Docker Swarm already" in done.stderr
-        state = subprocess.run([*docker1, "info", "--format", "{{.Swarm.LocalNodeState}}"],
-                               capture_output=True, text=True, check=True)
+        state = subprocess.run(
+            [*docker1, "info", "--format", "{{.Swarm.LocalNodeState}}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert state.stdout.strip() == "active"
     finally:
         subprocess.run([*docker1, "swarm", "leave", "--force"], capture_output=True, check=False)
-        subprocess.run([*docker1, "network", "rm", "docker_gwbridge"], capture_output=True,
-                       check=False)
+        subprocess.run(
+            [*docker1, "network", "rm", "docker_gwbridge"], capture_output=True, check=False
+        )

@@ -74,7 +74,9 @@ HOSTILE_TEMPLATE = "{{{{ cycler.__init__.__globals__.os.system('touch {marker}')
 
 def test_a_hostile_constraint_runs_nothing(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
-    meta = META + f'\n[[constraints]]\nexpr = "{HOSTILE_EXPR.format(marker=marker)}"\nmessage = "no"\n'
+    meta = (
+        META + f'\n[[constraints]]\nexpr = "{HOSTILE_EXPR.format(marker=marker)}"\nmessage = "no"\n'
+    )
     write_recipe(tmp_path / "r", "evil", meta)
     for command in ("show", "render"):
         assert_one_line_error(
@@ -108,7 +110,9 @@ def test_every_filter_keeps_a_value_one_inert_word(tmp_path: Path, filt: str) ->
     )
     write_recipe(tmp_path / "r", "greet", META, template)
     value = f"$(touch {marker})`touch {marker}`'\"!x"
-    done = recipe("render", "greet", "--set", f"who={value}", env={"RECIPE_PATH": str(tmp_path / "r")})
+    done = recipe(
+        "render", "greet", "--set", f"who={value}", env={"RECIPE_PATH": str(tmp_path / "r")}
+    )
     assert done.returncode == 0, done.stderr
     ran = subprocess.run(["bash", "-c", done.stdout], capture_output=True, text=True, check=False)
     assert ran.returncode == 0, ran.stderr

@@ -19,7 +19,7 @@ from generator.shell.base import HostFacts
 ROOT = Path(__file__).resolve().parent.parent
 
 # A small recipe of our own, so the tests can change it; names no other test uses.
-RECIPE_TOML = '''title = "Replay test lab"
+RECIPE_TOML = """title = "Replay test lab"
 summary = "One namespace, one veth pair, one ping."
 description = "Made by tests/test_replay.py."
 requires = ["ip", "ping"]
@@ -28,7 +28,7 @@ requires = ["ip", "ping"]
 type = "netns"
 default = "rpl-test"
 help = "The namespace."
-'''
+"""
 TEMPLATE = """{% extends "base.sh.j2" %}
 {% block steps %}
 # Two namespaces joined by a veth pair; pings stay between them.
@@ -66,7 +66,13 @@ PING = "step 11: ip netns exec rpl-test ping -c 2 -i 0.2 -W 1 10.231.0.2"
 
 def recipe(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["recipe", *args], capture_output=True, text=True, env=env, timeout=300, check=False, cwd=ROOT
+        ["recipe", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+        cwd=ROOT,
     )
 
 
@@ -82,7 +88,11 @@ def lab(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def env(tmp_path: Path, lab: Path) -> dict[str, str]:
-    return {**os.environ, "RECIPE_PATH": str(lab.parent), "RECIPE_STATE_DIR": str(tmp_path / "state")}
+    return {
+        **os.environ,
+        "RECIPE_PATH": str(lab.parent),
+        "RECIPE_STATE_DIR": str(tmp_path / "state"),
+    }
 
 
 @pytest.fixture
@@ -93,7 +103,9 @@ def recorded(tmp_path: Path, env: dict[str, str], clean_machine: None) -> Path:
     return path
 
 
-def test_replay_of_a_recorded_run_passes_again_and_again(recorded: Path, env: dict[str, str]) -> None:
+def test_replay_of_a_recorded_run_passes_again_and_again(
+    recorded: Path, env: dict[str, str]
+) -> None:
     steps = len(tr.read(recorded).steps)
     assert steps == 13  # 11 steps and 2 of teardown, all compared
     for _ in range(3):
@@ -106,7 +118,9 @@ def test_replay_catches_lost_packets_and_update_records_the_new_truth(
     recorded: Path, env: dict[str, str]
 ) -> None:
     original = recorded.read_text()
-    recorded.write_text(original.replace("2 received, 0% packet loss", "0 received, 100% packet loss"))
+    recorded.write_text(
+        original.replace("2 received, 0% packet loss", "0 received, 100% packet loss")
+    )
     done = recipe("replay", str(recorded), "-q", "--color", "never", env=env)
     assert done.returncode == 1
     assert PING in done.stdout
@@ -127,7 +141,9 @@ def test_replay_catches_lost_packets_and_update_records_the_new_truth(
 def test_recipe_changed_since_recording_is_reported_and_update_re_records(
     recorded: Path, lab: Path, env: dict[str, str]
 ) -> None:
-    (lab / "lab.sh.j2").write_text(TEMPLATE.replace("EXTRA\n", "\nip netns exec {{ ns }} ip route\n"))
+    (lab / "lab.sh.j2").write_text(
+        TEMPLATE.replace("EXTRA\n", "\nip netns exec {{ ns }} ip route\n")
+    )
     done = recipe("replay", str(recorded), "-q", "--json", env=env)
     assert done.returncode == 1
     report = json.loads(done.stdout)["transcripts"][0]
@@ -148,8 +164,14 @@ def test_incomplete_recording_replays_what_it_recorded_and_says_so(
     recorded.write_text(text[: text.index("end step 5\n") + len("end step 5\n")])
     done = recipe("replay", str(recorded), "-q", env=env)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "note: recording incomplete (the run ended incomplete): replaying the 5 main steps" in done.stdout
-    assert done.stdout.splitlines()[-1] == f"{recorded}: ok, 5 steps compared, 0 drifting, recording incomplete"
+    assert (
+        "note: recording incomplete (the run ended incomplete): replaying the 5 main steps"
+        in done.stdout
+    )
+    assert (
+        done.stdout.splitlines()[-1]
+        == f"{recorded}: ok, 5 steps compared, 0 drifting, recording incomplete"
+    )
 
 
 def test_a_step_stopped_by_a_signal_is_not_replayed(recorded: Path, env: dict[str, str]) -> None:
@@ -158,12 +180,22 @@ def test_a_step_stopped_by_a_signal_is_not_replayed(recorded: Path, env: dict[st
     read = tr.read(recorded)
     sixth = read.main_steps[5]
     stopped = tr.StepRecord(
-        **{**sixth.__dict__, "stdout": "half\n", "exit": 137, "verdict": "FAIL",
-           "problems": ("interrupted by SIGINT after 0.1 s; the step was stopped",)}
+        **{
+            **sixth.__dict__,
+            "stdout": "half\n",
+            "exit": 137,
+            "verdict": "FAIL",
+            "problems": ("interrupted by SIGINT after 0.1 s; the step was stopped",),
+        }
     )
     assert stopped.interrupted
-    outcome = tr.Outcome("interrupted", False, "2026-11-29T05:01:05.012Z", 1.0,
-                         "interrupted by SIGINT during step 6 of 11")
+    outcome = tr.Outcome(
+        "interrupted",
+        False,
+        "2026-11-29T05:01:05.012Z",
+        1.0,
+        "interrupted by SIGINT during step 6 of 11",
+    )
     steps = (*read.main_steps[:5], stopped, *read.teardown_steps)
     recorded.write_text(tr.format_transcript(tr.Transcript(read.header, steps, outcome)))
     done = recipe("replay", str(recorded), "-q", env=env)
@@ -180,7 +212,9 @@ def test_dry_run_lists_and_runs_nothing(tmp_path: Path) -> None:
     path.write_text(_script_transcript(f"touch {marker}"))
     done = recipe("replay", "--dry-run", "--recorded-commands", str(path))
     assert done.returncode == 0, done.stderr
-    assert "would run 1 steps and 0 teardown steps on local (commands recorded in the" in done.stdout
+    assert (
+        "would run 1 steps and 0 teardown steps on local (commands recorded in the" in done.stdout
+    )
     assert "  [   1] touch /" in done.stdout
     assert not marker.exists()
     listed = json.loads(
@@ -191,7 +225,9 @@ def test_dry_run_lists_and_runs_nothing(tmp_path: Path) -> None:
 
 
 def _script_transcript(command: str, stdout: str = "") -> str:
-    header = tr.Header(None, {}, "0" * 64, "lab.sh", "local", HostFacts(host="vm"), "2026-01-01T00:00:00Z", "test")
+    header = tr.Header(
+        None, {}, "0" * 64, "lab.sh", "local", HostFacts(host="vm"), "2026-01-01T00:00:00Z", "test"
+    )
     step = tr.StepRecord(1, "main", command, Expectation(), 0, 0.01, "ok", stdout=stdout)
     outcome = tr.Outcome("passed", True, "2026-01-01T00:00:01Z", 0.02)
     return tr.format_transcript(tr.Transcript(header, (step,), outcome))
@@ -200,14 +236,19 @@ def _script_transcript(command: str, stdout: str = "") -> str:
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        (lambda t: t.replace("recipe-transcript 1", "recipe-transcript 9"), ":1: transcript format version '9'"),
+        (
+            lambda t: t.replace("recipe-transcript 1", "recipe-transcript 9"),
+            ":1: transcript format version '9'",
+        ),
         (lambda t: t.replace("exit: 0\n", "exit: zero\n", 1), ": expected a number, got 'zero'"),
         (lambda t: t[: t.index("exit: 0")], ": the file ends inside a record (after step 0)"),
         (lambda t: t.replace("phase: main", "phase: middle"), "phase must be main or teardown"),
     ],
     ids=["wrong-version", "hand-edited", "truncated", "bad-phase"],
 )
-def test_bad_input_names_file_and_position_and_exits_2(tmp_path: Path, damage: object, message: str) -> None:
+def test_bad_input_names_file_and_position_and_exits_2(
+    tmp_path: Path, damage: object, message: str
+) -> None:
     path = tmp_path / "bad.transcript"
     path.write_text(damage(_script_transcript("echo hi", "hi\n")))  # type: ignore[operator]
     for args in (["replay", "--dry-run", str(path)], ["diff", str(path), str(path)]):
@@ -228,7 +269,10 @@ def test_diff_passes_volatile_changes_and_catches_meaningful_ones(tmp_path: Path
     done = recipe("diff", str(a), str(c), "--json")
     assert done.returncode == 1
     drift = json.loads(done.stdout)["transcripts"][0]["drifts"][0]
-    assert drift["diffs"]["stdout"][3:5] == ["-IF#1: v0@IF#2: <UP> mtu 1500", "+IF#1: v0@IF#1: <UP> mtu 1500"]
+    assert drift["diffs"]["stdout"][3:5] == [
+        "-IF#1: v0@IF#2: <UP> mtu 1500",
+        "+IF#1: v0@IF#1: <UP> mtu 1500",
+    ]
     assert drift["bindings"] == [
         {"recorded": "IF#2", "replayed": "IF#1", "recorded_value": "10", "replayed_value": "41"}
     ]

@@ -40,8 +40,13 @@ def test_a_role_host_a_transcript_chose_is_refused_too(tmp_path: Path) -> None:
 
 def test_the_dry_run_lists_an_untrusted_host_and_says_it_would_refuse(tmp_path: Path) -> None:
     path = _edited(tmp_path, "target: local", f"target: {FOREIGN}")
-    done = recipe("replay", "--dry-run", "--json", str(path),
-                  env={"RECIPE_HOSTS_STATE": str(tmp_path / "none")})
+    done = recipe(
+        "replay",
+        "--dry-run",
+        "--json",
+        str(path),
+        env={"RECIPE_HOSTS_STATE": str(tmp_path / "none")},
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["transcripts"][0]["untrusted_host"] == FOREIGN
 
@@ -68,14 +73,18 @@ def test_a_virtual_node_in_the_inventory_is_trusted(tmp_path: Path) -> None:
 def test_replay_takes_identity_and_strict_host_key_as_run_does() -> None:
     done = recipe("replay", "--help")
     assert "--identity" in done.stdout and "--strict-host-key" in done.stdout
-    done = recipe("replay", "--dry-run", "--identity", "/nonexistent", "--strict-host-key", str(GOLDEN))
+    done = recipe(
+        "replay", "--dry-run", "--identity", "/nonexistent", "--strict-host-key", str(GOLDEN)
+    )
     assert done.returncode == 0, done.stderr
 
 
 def test_a_recipe_that_no_longer_renders_needs_recorded_commands(tmp_path: Path) -> None:
     path = _edited(tmp_path, "param: ", "param: nosuch=1\nparam: ")
     done = recipe("replay", "--dry-run", str(path))
-    line = assert_one_line_error(done, "veth-pair", "cannot be rendered again", "--recorded-commands")
+    line = assert_one_line_error(
+        done, "veth-pair", "cannot be rendered again", "--recorded-commands"
+    )
     assert "nosuch" in line
 
 
@@ -85,7 +94,9 @@ def test_with_recorded_commands_the_listing_says_where_they_come_from(tmp_path: 
     assert done.returncode == 0, done.stderr
     assert "(recipe veth-pair)" not in done.stdout
     assert "commands recorded in the transcript" in done.stdout.splitlines()[0]
-    data = json.loads(recipe("replay", "--dry-run", "--json", "--recorded-commands", str(path)).stdout)
+    data = json.loads(
+        recipe("replay", "--dry-run", "--json", "--recorded-commands", str(path)).stdout
+    )
     entry = data["transcripts"][0]
     assert entry["commands"] == "transcript" and entry["recipe_changed"] is None
 
@@ -101,7 +112,9 @@ def test_the_dry_run_shows_every_line_of_a_multi_line_command(tmp_path: Path) ->
     text = path.read_text(encoding="utf-8")
     first = re.search(r"command:\n  \| (.*)\n", text)
     assert first is not None
-    path.write_text(text.replace(first.group(0), first.group(0) + "  | rm -rf /hidden-second-line\n", 1))
+    path.write_text(
+        text.replace(first.group(0), first.group(0) + "  | rm -rf /hidden-second-line\n", 1)
+    )
     done = recipe("replay", "--dry-run", "--recorded-commands", str(path))
     assert done.returncode == 0, done.stderr
     assert "rm -rf /hidden-second-line" in done.stdout
@@ -129,7 +142,9 @@ def test_diff_escapes_control_characters(tmp_path: Path) -> None:
     first = re.search(r"stdout:\n  \| (.*)\n", text)
     assert first is not None
     other = tmp_path / "other.transcript"
-    other.write_text(text.replace(first.group(0), first.group(0) + "  | \x1b]0;owned\x07\u202egone\n", 1))
+    other.write_text(
+        text.replace(first.group(0), first.group(0) + "  | \x1b]0;owned\x07\u202egone\n", 1)
+    )
     done = recipe("diff", "--color", "always", str(GOLDEN), str(other))
     assert done.returncode == 1, done.stderr
     assert "\\x1b]0;owned\\x07\\u202egone" in done.stdout
@@ -141,9 +156,14 @@ def test_diff_escapes_control_characters(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("raw", "shown"),
     [
-        ("a\rb", "a\\rb"), ("\x1b[31m", "\\x1b[31m"), ("\x07\x08", "\\x07\\x08"), ("\x9b", "\\x9b"),
-        ("\u202e\u2066", "\\u202e\\u2066"), ("tab\tand\nnewline", "tab\tand\nnewline"),
-        ("\x7f", "\\x7f"), ("plain ünïcode", "plain ünïcode"),
+        ("a\rb", "a\\rb"),
+        ("\x1b[31m", "\\x1b[31m"),
+        ("\x07\x08", "\\x07\\x08"),
+        ("\x9b", "\\x9b"),
+        ("\u202e\u2066", "\\u202e\\u2066"),
+        ("tab\tand\nnewline", "tab\tand\nnewline"),
+        ("\x7f", "\\x7f"),
+        ("plain ünïcode", "plain ünïcode"),
     ],
 )
 def test_visible_escapes_what_could_rewrite_the_screen(raw: str, shown: str) -> None:
@@ -161,7 +181,9 @@ def test_progress_lines_escape_the_command_and_output() -> None:
     step = golden.steps[0]
     from dataclasses import replace
 
-    bad = replace(step, command=DECOY, stdout="\x1b[2Jcleared\n", verdict="FAIL", problems=("\x1b[1m",))
+    bad = replace(
+        step, command=DECOY, stdout="\x1b[2Jcleared\n", verdict="FAIL", problems=("\x1b[1m",)
+    )
     out = io.StringIO()
     progress.PlainProgress(out).step_finished(bad, 3)
     assert "\x1b" not in out.getvalue() and "\r" not in out.getvalue()

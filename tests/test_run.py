@@ -70,7 +70,12 @@ def recipe_cli(
 ) -> subprocess.CompletedProcess[str]:
     """`recipe` with a time limit that a hang on a FIFO or an endless file would hit."""
     return subprocess.run(
-        ["recipe", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=60,
+        ["recipe", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=60,
         check=False,
     )
 
@@ -219,7 +224,9 @@ def test_a_signal_mid_run_tears_down(
     # The summary counts the lab's steps and the teardown's apart; the stopped step in neither.
     name = signal.Signals(signum).name
     teardown = len(read.teardown_steps)
-    assert f"interrupted by {name} during step 17 of 18: 16 ok; teardown {teardown} ok in " in stderr
+    assert (
+        f"interrupted by {name} during step 17 of 18: 16 ok; teardown {teardown} ok in " in stderr
+    )
     assert "[17/18] stopped" in stderr
     # The stopped step's end (bash's "Killed" note, its status) does not spill into the teardown.
     first = read.teardown_steps[0]
@@ -235,8 +242,13 @@ def test_a_signal_during_an_interactive_step_keeps_its_screen(
         "#@ steps\necho first\n\n#@ interactive sh\nsh <<'EOF'\necho typed-$((6*7))\nsleep 30\nEOF\n"
     )
     path = tmp_path / "session.transcript"
-    proc = subprocess.Popen(["recipe", "run", str(script), "--record", str(path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        ["recipe", "run", str(script), "--record", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     _wait_for_step(path, 1, proc)
     time.sleep(1.5)  # the session is in `sleep 30` by now
     proc.send_signal(signal.SIGINT)
@@ -339,8 +351,13 @@ def test_odd_targets_are_one_line(tmp_path: Path, env: dict[str, str]) -> None:
         assert_one_line_error(done, *fragments)
     with open("/dev/zero", "rb") as endless:  # stdin that never ends: the cap stops the read
         done = subprocess.run(
-            ["recipe", "run", "-"], stdin=endless, env=env, capture_output=True, text=True,
-            timeout=60, check=False,
+            ["recipe", "run", "-"],
+            stdin=endless,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
     assert_one_line_error(done, "the script on stdin is larger than 10 MB")
 
@@ -511,7 +528,9 @@ def _recipe_needing(tmp_path: Path, tools: list[str]) -> Path:
     (lab / "recipe.toml").write_text(
         f'title = "t"\nsummary = "s"\ndescription = "d"\nrequires = [{requires}]\n'
     )
-    (lab / "lab.sh.j2").write_text('{% extends "base.sh.j2" %}{% block steps %}true\n{% endblock %}')
+    (lab / "lab.sh.j2").write_text(
+        '{% extends "base.sh.j2" %}{% block steps %}true\n{% endblock %}'
+    )
     return lab.parent
 
 
@@ -633,7 +652,10 @@ def test_ctrl_c_during_the_teardown_finishes_it_and_exits_130(
     path = tmp_path / "teardown.transcript"
     proc = subprocess.Popen(
         ["recipe", "run", str(script), "--record", str(path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     deadline = time.monotonic() + 30
     while not mark.exists() and time.monotonic() < deadline:
@@ -652,4 +674,6 @@ def test_ctrl_c_during_the_teardown_finishes_it_and_exits_130(
     assert read.outcome.reason == "interrupted by SIGINT during the teardown, which finished"
     assert [s.verdict for s in read.main_steps] == ["ok", "ok"]
     assert len(read.teardown_steps) == 3 and all(s.verdict == "ok" for s in read.teardown_steps)
-    assert "interrupted by SIGINT during the teardown, which finished: 2 ok; teardown 3 ok" in stderr
+    assert (
+        "interrupted by SIGINT during the teardown, which finished: 2 ok; teardown 3 ok" in stderr
+    )

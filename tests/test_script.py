@@ -35,7 +35,7 @@ from generator.lab.script import Expectation, is_complete, load, parse
         ("case a in a) echo;; esac", True),
         ('echo "a # b" # c', True),
         ("{\n  echo\n}", True),
-        ("while read -r x; do echo \"$x\"; done <<EOF\n1\nEOF", True),
+        ('while read -r x; do echo "$x"; done <<EOF\n1\nEOF', True),
         ("echo ')'", True),
         ("echo $((1 + 2))", True),
         ("echo done", True),
@@ -54,7 +54,11 @@ def test_multiline_commands_are_one_step() -> None:
         "echo one \\\n  two\n"
     )
     commands = [s.command for s in script.steps]
-    assert commands == ["for n in a b; do\n  echo $n\ndone", "sh <<'EOF'\necho inside\nEOF", "echo one \\\n  two"]
+    assert commands == [
+        "for n in a b; do\n  echo $n\ndone",
+        "sh <<'EOF'\necho inside\nEOF",
+        "echo one \\\n  two",
+    ]
     assert [s.explanation for s in script.steps] == ["Loop over two names.", "Feed a shell.", ""]
     assert [s.line for s in script.steps] == [2, 7, 10]
 

@@ -28,13 +28,28 @@ def _write(path: Path, seed: int, steps: int, broken: int | None = None) -> Path
     for i in range(1, steps + 1):
         index, mac = 10 * seed + 2 * i, f"02:{seed:02x}:00:00:{i // 256:02x}:{i % 256:02x}"
         peer = index if i == broken else index - 1
-        records.append(tr.StepRecord(
-            index=i, phase="main", command=f"ip link show v{i}", expect=Expectation(), exit=0,
-            duration=0.001, verdict="ok", stdout=LINE.format(index, i, peer, mac) * 8,
-        ))
-    header = tr.Header(recipe=None, params={}, script_sha256="0" * 64, source="test",
-                       target="local", facts=HostFacts(), started="2026-11-29T04:00:00Z",
-                       recorder="test")
+        records.append(
+            tr.StepRecord(
+                index=i,
+                phase="main",
+                command=f"ip link show v{i}",
+                expect=Expectation(),
+                exit=0,
+                duration=0.001,
+                verdict="ok",
+                stdout=LINE.format(index, i, peer, mac) * 8,
+            )
+        )
+    header = tr.Header(
+        recipe=None,
+        params={},
+        script_sha256="0" * 64,
+        source="test",
+        target="local",
+        facts=HostFacts(),
+        started="2026-11-29T04:00:00Z",
+        recorder="test",
+    )
     path.write_text(tr.format_transcript(tr.Transcript(header, tuple(records), None)))
     return path
 
@@ -44,7 +59,9 @@ def _children() -> set[int]:
     found = set()
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
-            ppid = next(line for line in status.read_text().splitlines() if line.startswith("PPid:"))
+            ppid = next(
+                line for line in status.read_text().splitlines() if line.startswith("PPid:")
+            )
         except (OSError, StopIteration):
             continue  # gone meanwhile
         if int(ppid.split()[1]) == os.getpid():
@@ -54,7 +71,9 @@ def _children() -> set[int]:
 
 @pytest.fixture
 def pair(tmp_path: Path) -> tuple[Path, Path]:
-    return _write(tmp_path / "a.transcript", 1, 400), _write(tmp_path / "b.transcript", 7, 400, broken=400)
+    return _write(tmp_path / "a.transcript", 1, 400), _write(
+        tmp_path / "b.transcript", 7, 400, broken=400
+    )
 
 
 def _report(first: Path, second: Path, parallel: bool) -> list[tuple[object, ...]]:
@@ -85,7 +104,9 @@ def test_a_bad_file_on_either_side_raises_its_own_error(pair: tuple[Path, Path],
     text = pair[bad].read_text()
     pair[bad].write_text(text.replace("exit: 0\n", "exit: zero\n", 1))
     before = _children()
-    with pytest.raises(tr.TranscriptError, match=rf"^{pair[bad]}:\d+: expected a number, got 'zero'"):
+    with pytest.raises(
+        tr.TranscriptError, match=rf"^{pair[bad]}:\d+: expected a number, got 'zero'"
+    ):
         sidebyside.load_both(*pair, Options(), parallel=True)
     assert _children() <= before
 
@@ -94,8 +115,13 @@ def test_recipe_diff_of_large_files_goes_side_by_side_and_reports(tmp_path: Path
     a = _write(tmp_path / "a.transcript", 1, 2000)
     b = _write(tmp_path / "b.transcript", 7, 2000, broken=2000)
     assert b.stat().st_size >= sidebyside.WORTH_A_FORK
-    done = subprocess.run(["recipe", "diff", str(a), str(b), "--json"], capture_output=True,
-                          text=True, timeout=60, check=False)
+    done = subprocess.run(
+        ["recipe", "diff", str(a), str(b), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 1, done.stderr
     report = json.loads(done.stdout)["transcripts"][0]
     assert [d["index"] for d in report["drifts"]] == [2000]

@@ -117,8 +117,9 @@ def test_new_host_key_is_accepted_once_then_a_changed_key_is_refused(
     connect(target, strict=True).close()  # now known: strict mode accepts it
     assert target.known_hosts.read_text() == first
 
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")],
-                   check=True)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")], check=True
+    )
     other = (tmp_path / "other.pub").read_text().split()
     target.known_hosts.write_text(f"{NODE1.address} {other[0]} {other[1]}\n")
     with pytest.raises(HostKeyChanged, match="CHANGED.*ssh-keygen -R 192.168.205.10"):
@@ -149,8 +150,9 @@ def test_unreachable_hosts(virtual_nodes: None, tmp_path: Path) -> None:
     with pytest.raises(HostUnreachable, match="Connection refused"):
         connect(closed, timeout=2)
     # An address on the nodes' own bridge where no node lives: nothing answers at all.
-    silent = SSHTarget("silent", "192.168.205.99", 22, "root", known_hosts=tmp_path / "kh",
-                       netns=str(hosts.SWITCH))
+    silent = SSHTarget(
+        "silent", "192.168.205.99", 22, "root", known_hosts=tmp_path / "kh", netns=str(hosts.SWITCH)
+    )
     started = time.monotonic()
     with pytest.raises(HostUnreachable, match="silent"):
         connect(silent, timeout=1)

@@ -38,13 +38,20 @@ def _free_port() -> int:
 
 
 def _sshd_config(base: Path, port: int) -> str:
-    return "\n".join([
-        f"Port {port}", "ListenAddress 127.0.0.1",
-        f"HostKey {base / 'host_key'}", f"PidFile {base / 'sshd.pid'}",
-        f"AuthorizedKeysFile {base / 'authorized_keys'}",
-        "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no",
-        f"AllowUsers {USER}", "",
-    ])
+    return "\n".join(
+        [
+            f"Port {port}",
+            "ListenAddress 127.0.0.1",
+            f"HostKey {base / 'host_key'}",
+            f"PidFile {base / 'sshd.pid'}",
+            f"AuthorizedKeysFile {base / 'authorized_keys'}",
+            "PasswordAuthentication no",
+            "KbdInteractiveAuthentication no",
+            "UsePAM no",
+            f"AllowUsers {USER}",
+            "",
+        ]
+    )
 
 
 def _wait_for(port: int, sshd: subprocess.Popen[bytes]) -> None:
@@ -68,24 +75,43 @@ def target(clean_machine: None, tmp_path: Path) -> Iterator[SSHTarget]:
     sshd = None
     _remove_user()  # left by a run that was killed
     try:
-        subprocess.run(["useradd", "--create-home", "--home-dir", str(base / "home"),
-                        "--shell", "/bin/bash", USER], check=True, capture_output=True)
+        subprocess.run(
+            [
+                "useradd",
+                "--create-home",
+                "--home-dir",
+                str(base / "home"),
+                "--shell",
+                "/bin/bash",
+                USER,
+            ],
+            check=True,
+            capture_output=True,
+        )
         # useradd locks the password with "!", and sshd refuses locked accounts even for keys.
         subprocess.run(["usermod", "-p", "*", USER], check=True, capture_output=True)
         for key in ("host_key", "client_key"):
-            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(base / key)],
-                           check=True)
+            subprocess.run(
+                ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(base / key)], check=True
+            )
         (base / "authorized_keys").write_text((base / "client_key.pub").read_text())
         (base / "authorized_keys").chmod(0o644)
         port = _free_port()
         (base / "sshd_config").write_text(_sshd_config(base, port))
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation
-        sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(base / "sshd_config")],
-                                stderr=subprocess.PIPE)
+        sshd = subprocess.Popen(
+            ["/usr/sbin/sshd", "-D", "-e", "-f", str(base / "sshd_config")], stderr=subprocess.PIPE
+        )
         _wait_for(port, sshd)
-        yield SSHTarget(f"{USER}@127.0.0.1:{port}", "127.0.0.1", port, USER,
-                        identities=(str(base / "client_key"),),
-                        known_hosts=tmp_path / "known_hosts", trust_user_known_hosts=False)
+        yield SSHTarget(
+            f"{USER}@127.0.0.1:{port}",
+            "127.0.0.1",
+            port,
+            USER,
+            identities=(str(base / "client_key"),),
+            known_hosts=tmp_path / "known_hosts",
+            trust_user_known_hosts=False,
+        )
     finally:
         if sshd is not None:
             sshd.terminate()
@@ -101,8 +127,9 @@ def _remove_user() -> None:
     """userdel refuses while the user's sessions are still ending: end them, then retry."""
     for _ in range(50):
         subprocess.run(["pkill", "-KILL", "-u", USER], capture_output=True, check=False)
-        done = subprocess.run(["userdel", "--remove", USER], capture_output=True, text=True,
-                              check=False)
+        done = subprocess.run(
+            ["userdel", "--remove", USER], capture_output=True, text=True, check=False
+        )
         if done.returncode in (0, 6):  # 6: no such user
             return
         time.sleep(0.1)
@@ -112,25 +139,34 @@ def _remove_user() -> None:
 def _allow_sudo() -> None:
     SUDOERS.write_text(f"{USER} ALL=(root) NOPASSWD: ALL\n")
     SUDOERS.chmod(0o440)
-    check = subprocess.run(["visudo", "-c", "-f", str(SUDOERS)], capture_output=True, text=True,
-                           check=False)
+    check = subprocess.run(
+        ["visudo", "-c", "-f", str(SUDOERS)], capture_output=True, text=True, check=False
+    )
     assert check.returncode == 0, check.stdout + check.stderr
 
 
 def _recipe(target: SSHTarget, *args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["recipe", *args, "--host", target.name, "--identity", target.identities[0]],
-        capture_output=True, text=True, timeout=300, check=False,
-        env={"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-             "HOME": str(tmp_path), "RECIPE_KNOWN_HOSTS": str(target.known_hosts)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={
+            "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "HOME": str(tmp_path),
+            "RECIPE_KNOWN_HOSTS": str(target.known_hosts),
+        },
     )
 
 
 def test_without_nopasswd_one_clear_line_says_sudo_wants_a_password(
     target: SSHTarget, tmp_path: Path
 ) -> None:
-    with pytest.raises(SudoRefused, match=f"sudo wants a password for {USER}.*NOPASSWD"), \
-            SSHShell(target) as shell:
+    with (
+        pytest.raises(SudoRefused, match=f"sudo wants a password for {USER}.*NOPASSWD"),
+        SSHShell(target) as shell,
+    ):
         shell.run("true", 10)
     done = _recipe(target, "run", "veth-pair", "--no-record", tmp_path=tmp_path)
     assert done.returncode != 0
@@ -150,5 +186,7 @@ def test_with_nopasswd_steps_run_as_root_and_a_lab_runs(target: SSHTarget, tmp_p
     done = _recipe(target, "run", "veth-pair", "--record", str(record), tmp_path=tmp_path)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     text = record.read_text()
-    assert "127.0.0.1" in text.split("target: ", 1)[1].split("\n", 1)[0] and "\nuser: root\n" in text
+    assert (
+        "127.0.0.1" in text.split("target: ", 1)[1].split("\n", 1)[0] and "\nuser: root\n" in text
+    )
     assert " 0% packet loss" in text

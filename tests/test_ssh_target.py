@@ -59,7 +59,11 @@ def test_ssh_config_host(isolated: Path) -> None:
     )
     target = resolve("lab1")
     assert (target.source, target.hostname, target.user, target.port) == (
-        "ssh-config", "10.9.8.7", "labber", 2201)
+        "ssh-config",
+        "10.9.8.7",
+        "labber",
+        2201,
+    )
     assert target.identities == (str(key),)
     assert target.trust_user_known_hosts and not target.notes
     # Only `Host *` matches: the name is an address, not a configured host.
@@ -69,8 +73,13 @@ def test_ssh_config_host(isolated: Path) -> None:
 def test_inventory_wins_and_pins_its_known_hosts(isolated: Path) -> None:
     (isolated / ".ssh" / "config").write_text("Host docker-node1\n  HostName 10.1.1.1\n")
     inventory.state_dir().mkdir(parents=True)
-    inventory.write([inventory.HostEntry("docker-node1", "192.168.205.10", "root", 22,
-                                         "/k/id", "/k/known_hosts")])
+    inventory.write(
+        [
+            inventory.HostEntry(
+                "docker-node1", "192.168.205.10", "root", 22, "/k/id", "/k/known_hosts"
+            )
+        ]
+    )
     target = resolve("docker-node1")
     assert (target.source, target.hostname) == ("inventory", "192.168.205.10")
     assert target.known_hosts == Path("/k/known_hosts") and not target.trust_user_known_hosts
@@ -78,8 +87,19 @@ def test_inventory_wins_and_pins_its_known_hosts(isolated: Path) -> None:
 
 def test_a_virtual_node_by_address_is_reached_through_its_switch(isolated: Path) -> None:
     inventory.state_dir().mkdir(parents=True)
-    inventory.write([inventory.HostEntry("docker-node1", "192.168.205.10", "root", 22,
-                                         "/k/id", "/k/known_hosts", netns="/run/x/switch.net")])
+    inventory.write(
+        [
+            inventory.HostEntry(
+                "docker-node1",
+                "192.168.205.10",
+                "root",
+                22,
+                "/k/id",
+                "/k/known_hosts",
+                netns="/run/x/switch.net",
+            )
+        ]
+    )
     assert resolve("docker-node1").netns == "/run/x/switch.net"
     by_address = resolve("root@192.168.205.10")
     assert (by_address.source, by_address.netns) == ("address", "/run/x/switch.net")
@@ -87,8 +107,14 @@ def test_a_virtual_node_by_address_is_reached_through_its_switch(isolated: Path)
 
 
 def test_a_node_whose_namespace_is_gone_says_to_bring_the_nodes_up(tmp_path: Path) -> None:
-    gone = SSHTarget("docker-node1", "192.168.205.10", 22, "root", known_hosts=tmp_path / "kh",
-                     netns=str(tmp_path / "switch.net"))
+    gone = SSHTarget(
+        "docker-node1",
+        "192.168.205.10",
+        22,
+        "root",
+        known_hosts=tmp_path / "kh",
+        netns=str(tmp_path / "switch.net"),
+    )
     with pytest.raises(HostUnreachable, match=r"switch.net is gone .*run `recipe hosts up`"):
         connect(gone, timeout=1)
 

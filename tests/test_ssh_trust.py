@@ -78,15 +78,28 @@ def sshd(clean_machine: None, home: Path) -> Iterator[Sshd]:
         _keygen(base / "client_key")
         (base / "authorized_keys").write_text((base / "client_key.pub").read_text())
         port = _free_port()
-        (base / "sshd_config").write_text("\n".join([
-            f"Port {port}", "ListenAddress 127.0.0.1", f"HostKey {base / 'host_key'}",
-            f"PidFile {base / 'sshd.pid'}", f"AuthorizedKeysFile {base / 'authorized_keys'}",
-            "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no",
-            "PermitRootLogin prohibit-password", "AllowUsers root", "",
-        ]))
+        (base / "sshd_config").write_text(
+            "\n".join(
+                [
+                    f"Port {port}",
+                    "ListenAddress 127.0.0.1",
+                    f"HostKey {base / 'host_key'}",
+                    f"PidFile {base / 'sshd.pid'}",
+                    f"AuthorizedKeysFile {base / 'authorized_keys'}",
+                    "PasswordAuthentication no",
+                    "KbdInteractiveAuthentication no",
+                    "UsePAM no",
+                    "PermitRootLogin prohibit-password",
+                    "AllowUsers root",
+                    "",
+                ]
+            )
+        )
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation
-        server = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(base / "sshd_config")],
-                                  stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            ["/usr/sbin/sshd", "-D", "-e", "-f", str(base / "sshd_config")],
+            stderr=subprocess.DEVNULL,
+        )
         _wait_for(port, server)
         pub = " ".join((base / "host_key.pub").read_text().split()[:2])
         yield Sshd(port, pub, base / "client_key")
@@ -227,9 +240,23 @@ def test_an_identity_others_can_read_is_refused(home: Path, tmp_path: Path) -> N
     with pytest.raises(UserError, match="UNPROTECTED PRIVATE KEY FILE: mode 0640"):
         resolve("root@127.0.0.1:2222", identity=str(key))
     done = subprocess.run(
-        [sys.executable, "-c", "from generator.cli import main; main()", "run", "veth-pair",
-         "--no-record", "--host", "root@127.0.0.1:1", "--identity", str(key)],
-        capture_output=True, text=True, timeout=60, check=False, cwd=ROOT,
+        [
+            sys.executable,
+            "-c",
+            "from generator.cli import main; main()",
+            "run",
+            "veth-pair",
+            "--no-record",
+            "--host",
+            "root@127.0.0.1:1",
+            "--identity",
+            str(key),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert done.returncode == 2
@@ -245,7 +272,9 @@ def test_an_ssh_config_identity_others_can_read_is_refused(home: Path) -> None:
     key = home / ".ssh" / "lab_key"
     _keygen(key)
     key.chmod(0o644)
-    (home / ".ssh" / "config").write_text("Host lab\n  HostName 10.0.0.5\n  IdentityFile ~/.ssh/lab_key\n")
+    (home / ".ssh" / "config").write_text(
+        "Host lab\n  HostName 10.0.0.5\n  IdentityFile ~/.ssh/lab_key\n"
+    )
     with pytest.raises(UserError, match="IdentityFile in ssh-config .*UNPROTECTED"):
         resolve("lab")
 

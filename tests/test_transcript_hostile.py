@@ -37,7 +37,9 @@ HOSTILE = {
     "huge step": mutated("step 1\n", "step " + "9" * 5000 + "\n"),
     "fractional exit": mutated("exit: 0\n", "exit: 1.5\n"),
     "deep expect": mutated('expect: {"exit": 0, "output"', 'expect: {"x": ' + "[" * 100_000 + "0"),
-    "bad regex": mutated('expect: {"exit": 0, "output": ["0% packet loss"]}', 'expect: {"match": ["("]}'),
+    "bad regex": mutated(
+        'expect: {"exit": 0, "output": ["0% packet loss"]}', 'expect: {"match": ["("]}'
+    ),
     "fractional expected exit": mutated('expect: {"exit": 0,', 'expect: {"exit": 1.5,'),
     "huge expected exit": mutated('expect: {"exit": 0,', 'expect: {"exit": ' + "9" * 5000 + ","),
     "nan duration": mutated("duration: 0.0123\n", "duration: nan\n"),

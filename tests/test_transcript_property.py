@@ -15,9 +15,32 @@ LINES = [path.read_text().split("\n") for path in GOLDEN]
 # Values a field could be given instead of its own: the hostile kinds found by hand, and any text.
 FIELD_VALUES = st.one_of(
     st.sampled_from(
-        ["²", "¹", "9" * 5000, "-9" * 3, "1.5", "nan", "inf", "-1", "", " ", "\0", "(", "[[[[[",
-         '{"match": ["("]}', '{"exit": 1.5}', '{"exit": "x"}', "[" * 50_000, "{" * 3000, "null",
-         '{"output": [1]}', "step 1", "end step 1", "  | x", "result: passed"]
+        [
+            "²",
+            "¹",
+            "9" * 5000,
+            "-9" * 3,
+            "1.5",
+            "nan",
+            "inf",
+            "-1",
+            "",
+            " ",
+            "\0",
+            "(",
+            "[[[[[",
+            '{"match": ["("]}',
+            '{"exit": 1.5}',
+            '{"exit": "x"}',
+            "[" * 50_000,
+            "{" * 3000,
+            "null",
+            '{"output": [1]}',
+            "step 1",
+            "end step 1",
+            "  | x",
+            "result: passed",
+        ]
     ),
     st.text(max_size=30),
 )

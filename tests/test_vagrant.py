@@ -42,8 +42,13 @@ def project(tmp_path: Path) -> Path:
 
 def _validate(project: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["vagrant", "validate", "--ignore-provider"], cwd=project, capture_output=True, text=True, check=False,
-        env={**os.environ, **env}, timeout=120,
+        ["vagrant", "validate", "--ignore-provider"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **env},
+        timeout=120,
     )
 
 
@@ -73,8 +78,12 @@ def test_vagrantfile_names_the_walkthrough_nodes() -> None:
 
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="needs shellcheck")
 def test_provisioning_script_passes_shellcheck() -> None:
-    done = subprocess.run(["shellcheck", str(ROOT / "vagrant" / "provision.sh")],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["shellcheck", str(ROOT / "vagrant" / "provision.sh")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout
 
 
@@ -115,9 +124,12 @@ def test_a_usable_vagrant_is_mentioned_too(project: Path, monkeypatch: pytest.Mo
     could be what the user means: both ways are named."""
     _down_nodes(project, monkeypatch)
     monkeypatch.setenv("VAGRANT_DEFAULT_PROVIDER", "docker")
-    with pytest.raises(UserError, match=r"run `recipe hosts up` first; or, for the Vagrant machine "
-                       r"of that name: `vagrant up docker-node1` \(`vagrant ssh-config docker-node1` "
-                       r"said: The provider .* not yet ready for SSH"):
+    with pytest.raises(
+        UserError,
+        match=r"run `recipe hosts up` first; or, for the Vagrant machine "
+        r"of that name: `vagrant up docker-node1` \(`vagrant ssh-config docker-node1` "
+        r"said: The provider .* not yet ready for SSH",
+    ):
         resolve("docker-node1")
 
 
@@ -125,21 +137,39 @@ def test_a_usable_vagrant_is_mentioned_too(project: Path, monkeypatch: pytest.Mo
 def test_another_vagrant_machine_without_a_provider_says_so(project: Path) -> None:
     path = project / "Vagrantfile"
     path.write_text(path.read_text().replace('"docker-node2" =>', '"web" =>'))
-    with pytest.raises(UserError, match=r"defines web, but vagrant cannot run machines here: No "
-                       "usable default provider"):
+    with pytest.raises(
+        UserError,
+        match=r"defines web, but vagrant cannot run machines here: No "
+        "usable default provider",
+    ):
         _from_vagrant("web", project)
 
 
 def test_replay_while_the_nodes_are_down_says_recipe_hosts_up(project: Path) -> None:
     """The reported case, end to end: `recipe replay` of a golden made on the virtual nodes."""
-    env = {**os.environ, "RECIPE_HOSTS_STATE": str(project / "hosts-state"),
-           "HOME": str(project / "home"), "RECIPE_STATE_DIR": str(project / "labs"),
-           "PYTHONPATH": str(ROOT)}  # this checkout, from a folder outside it
+    env = {
+        **os.environ,
+        "RECIPE_HOSTS_STATE": str(project / "hosts-state"),
+        "HOME": str(project / "home"),
+        "RECIPE_STATE_DIR": str(project / "labs"),
+        "PYTHONPATH": str(ROOT),
+    }  # this checkout, from a folder outside it
     env.pop("VAGRANT_DEFAULT_PROVIDER", None)
     done = subprocess.run(
-        [sys.executable, "-c", "from generator.cli import main; main()", "replay", "-q",
-         str(ROOT / "transcripts" / "vxlan.transcript")],
-        cwd=project, capture_output=True, text=True, timeout=120, check=False, env=env,
+        [
+            sys.executable,
+            "-c",
+            "from generator.cli import main; main()",
+            "replay",
+            "-q",
+            str(ROOT / "transcripts" / "vxlan.transcript"),
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
     )
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip() == (

@@ -14,18 +14,27 @@ from generator.commands.library import recipe_dirs
 def docs(
     ctx: typer.Context,
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="Transcript files or directories of them.", show_default=False)
+        list[Path] | None,
+        typer.Argument(help="Transcript files or directories of them.", show_default=False),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write the pages into.")] = Path("."),
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Directory to write the pages into.")
+    ] = Path("."),
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="md (GitHub Markdown), html (self-contained) or cast.")
+        str,
+        typer.Option("--format", "-f", help="md (GitHub Markdown), html (self-contained) or cast."),
     ] = "md",
     normalized: Annotated[
         bool,
-        typer.Option("--normalized", help="Show placeholders (MAC#1, <RTT>) instead of recorded values."),
+        typer.Option(
+            "--normalized", help="Show placeholders (MAC#1, <RTT>) instead of recorded values."
+        ),
     ] = False,
     index: Annotated[
-        bool, typer.Option("--index", help="Also write an index page: README.md, or index.html for html.")
+        bool,
+        typer.Option(
+            "--index", help="Also write an index page: README.md, or index.html for html."
+        ),
     ] = False,
     project: Annotated[
         bool,
@@ -70,7 +79,9 @@ def claims(
 
     defined = load_claims(data or DEFAULT_DATA)
     transcripts = [redacted(read(p), recipe_dirs(ctx)) for p in find_transcripts(paths)]
-    text = render(check_all(defined, transcripts), labs_link="labs/", slugs=assign_slugs(transcripts))
+    text = render(
+        check_all(defined, transcripts), labs_link="labs/", slugs=assign_slugs(transcripts)
+    )
     if out is None:
         sys.stdout.write(text)
     else:

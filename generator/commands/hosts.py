@@ -43,11 +43,22 @@ def status() -> None:
 
     states = hosts.status()
     for state in states:
-        parts = [f"{name} {'yes' if ok else 'no'}" for name, ok in (
-            ("netns", state.netns), ("init", state.init),
-            ("docker", state.dockerd), ("sshd", state.sshd))]
-        word = "up" if state.running else ("partial" if any((
-            state.netns, state.init, state.dockerd, state.sshd)) else "down")
+        parts = [
+            f"{name} {'yes' if ok else 'no'}"
+            for name, ok in (
+                ("netns", state.netns),
+                ("init", state.init),
+                ("docker", state.dockerd),
+                ("sshd", state.sshd),
+            )
+        ]
+        word = (
+            "up"
+            if state.running
+            else (
+                "partial" if any((state.netns, state.init, state.dockerd, state.sshd)) else "down"
+            )
+        )
         print(f"{state.node.name}  {state.node.address}  {word}  ({', '.join(parts)})")
     if not all(state.running for state in states):
         raise SystemExit(1)  # click turns typer.Exit into a return value when not standalone

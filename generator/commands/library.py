@@ -19,7 +19,9 @@ def recipe_dirs(ctx: typer.Context) -> list[Path]:
 
 SetOption = Annotated[
     list[str] | None,
-    typer.Option("--set", "-s", help="Set a parameter: --set key=value (repeatable).", show_default=False),
+    typer.Option(
+        "--set", "-s", help="Set a parameter: --set key=value (repeatable).", show_default=False
+    ),
 ]
 
 
@@ -45,7 +47,9 @@ def show(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Recipe na
     print("Parameters:")
     width = max((len(p.name) for p in recipe.params), default=0)
     for spec in recipe.params:
-        print(f"  {spec.name:<{width}}  {spec.type:<9} default {display(values[spec.name])!s:<18} {spec.help}")
+        print(
+            f"  {spec.name:<{width}}  {spec.type:<9} default {display(values[spec.name])!s:<18} {spec.help}"
+        )
     topology = render_topology(recipe.directory, values)
     if topology:
         print("\nTopology (with default parameters):")
@@ -57,7 +61,9 @@ def render(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Recipe name.")],
     set_: SetOption = None,
-    sudo: Annotated[bool, typer.Option("--sudo", help="Prefix commands that need root with sudo.")] = False,
+    sudo: Annotated[
+        bool, typer.Option("--sudo", help="Prefix commands that need root with sudo.")
+    ] = False,
     no_teardown: Annotated[
         bool, typer.Option("--no-teardown", help="Leave the lab standing: omit the teardown.")
     ] = False,

@@ -76,7 +76,9 @@ def replay(
         float | None,
         typer.Option("--timeout", help="Default seconds per step (a step's own wins).", min=0.001),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")
+    ] = False,
     as_json: JsonOption = False,
     color: ColorOption = "auto",
 ) -> None:
@@ -88,7 +90,10 @@ def replay(
     dirs = recipe_dirs(ctx)
     plans = [
         engine.plan(
-            t, host=host, recipe_dirs=dirs, ignore=ignore or [],
+            t,
+            host=host,
+            recipe_dirs=dirs,
+            ignore=ignore or [],
             full=update and _rerecord(t, dirs, recorded_commands),
             recorded_commands=recorded_commands,
         )
@@ -130,14 +135,22 @@ def _preflight(plans: list[Any]) -> None:
         preflight.enforce(findings)
 
 
-def _replay_one(plan: Any, update: bool, timeout: float | None, quiet: bool,
-                identity: Path | None, strict_host_key: bool) -> Any:
+def _replay_one(
+    plan: Any,
+    update: bool,
+    timeout: float | None,
+    quiet: bool,
+    identity: Path | None,
+    strict_host_key: bool,
+) -> Any:
     from generator.lab import progress
     from generator.lab import replay as engine
     from generator.transcript import reader as tr
 
     if not quiet:
-        print(visible(f"recipe: replaying {plan.path} on {plan.host}", one_line=True), file=sys.stderr)
+        print(
+            visible(f"recipe: replaying {plan.path} on {plan.host}", one_line=True), file=sys.stderr
+        )
     run = engine.execute(plan, progress.choose(quiet), timeout, identity, strict_host_key)
     report = engine.judge(plan, run.records)
     if run.leftovers:
@@ -156,7 +169,9 @@ def _origin(plan: Any) -> str:
     """Where the listed commands come from, as the dry run says it."""
     recipe = plan.recorded.header.recipe
     if plan.commands == "transcript":
-        return "commands recorded in the transcript" + (f", not rendered from recipe {recipe}" if recipe else "")
+        return "commands recorded in the transcript" + (
+            f", not rendered from recipe {recipe}" if recipe else ""
+        )
     return f"recipe {recipe}"
 
 
@@ -182,8 +197,13 @@ def _print_dry_run(plans: list[Any], as_json: bool) -> None:
         print(json.dumps({"dry_run": True, "transcripts": data}, indent=2))
         return
     for p in plans:
-        print(visible(f"{p.path}: would run {len(p.script.steps)} steps and {len(p.script.teardown)} "
-                      f"teardown steps on {p.host} ({_origin(p)})", one_line=True))
+        print(
+            visible(
+                f"{p.path}: would run {len(p.script.steps)} steps and {len(p.script.teardown)} "
+                f"teardown steps on {p.host} ({_origin(p)})",
+                one_line=True,
+            )
+        )
         for step in p.script.all_steps:
             where = "teardown" if step.phase == "teardown" else f"{step.index:>4}"
             first, *rest = step.command.split("\n")
@@ -192,8 +212,10 @@ def _print_dry_run(plans: list[Any], as_json: bool) -> None:
                 print(f"  {'':>{len(where) + 2}} {visible(line)}")
         notes = p.notes + (["recipe changed since recording"] if p.recipe_changed else [])
         if p.untrusted_host:
-            notes.append(f"would refuse to run: the transcript chose host {p.untrusted_host!r}; "
-                         "name it with --host")
+            notes.append(
+                f"would refuse to run: the transcript chose host {p.untrusted_host!r}; "
+                "name it with --host"
+            )
         for note in notes:
             print("  note: " + visible(note, one_line=True))
 
@@ -205,7 +227,9 @@ def _print_reports(reports: list[Any], as_json: bool, colour: bool) -> None:
     if as_json:
         data = [report_json(r) for r in reports]
         drifting = len([r for r in reports if not r.ok])
-        print(json.dumps({"ok": drifting == 0, "drifting": drifting, "transcripts": data}, indent=2))
+        print(
+            json.dumps({"ok": drifting == 0, "drifting": drifting, "transcripts": data}, indent=2)
+        )
         return
     for report in reports:
         for line in text_lines(report, colour):

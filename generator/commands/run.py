@@ -214,7 +214,9 @@ def run(
         except UserError:
             shell.close()
             raise
-    state = labstate.save(labstate.LabState(name, loaded.text, dict(script.params), host_label, keep))
+    state = labstate.save(
+        labstate.LabState(name, loaded.text, dict(script.params), host_label, keep)
+    )
     listener = progress.choose(quiet)
     with shell:
         recorder = None
@@ -356,8 +358,11 @@ def clean(
     if not quiet:
         print(f"recipe: {name}: ran {len(report.records)} teardown steps", file=sys.stderr)
         if state is not None and (others := labstate.count(name)):
-            print(f"recipe: {name}: {others} more run(s) recorded as standing; run "
-                  f"recipe clean {name} again to remove the next", file=sys.stderr)
+            print(
+                f"recipe: {name}: {others} more run(s) recorded as standing; run "
+                f"recipe clean {name} again to remove the next",
+                file=sys.stderr,
+            )
     raise SystemExit(report.exit_code)
 
 
@@ -410,7 +415,9 @@ def export(
 
 def _check_output(output: Path) -> None:
     if output.is_dir():
-        raise UserError(f"-o {output}: is a directory; name a file in it, e.g. {output / 'lab.cast'}")
+        raise UserError(
+            f"-o {output}: is a directory; name a file in it, e.g. {output / 'lab.cast'}"
+        )
     parent = output.parent
     if not parent.is_dir():
         what = "does not exist" if not parent.exists() else "is not a directory"

@@ -45,7 +45,9 @@ class TranscriptReport:
 
 
 def _paint(text: str, colour: str, on: bool) -> str:
-    text = visible(text, one_line=True)  # recorded text: its own escapes must not reach the terminal
+    text = visible(
+        text, one_line=True
+    )  # recorded text: its own escapes must not reach the terminal
     return f"{colour}{text}{_RESET}" if on else text
 
 

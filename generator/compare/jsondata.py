@@ -17,7 +17,9 @@ from generator.compare.normalize import PLACEHOLDER, Normalizer
 
 # Keys whose integer values are volatile identities, bound like their textual forms.
 _KEY_KINDS = {"ifindex": "IF", "link_index": "IF", "Pid": "PID"}
-_TOKEN = re.compile(r"\.\.|\.?\[\*\]|\.?\[(\d+)\]|\.?\[\"((?:[^\"\\]|\\.)*)\"\]|\.?\*|\.?([^.\[\]*]+)")
+_TOKEN = re.compile(
+    r"\.\.|\.?\[\*\]|\.?\[(\d+)\]|\.?\[\"((?:[^\"\\]|\\.)*)\"\]|\.?\*|\.?([^.\[\]*]+)"
+)
 _DIGIT = re.compile(r"\d")
 _REMOVE = object()  # marker: drop this member
 

@@ -51,10 +51,18 @@ class _Builtin:
 
 # Order matters: at one position, the first rule that matches wins.
 _RULES: tuple[_Builtin, ...] = (
-    _Builtin("iso_time", "<TIME>", _DIGITS,
-             r"\d{3}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?(?: [A-Z]{3,5}\b)?"),
-    _Builtin("date_time", "<TIME>", "MTWFS",
-             rf"(?:on|ue|ed|hu|ri|at|un) {_MONTH} +\d{{1,2}} \d{{2}}:\d{{2}}:\d{{2}}(?: [A-Z]{{3,5}})? \d{{4}}\b"),
+    _Builtin(
+        "iso_time",
+        "<TIME>",
+        _DIGITS,
+        r"\d{3}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?(?: [A-Z]{3,5}\b)?",
+    ),
+    _Builtin(
+        "date_time",
+        "<TIME>",
+        "MTWFS",
+        rf"(?:on|ue|ed|hu|ri|at|un) {_MONTH} +\d{{1,2}} \d{{2}}:\d{{2}}:\d{{2}}(?: [A-Z]{{3,5}})? \d{{4}}\b",
+    ),
     _Builtin("clock", "<TIME>", _DIGITS, r"\d:\d{2}:\d{2}\.\d{3,9}\b"),  # tcpdump, logs
     # A bridge id: priority, then the bridge's MAC without colons (`brctl show`).
     _Builtin("bridge_id", "MAC", _HEX, r"[0-9a-f]{3}\.[0-9a-f]{12}\b", keep=5),
@@ -65,7 +73,9 @@ _RULES: tuple[_Builtin, ...] = (
     _Builtin("veth", "VETH", "v", r"eth[0-9a-f]{6,8}\b"),
     _Builtin("ifpeer", "IF", "@", r"if\d+\b", keep=1, guard=""),
     _Builtin("rtt", "<RTT>", "t", r"ime[=<]\d+(?:\.\d+)?(?= ?ms)", keep=5),
-    _Builtin("rtt_summary", "<RTT>", "=", r" [\d.]+/[\d.]+/[\d.]+(?:/[\d.]+)?(?= ms)", keep=2, guard=""),
+    _Builtin(
+        "rtt_summary", "<RTT>", "=", r" [\d.]+/[\d.]+/[\d.]+(?:/[\d.]+)?(?= ms)", keep=2, guard=""
+    ),
     _Builtin("ping_total", "<DURATION>", ",", r" time \d+(?=ms)", keep=7, guard=""),
     _Builtin("lifetime", "<DURATION>", "_", r"lft \d+(?=sec)", keep=5, guard=""),
     # IPv6 duplicate address detection still running: a matter of timing, not of the lab.
@@ -78,19 +88,45 @@ _RULES: tuple[_Builtin, ...] = (
     _Builtin("age", "<AGE>", _DIGITS, rf"\d*+{_AGO}"),
     _Builtin("age", "<AGE>", "A", rf"bout an?{_AGO}"),
     _Builtin("age", "<AGE>", "L", rf"ess than a{_AGO}"),
-    _Builtin("duration", "<DURATION>", _DIGITS,
-             r"\d*+(?:(?:\.\d++)?+(?:ms|us|µs|ns)\b|\.\d++s\b|m\d++\.\d++s\b)"),
+    _Builtin(
+        "duration",
+        "<DURATION>",
+        _DIGITS,
+        r"\d*+(?:(?:\.\d++)?+(?:ms|us|µs|ns)\b|\.\d++s\b|m\d++\.\d++s\b)",
+    ),
     # `11: name@if10: <FLAGS>` and `ip -o` lines: the index at line start, only before a name.
-    _Builtin("ifindex", "IF", _DIGITS, r"\d*+(?=: [\w.@-]+(?::\s+<|\s+inet6?\s|\s+link/))",
-             guard=_LINE_START),
+    _Builtin(
+        "ifindex",
+        "IF",
+        _DIGITS,
+        r"\d*+(?=: [\w.@-]+(?::\s+<|\s+inet6?\s|\s+link/))",
+        guard=_LINE_START,
+    ),
     # iptables -v packet and byte counters count whatever else crossed the chain meanwhile.
-    _Builtin("ipt_counters", "<COUNTERS>", "\n",
-             r"[ \t]*\d+[KMG]?[ \t]+\d+[KMG]?(?=[ \t]+[\w-]+[ \t]+(?:all|tcp|udp|icmp|\d+)[ \t]+--)",
-             keep=1, guard=""),
-    _Builtin("ipt_policy", "<COUNTERS>", "p", r"olicy ACCEPT \d+[KMG]? packets, \d+[KMG]? bytes",
-             keep=14, guard=""),
-    _Builtin("ipt_policy", "<COUNTERS>", "p", r"olicy DROP \d+[KMG]? packets, \d+[KMG]? bytes",
-             keep=12, guard=""),
+    _Builtin(
+        "ipt_counters",
+        "<COUNTERS>",
+        "\n",
+        r"[ \t]*\d+[KMG]?[ \t]+\d+[KMG]?(?=[ \t]+[\w-]+[ \t]+(?:all|tcp|udp|icmp|\d+)[ \t]+--)",
+        keep=1,
+        guard="",
+    ),
+    _Builtin(
+        "ipt_policy",
+        "<COUNTERS>",
+        "p",
+        r"olicy ACCEPT \d+[KMG]? packets, \d+[KMG]? bytes",
+        keep=14,
+        guard="",
+    ),
+    _Builtin(
+        "ipt_policy",
+        "<COUNTERS>",
+        "p",
+        r"olicy DROP \d+[KMG]? packets, \d+[KMG]? bytes",
+        keep=12,
+        guard="",
+    ),
     # tcpdump's ICMP echo identifier: ping picks it per run; request and reply share it.
     _Builtin("ping_id", "PINGID", ",", r" id \d+(?=, seq)", keep=5, guard=""),
     # `2483: vethe125f42` outside `ip link` tables, as a lab's own echo prints it.
@@ -168,7 +204,9 @@ class Bindings:
         """The real value behind `KIND#n`, or None when this transcript has no such binding."""
         kind, _, number = placeholder.partition("#")
         known = self.values.get(kind, [])
-        return known[int(number) - 1] if number.isdigit() and 0 < int(number) <= len(known) else None
+        return (
+            known[int(number) - 1] if number.isdigit() and 0 < int(number) <= len(known) else None
+        )
 
 
 # `link-netnsid N`: the id that the VIEWING namespace gave the peer's namespace when it first
@@ -245,7 +283,11 @@ class Normalizer:
                 return whole
         elif kind == "ID":
             value = _id_key(value)
-            if rule.name == "id12" and value.isdigit() and value not in self.bindings.numbers.get("ID", {}):
+            if (
+                rule.name == "id12"
+                and value.isdigit()
+                and value not in self.bindings.numbers.get("ID", {})
+            ):
                 return whole  # twelve digits are a number, unless a full ID began with them
         elif rule.name == "ifpeer":
             value = value[2:]  # `@if12` names the peer's index 12
@@ -343,8 +385,12 @@ def compile_pattern(pattern: str, where: str) -> re.Pattern[str]:
 def _rule(entry: Mapping[str, Any], where: str) -> Rule:
     pattern, name = entry.get("pattern"), entry.get("placeholder")
     if not isinstance(pattern, str) or not isinstance(name, str):
-        raise PatternError(f"{where} needs `pattern` and `placeholder` strings (or `ignore`, `unordered`)")
+        raise PatternError(
+            f"{where} needs `pattern` and `placeholder` strings (or `ignore`, `unordered`)"
+        )
     if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
-        raise PatternError(f"{where}: placeholder {name!r} must be an upper-case name such as LEASE")
+        raise PatternError(
+            f"{where}: placeholder {name!r} must be an upper-case name such as LEASE"
+        )
     bind = bool(entry.get("bind", True))
     return Rule(compile_pattern(pattern, where), name if bind else f"<{name}>", bind)

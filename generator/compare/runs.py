@@ -223,7 +223,9 @@ def compare(
     return compare_runs(normalize_run(recorded, options), normalize_run(replayed, options), options)
 
 
-def compare_runs(old_run: NormalizedRun, new_run: NormalizedRun, options: Options = Options()) -> Comparison:
+def compare_runs(
+    old_run: NormalizedRun, new_run: NormalizedRun, options: Options = Options()
+) -> Comparison:
     """compare() of two runs already normalized (each perhaps in a process of its own)."""
     result = Comparison()
     recorded, replayed = old_run.steps, new_run.steps
@@ -231,11 +233,15 @@ def compare_runs(old_run: NormalizedRun, new_run: NormalizedRun, options: Option
     for i, j in _pairs(recorded, replayed):
         if j < 0:
             old = recorded[i]
-            result.drifts.append(StepDrift(old.index, old.command, ("the step did not run in the replay",)))
+            result.drifts.append(
+                StepDrift(old.index, old.command, ("the step did not run in the replay",))
+            )
             continue
         if i < 0:
             new = replayed[j]
-            result.drifts.append(StepDrift(new.index, new.command, ("a step the recording does not have",)))
+            result.drifts.append(
+                StepDrift(new.index, new.command, ("a step the recording does not have",))
+            )
             continue
         result.compared += 1
         old_texts, new_texts = before[2 * i : 2 * i + 2], after[2 * j : 2 * j + 2]
@@ -267,7 +273,9 @@ def compare_step(
         if a == b:
             continue
         reasons.append(f"{stream} differs")
-        diffs.append(StreamDiff(stream, tuple(unified(jsondata.pretty(a), jsondata.pretty(b), stream))))
+        diffs.append(
+            StreamDiff(stream, tuple(unified(jsondata.pretty(a), jsondata.pretty(b), stream)))
+        )
     if not reasons:
         return None
     return StepDrift(new.index, new.command, tuple(reasons), tuple(diffs))
@@ -315,7 +323,10 @@ def binding_diffs(before: str, after: str, old: Bindings, new: Bindings) -> list
                 if left.group() != right.group():
                     found.append(
                         BindingDiff(
-                            left.group(), right.group(), old.value(left.group()), new.value(right.group())
+                            left.group(),
+                            right.group(),
+                            old.value(left.group()),
+                            new.value(right.group()),
                         )
                     )
     return found

@@ -70,7 +70,9 @@ def load(path: Path | None = None) -> dict[str, HostEntry]:
             for name, table in data.get("hosts", {}).items()
         }
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise UserError(f"host inventory {path} is damaged ({exc}); `recipe hosts up` rewrites it") from None
+        raise UserError(
+            f"host inventory {path} is damaged ({exc}); `recipe hosts up` rewrites it"
+        ) from None
 
 
 def write(entries: list[HostEntry], path: Path | None = None) -> None:

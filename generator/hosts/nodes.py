@@ -46,8 +46,20 @@ from generator.hosts.virtual_node import (
 )
 
 __all__ = [  # what the CLI, the tests and the benchmark use
-    "BRIDGE", "NODES", "RUN_ROOT", "SWITCH", "Node", "NodeStatus", "client_key", "down", "known_hosts",
-    "members", "missing_tools", "node_status", "status", "up",
+    "BRIDGE",
+    "NODES",
+    "RUN_ROOT",
+    "SWITCH",
+    "Node",
+    "NodeStatus",
+    "client_key",
+    "down",
+    "known_hosts",
+    "members",
+    "missing_tools",
+    "node_status",
+    "status",
+    "up",
 ]
 
 BRIDGE = "rcp-lab0"
@@ -103,8 +115,10 @@ def _keys() -> None:
     state.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = client_key()
     if not key.exists():
-        run_checked(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "recipe-hosts",
-                     "-f", str(key)], "generating the tool's SSH key")
+        run_checked(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "recipe-hosts", "-f", str(key)],
+            "generating the tool's SSH key",
+        )
     (state / "authorized_keys").write_text(key.with_suffix(".pub").read_text())
     (state / "authorized_keys").chmod(0o600)
 
@@ -115,7 +129,9 @@ def _switch() -> None:
     if not SWITCH.exists():
         make_netns(SWITCH, "the nodes' switch")
         switch = in_netns(SWITCH)
-        run_checked([*switch, "ip", "link", "add", BRIDGE, "type", "bridge"], f"creating bridge {BRIDGE}")
+        run_checked(
+            [*switch, "ip", "link", "add", BRIDGE, "type", "bridge"], f"creating bridge {BRIDGE}"
+        )
         run_checked([*switch, "ip", "addr", "add", GATEWAY, "dev", BRIDGE], f"addressing {BRIDGE}")
         run_checked([*switch, "ip", "link", "set", BRIDGE, "up"], f"bringing {BRIDGE} up")
     if not SSHD_PRIVSEP.exists():
@@ -182,8 +198,11 @@ def _up() -> None:
         rootfs = _busybox_rootfs()
         for node in started:
             log = node.state / "dockerd.log"
-            virtual_node.wait_for(partial(virtual_node.docker_answers, node), 30,
-                                  f"{node.name}'s Docker engine (log: {log})")
+            virtual_node.wait_for(
+                partial(virtual_node.docker_answers, node),
+                30,
+                f"{node.name}'s Docker engine (log: {log})",
+            )
             virtual_node.load_busybox(node, rootfs)
     _write_inventory()
 
@@ -194,13 +213,20 @@ def _write_inventory() -> None:
         key = (node.state / "ssh_host_ed25519_key.pub").read_text().split()
         lines.append(f"{node.name},{node.address} {key[0]} {key[1]}\n")
     known_hosts().write_text("".join(lines))
-    inventory.write([
-        inventory.HostEntry(
-            name=node.name, address=node.address, user="root", port=22,
-            identity=str(client_key()), known_hosts=str(known_hosts()), netns=str(SWITCH),
-        )
-        for node in NODES
-    ])
+    inventory.write(
+        [
+            inventory.HostEntry(
+                name=node.name,
+                address=node.address,
+                user="root",
+                port=22,
+                identity=str(client_key()),
+                known_hosts=str(known_hosts()),
+                netns=str(SWITCH),
+            )
+            for node in NODES
+        ]
+    )
 
 
 def down() -> list[str]:

@@ -142,25 +142,27 @@ while :; do sleep 3600 & wait; done
 
 def _sshd_config(node: Node) -> str:
     state = inventory.state_dir()
-    return "\n".join([
-        "# Written by `recipe hosts up` for this node only.",
-        "Port 22",
-        f"ListenAddress {node.address}",
-        f"HostKey {node.state / 'ssh_host_ed25519_key'}",
-        f"PidFile {node.run / 'sshd.pid'}",
-        f"AuthorizedKeysFile {state / 'authorized_keys'}",
-        "PermitRootLogin prohibit-password",
-        "PubkeyAuthentication yes",
-        "PasswordAuthentication no",
-        "KbdInteractiveAuthentication no",
-        "UsePAM no",
-        "PrintMotd no",
-        "AllowUsers root",
-        # Sessions talk to this node's engine, not the host's.
-        f"SetEnv DOCKER_HOST=unix://{node.socket}",
-        "Subsystem sftp internal-sftp",
-        "",
-    ])
+    return "\n".join(
+        [
+            "# Written by `recipe hosts up` for this node only.",
+            "Port 22",
+            f"ListenAddress {node.address}",
+            f"HostKey {node.state / 'ssh_host_ed25519_key'}",
+            f"PidFile {node.run / 'sshd.pid'}",
+            f"AuthorizedKeysFile {state / 'authorized_keys'}",
+            "PermitRootLogin prohibit-password",
+            "PubkeyAuthentication yes",
+            "PasswordAuthentication no",
+            "KbdInteractiveAuthentication no",
+            "UsePAM no",
+            "PrintMotd no",
+            "AllowUsers root",
+            # Sessions talk to this node's engine, not the host's.
+            f"SetEnv DOCKER_HOST=unix://{node.socket}",
+            "Subsystem sftp internal-sftp",
+            "",
+        ]
+    )
 
 
 def start(node: Node, bridge: str) -> None:
@@ -170,34 +172,81 @@ def start(node: Node, bridge: str) -> None:
     node.state.mkdir(parents=True, exist_ok=True, mode=0o700)
     make_netns(node.netns, node.name)
     switch = in_netns(SWITCH)
-    run_checked([*switch, "ip", "link", "add", node.veth, "type", "veth", "peer", "name", "eth0",
-                 "netns", str(node.netns)], f"creating the cable of {node.name}")
-    run_checked([*switch, "ip", "link", "set", node.veth, "master", bridge, "up"],
-                f"plugging in {node.name}")
+    run_checked(
+        [
+            *switch,
+            "ip",
+            "link",
+            "add",
+            node.veth,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "eth0",
+            "netns",
+            str(node.netns),
+        ],
+        f"creating the cable of {node.name}",
+    )
+    run_checked(
+        [*switch, "ip", "link", "set", node.veth, "master", bridge, "up"],
+        f"plugging in {node.name}",
+    )
     inside = in_netns(node.netns)
     run_checked([*inside, "ip", "link", "set", "lo", "up"], f"{node.name}: loopback up")
-    run_checked([*inside, "ip", "addr", "add", f"{node.address}/24", "dev", "eth0"],
-                f"{node.name}: address")
+    run_checked(
+        [*inside, "ip", "addr", "add", f"{node.address}/24", "dev", "eth0"], f"{node.name}: address"
+    )
     run_checked([*inside, "ip", "link", "set", "eth0", "up"], f"{node.name}: eth0 up")
 
     key = node.state / "ssh_host_ed25519_key"
-    run_checked(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", node.name, "-f", str(key)],
-         f"{node.name}: host key")
+    run_checked(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", node.name, "-f", str(key)],
+        f"{node.name}: host key",
+    )
     (node.state / "sshd_config").write_text(_sshd_config(node))
     # Names are answered by the node's own dnsmasq, which knows none: no lookup leaves the machine.
     (node.state / "resolv.conf").write_text(f"nameserver {node.address}\n")
 
     init = _start_init(node)
     enter = ["nsenter", f"--target={init}", "--net", "--mount", "--uts", "--pid", "--"]
-    run_checked([*enter, "dnsmasq", "--no-resolv", "--no-hosts", f"--listen-address={node.address}",
-          "--bind-interfaces", f"--pid-file={node.run / 'dnsmasq.pid'}"], f"{node.name}: dnsmasq")
+    run_checked(
+        [
+            *enter,
+            "dnsmasq",
+            "--no-resolv",
+            "--no-hosts",
+            f"--listen-address={node.address}",
+            "--bind-interfaces",
+            f"--pid-file={node.run / 'dnsmasq.pid'}",
+        ],
+        f"{node.name}: dnsmasq",
+    )
     with (node.state / "dockerd.log").open("wb") as log:
         subprocess.Popen(
-            [*enter, "dockerd", "--data-root", str(node.state / "docker"),
-             "--exec-root", str(node.run / "exec"), "-H", f"unix://{node.socket}",
-             "--pidfile", str(node.run / "docker.pid"), "--dns", node.address,
-             "--cgroup-parent", f"/{node.cgroup}", "--shutdown-timeout", "2"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+            [
+                *enter,
+                "dockerd",
+                "--data-root",
+                str(node.state / "docker"),
+                "--exec-root",
+                str(node.run / "exec"),
+                "-H",
+                f"unix://{node.socket}",
+                "--pidfile",
+                str(node.run / "docker.pid"),
+                "--dns",
+                node.address,
+                "--cgroup-parent",
+                f"/{node.cgroup}",
+                "--shutdown-timeout",
+                "2",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
         )
     run_checked([*enter, SSHD, "-f", str(node.state / "sshd_config")], f"{node.name}: sshd")
 
@@ -206,11 +255,30 @@ def _start_init(node: Node) -> int:
     """Start the node's init in new mount, UTS and pid namespaces; return its pid on the host."""
     ready = node.run / "init.ready"
     parent = subprocess.Popen(
-        ["nsenter", f"--net={node.netns}", "unshare", "--mount", "--uts", "--pid", "--fork",
-         "--mount-proc", "--propagation", "private",
-         "sh", "-c", _INIT, "init", node.name, str(node.run / "netns"),
-         str(node.state / "resolv.conf"), str(ready), str(node.run / "cgroup")],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            "nsenter",
+            f"--net={node.netns}",
+            "unshare",
+            "--mount",
+            "--uts",
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            _INIT,
+            "init",
+            node.name,
+            str(node.run / "netns"),
+            str(node.state / "resolv.conf"),
+            str(ready),
+            str(node.run / "cgroup"),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         start_new_session=True,
     )
     wait_for(lambda: ready.exists() or parent.poll() is not None, 5, f"{node.name}'s namespaces")
@@ -253,8 +321,11 @@ def docker_answers(node: Node) -> bool:
 def load_busybox(node: Node, rootfs: bytes) -> None:
     docker = ["docker", "-H", f"unix://{node.socket}"]
     if not quiet([*docker, "image", "inspect", "busybox:latest"]):
-        run_checked([*docker, "import", "--change", 'CMD ["sh"]', "-", "busybox:latest"],
-             f"{node.name}: importing busybox", rootfs)
+        run_checked(
+            [*docker, "import", "--change", 'CMD ["sh"]', "-", "busybox:latest"],
+            f"{node.name}: importing busybox",
+            rootfs,
+        )
 
 
 def members(node: Node) -> set[int]:

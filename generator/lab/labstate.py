@@ -73,8 +73,11 @@ def _records(name: str) -> list[tuple[str, Path]]:
     stem = _SAFE.sub("_", name)
     found = [("", folder / f"{stem}.json")] if (folder / f"{stem}.json").is_file() else []
     prefix = stem + _RUN
-    runs = sorted(p.name[len(prefix) : -len(".json")] for p in folder.glob(f"{stem}{_RUN}*.json")
-                  if p.name.startswith(prefix))
+    runs = sorted(
+        p.name[len(prefix) : -len(".json")]
+        for p in folder.glob(f"{stem}{_RUN}*.json")
+        if p.name.startswith(prefix)
+    )
     return found + [(run, _path(name, run)) for run in runs]
 
 

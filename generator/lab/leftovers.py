@@ -61,7 +61,9 @@ def take(run: Callable[[str], str], docker: bool = True) -> Snapshot:
 def take_local() -> Snapshot:
     import subprocess
 
-    done = subprocess.run(["bash", "-c", SNAPSHOT_COMMAND], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["bash", "-c", SNAPSHOT_COMMAND], capture_output=True, text=True, check=False
+    )
     return parse(done.stdout)
 
 

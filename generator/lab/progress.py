@@ -18,6 +18,8 @@ _STYLES = {"ok": "green", "expected-failure": "cyan", "FAIL": "bold red", "stopp
 def _verdict(record: StepRecord) -> str:
     """A step a signal stopped did not contradict its expectation: it shows as `stopped`."""
     return "stopped" if record.interrupted else record.verdict
+
+
 _OUTPUT_TAIL = 20  # lines of a failed step's output to show
 
 

@@ -209,9 +209,7 @@ def _incomplete_note(recorded: tr.Transcript) -> str:
     return f"recording incomplete ({why}): replaying the {ran} main steps it recorded"
 
 
-def _render_recipe(
-    recorded: tr.Transcript, recipe_dirs: Sequence[Path]
-) -> tuple[Script, object]:
+def _render_recipe(recorded: tr.Transcript, recipe_dirs: Sequence[Path]) -> tuple[Script, object]:
     """The recipe rendered again with the recorded parameters; anything else is refused, since
     the alternative is running the transcript's own commands, which needs --recorded-commands."""
     from generator.recipes import catalog as library
@@ -229,7 +227,9 @@ def _render_recipe(
         text = render_script(recipe, values)
     except UserError as exc:
         why = visible(exc.message, one_line=True)
-        raise UserError(f"{where}: recipe {visible(name)} cannot be rendered again ({why}); {flag}") from None
+        raise UserError(
+            f"{where}: recipe {visible(name)} cannot be rendered again ({why}); {flag}"
+        ) from None
     return script_format.parse(text, source=f"recipe {name}"), recipe
 
 
@@ -259,8 +259,13 @@ def _from_records(recorded: tr.Transcript) -> Script:
     main = tuple(_step(r) for r in recorded.main_steps)
     teardown = tuple(_step(r) for r in recorded.teardown_steps)
     roles = tuple(dict.fromkeys(r.role for r in recorded.steps if r.role))
-    return Script(steps=main, teardown=teardown, source=str(recorded.path), hosts=roles,
-                  sha256=recorded.header.script_sha256)
+    return Script(
+        steps=main,
+        teardown=teardown,
+        source=str(recorded.path),
+        hosts=roles,
+        sha256=recorded.header.script_sha256,
+    )
 
 
 def _step(record: tr.StepRecord) -> Step:
@@ -291,12 +296,22 @@ def judge(plan: Plan, records: Sequence[tr.StepRecord]) -> TranscriptReport:
     comparison = compare(recorded, records, plan.compare_options)
     if plan.recipe_changed:
         notes.append("recipe changed since recording")
-    return TranscriptReport(str(plan.path), comparison, plan.recipe_changed, plan.incomplete,
-                            notes=notes, commands=plan.commands)
+    return TranscriptReport(
+        str(plan.path),
+        comparison,
+        plan.recipe_changed,
+        plan.incomplete,
+        notes=notes,
+        commands=plan.commands,
+    )
 
 
-def merged(recorded: tr.Transcript, records: Sequence[tr.StepRecord], report: TranscriptReport,
-           outcome: tr.Outcome) -> tr.Transcript:
+def merged(
+    recorded: tr.Transcript,
+    records: Sequence[tr.StepRecord],
+    report: TranscriptReport,
+    outcome: tr.Outcome,
+) -> tr.Transcript:
     """The recording with each drifting step replaced by its replay; matching steps stay as
     recorded, byte for byte, so the file's diff in git shows only what changed."""
     drifting = {d.index for d in report.comparison.drifts}
@@ -332,8 +347,13 @@ class Run:
     leftovers: list[str]
 
 
-def execute(plan: Plan, listener: object | None = None, timeout: float | None = None,
-            identity: Path | None = None, strict_host_key: bool = False) -> Run:
+def execute(
+    plan: Plan,
+    listener: object | None = None,
+    timeout: float | None = None,
+    identity: Path | None = None,
+    strict_host_key: bool = False,
+) -> Run:
     """Run the plan's steps through the runner on its host: one shell, teardown always."""
     from generator import __version__
     from generator.commands.run import _refuse_taken_names

@@ -47,7 +47,11 @@ class Expectation:
         text = stdout + stderr
         found += [f"output lacks {s!r}" for s in self.output if s not in text]
         found += [f"output contains {s!r}" for s in self.no_output if s in text]
-        found += [f"output does not match /{r}/" for r in self.match if not re.search(r, text, re.MULTILINE)]
+        found += [
+            f"output does not match /{r}/"
+            for r in self.match
+            if not re.search(r, text, re.MULTILINE)
+        ]
         return found
 
     def to_dict(self) -> dict[str, object]:
@@ -137,7 +141,11 @@ def parse(text: str, source: str = "<script>") -> Script:
     lines = text.split("\n")
     digest = hashlib.sha256(text.encode()).hexdigest()
     meta: dict[str, object] = {
-        "recipe": None, "params": {}, "timeout": DEFAULT_TIMEOUT, "hosts": (), "guards": {},
+        "recipe": None,
+        "params": {},
+        "timeout": DEFAULT_TIMEOUT,
+        "hosts": (),
+        "guards": {},
     }
     starts = [i for i, line in enumerate(lines) if line.strip() == "#@ steps"]
     if starts:
@@ -181,7 +189,9 @@ def _skip_setup(body: list[tuple[int, str]]) -> list[tuple[int, str]]:
     return out
 
 
-def _read_prelude(prelude: list[str], meta: dict[str, object], source: str) -> list[tuple[int, str]]:
+def _read_prelude(
+    prelude: list[str], meta: dict[str, object], source: str
+) -> list[tuple[int, str]]:
     """Header directives, and the body of the teardown() function as (line number, text)."""
     teardown: list[tuple[int, str]] = []
     in_teardown = in_function = False
@@ -236,7 +246,9 @@ def _seconds(value: str, source: str, number: int) -> float:
     except ValueError:
         seconds = -1.0
     if seconds <= 0:
-        raise UserError(f"{source}:{number}: timeout must be a positive number of seconds, got {value!r}")
+        raise UserError(
+            f"{source}:{number}: timeout must be a positive number of seconds, got {value!r}"
+        )
     return seconds
 
 
@@ -285,7 +297,9 @@ class _Pending:
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise UserError(f"{source}:{number}: bad regex in '#@ expect-match': {exc}") from None
+                raise UserError(
+                    f"{source}:{number}: bad regex in '#@ expect-match': {exc}"
+                ) from None
             self.match.append(pattern)
         elif name == "timeout":
             self.timeout = _seconds(value, source, number)
@@ -307,13 +321,17 @@ class _Pending:
         if self.interactive:
             body = _heredoc_body(command)
             if body is None:
-                raise UserError(f"{source}:{line}: an '#@ interactive' step must feed its lines in a heredoc")
+                raise UserError(
+                    f"{source}:{line}: an '#@ interactive' step must feed its lines in a heredoc"
+                )
             interactive = Interactive(spawn=self.interactive, lines=tuple(body), prompt=self.prompt)
         return Step(
             index=index,
             command=command,
             explanation="\n".join(self.comments).strip(),
-            expect=Expectation(exit_status, tuple(self.output), tuple(self.no_output), tuple(self.match)),
+            expect=Expectation(
+                exit_status, tuple(self.output), tuple(self.no_output), tuple(self.match)
+            ),
             timeout=self.timeout,
             interactive=interactive,
             phase=phase,
@@ -353,7 +371,9 @@ def _split(lines: list[tuple[int, str]], source: str, phase: str, start: int) ->
         buffer.append(line)
         command = "\n".join(buffer)
         if is_complete(command):
-            steps.append(pending.step(start + len(steps), command.strip(), phase, first_line, source))
+            steps.append(
+                pending.step(start + len(steps), command.strip(), phase, first_line, source)
+            )
             pending, buffer = _Pending(), []
     if buffer:
         raise UserError(

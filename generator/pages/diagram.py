@@ -214,4 +214,4 @@ def to_svg(dot: str) -> str | None:
     match = _SVG_START.search(result.stdout)
     if match is None:
         raise RuntimeError("dot printed no <svg> element")
-    return _SVG_COMMENT.sub("", result.stdout[match.start():]).strip() + "\n"
+    return _SVG_COMMENT.sub("", result.stdout[match.start() :]).strip() + "\n"

@@ -48,7 +48,9 @@ def _step(step: PageStep) -> list[str]:
     if step.explanation:
         out.append(f"<p>{escape(' '.join(step.explanation.split()))}</p>")
     if step.interactive is not None:
-        out.append("<p>Typed at the prompt of an interactive session (recorded through a terminal):</p>")
+        out.append(
+            "<p>Typed at the prompt of an interactive session (recorded through a terminal):</p>"
+        )
     out.append(console_html(step))
     note = verdict_note(step).replace("**", "")
     if note:
@@ -56,7 +58,9 @@ def _step(step: PageStep) -> list[str]:
         out.append(f'<p class="{kind}">{escape(note)}</p>')
     timing = f"took {step.duration:.2f} s" + (", timed out" if step.timed_out else "")
     checks = "; ".join(step.checks)
-    out.append(f'<p class="checks">Checked: {escape(checks)}. Exit status {step.exit}, {timing}.</p>')
+    out.append(
+        f'<p class="checks">Checked: {escape(checks)}. Exit status {step.exit}, {timing}.</p>'
+    )
     out.append("</section>")
     return out
 
@@ -104,8 +108,16 @@ def render_index(rows: list[tuple[str, str, str, str]], intro: str) -> str:
         for slug, title, date, status in rows
     )
     head = "<tr><th>lab</th><th>what it shows</th><th>recorded</th><th>result</th></tr>"
-    return "\n".join([*_head("Lab pages"), f"<p>{escape(intro.replace('`', ''))}</p>",
-                      f"<table>{head}{body}</table>", "</body>", "</html>", ""])
+    return "\n".join(
+        [
+            *_head("Lab pages"),
+            f"<p>{escape(intro.replace('`', ''))}</p>",
+            f"<table>{head}{body}</table>",
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )
 
 
 def render(page: LabPage) -> str:
@@ -113,21 +125,30 @@ def render(page: LabPage) -> str:
     if page.description:
         out.append(f"<p>{escape(' '.join(page.description.split()))}</p>")
     if page.recipe:
-        out.append(f"<p>Recipe: <code>{escape(page.recipe)}</code> · run it with "
-                   f"<code>recipe run {escape(page.recipe)}</code></p>")
+        out.append(
+            f"<p>Recipe: <code>{escape(page.recipe)}</code> · run it with "
+            f"<code>recipe run {escape(page.recipe)}</code></p>"
+        )
     if not page.complete:
-        out.append(f'<p class="note fail">Incomplete run (result: {escape(page.status)}): '
-                   "the page shows the steps that ran.</p>")
+        out.append(
+            f'<p class="note fail">Incomplete run (result: {escape(page.status)}): '
+            "the page shows the steps that ran.</p>"
+        )
     if page.normalized:
-        out.append('<p class="note">Output is normalized: values that change on every run read as '
-                   "placeholders such as <code>MAC#1</code> or <code>&lt;RTT&gt;</code>.</p>")
+        out.append(
+            '<p class="note">Output is normalized: values that change on every run read as '
+            "placeholders such as <code>MAC#1</code> or <code>&lt;RTT&gt;</code>.</p>"
+        )
     if page.params:
         rows = "".join(
             f"<tr><td><code>{escape(p.name)}</code></td><td><code>{escape(p.value)}</code></td>"
             f"<td>{escape(p.help)}</td></tr>"
             for p in page.params
         )
-        out += ["<h2>Parameters</h2>", f"<table><tr><th>name</th><th>value</th><th>meaning</th></tr>{rows}</table>"]
+        out += [
+            "<h2>Parameters</h2>",
+            f"<table><tr><th>name</th><th>value</th><th>meaning</th></tr>{rows}</table>",
+        ]
     if page.topology:
         out += _topology(page)
     out.append("<h2>Steps</h2>")
@@ -136,6 +157,8 @@ def render(page: LabPage) -> str:
     if page.teardown_steps:
         body = "".join(console_text(s) for s in page.teardown_steps)
         out += ["<h2>Teardown</h2>", f'<pre class="console">{escape(body)}</pre>']
-    rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in page.environment)
+    rows = "".join(
+        f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in page.environment
+    )
     out += ["<h2>Environment</h2>", f"<table>{rows}</table>", "</body>", "</html>", ""]
     return "\n".join(out)

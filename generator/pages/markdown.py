@@ -157,7 +157,10 @@ def render(page: LabPage, svg_name: str | None = None) -> str:
     if page.description:
         out += [md_text(page.description), ""]
     if page.recipe:
-        out += [f"Recipe: {code(page.recipe)} · run it with {code('recipe run ' + page.recipe)}", ""]
+        out += [
+            f"Recipe: {code(page.recipe)} · run it with {code('recipe run ' + page.recipe)}",
+            "",
+        ]
     if not page.complete:
         status = md_text(page.status)
         out += [f"> **Incomplete run** (result: {status}): the page shows the steps that ran.", ""]

@@ -74,7 +74,8 @@ class LabPage:
 def firewall_rules(topology: dict[str, Any]) -> tuple[str, ...]:
     """The iptables rules a topology declares, as commands."""
     return tuple(
-        f"iptables -t {rule.get('table', 'filter')} {rule['rule']}" for rule in topology.get("rules", [])
+        f"iptables -t {rule.get('table', 'filter')} {rule['rule']}"
+        for rule in topology.get("rules", [])
     )
 
 
@@ -173,7 +174,9 @@ def assign_slugs(transcripts: Sequence[Transcript]) -> dict[str, str]:
     file's stem, which keeps several runs of one recipe apart."""
     runs = Counter(t.header.recipe for t in transcripts if t.header.recipe)
     return {
-        t.path: _safe(t.header.recipe) if t.header.recipe and runs[t.header.recipe] == 1 else slug_of(t.path)
+        t.path: _safe(t.header.recipe)
+        if t.header.recipe and runs[t.header.recipe] == 1
+        else slug_of(t.path)
         for t in transcripts
     }
 

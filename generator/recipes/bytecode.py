@@ -77,6 +77,7 @@ class PrivateBytecodeCache(jinja2.FileSystemBytecodeCache):
             st = os.fstat(handle.fileno())
             if stat.S_ISREG(st.st_mode) and _private(st):
                 _load(bucket, handle)
+
     # Writing stays Jinja's: mkstemp (0600) in this private folder, then a rename.
 
 

@@ -62,7 +62,9 @@ class Recipe:
             if spec.name == name:
                 return spec
         known = ", ".join(p.name for p in self.params) or "none"
-        raise UserError(f"recipe {self.name} has no parameter {_quoted(name)}; its parameters: {known}")
+        raise UserError(
+            f"recipe {self.name} has no parameter {_quoted(name)}; its parameters: {known}"
+        )
 
 
 def search_dirs(extra: Iterable[Path] = ()) -> list[Path]:
@@ -78,7 +80,9 @@ def discover(extra: Iterable[Path] = ()) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for base in search_dirs(extra):
         if not base.is_dir():
-            raise UserError(f"recipe directory {base} does not exist; check --recipes or ${PATH_ENV}")
+            raise UserError(
+                f"recipe directory {base} does not exist; check --recipes or ${PATH_ENV}"
+            )
         for meta in sorted(base.glob(f"*/{METADATA}")):
             found.setdefault(meta.parent.name, meta.parent)
     return found
@@ -106,7 +110,9 @@ def load_dir(directory: Path) -> Recipe:
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{meta_path}: invalid TOML: {exc}") from None
     if not (directory / TEMPLATE).is_file():
-        raise UserError(f"{directory / TEMPLATE}: missing; every recipe needs a {TEMPLATE} template")
+        raise UserError(
+            f"{directory / TEMPLATE}: missing; every recipe needs a {TEMPLATE} template"
+        )
     try:
         return _recipe_from(directory, data)
     except (KeyError, TypeError, ValueError) as exc:
@@ -129,8 +135,17 @@ def _recipe_from(directory: Path, data: Mapping[str, Any]) -> Recipe:
         Constraint(expr=_require(c, "expr", str), message=_require(c, "message", str))
         for c in data.get("constraints", [])
     )
-    known = {"title", "summary", "description", "params", "requires", "docker", "hosts",
-             "timeout", "constraints"}
+    known = {
+        "title",
+        "summary",
+        "description",
+        "params",
+        "requires",
+        "docker",
+        "hosts",
+        "timeout",
+        "constraints",
+    }
     return Recipe(
         name=directory.name,
         directory=directory,
@@ -152,7 +167,9 @@ def _param_from(name: str, spec: Mapping[str, Any]) -> ParamSpec:
         raise TypeError(f"parameter {name!r} must be a table with type, default and help")
     kind = _require(spec, "type", str)
     if kind not in PARSERS:
-        raise ValueError(f"parameter {name!r} has unknown type {kind!r}; use one of {', '.join(PARSERS)}")
+        raise ValueError(
+            f"parameter {name!r} has unknown type {kind!r}; use one of {', '.join(PARSERS)}"
+        )
     if "default" not in spec:
         raise KeyError(f"parameter {name!r} needs a default")
     param = ParamSpec(
@@ -249,6 +266,7 @@ def _check_constraints(recipe: Recipe, values: Mapping[str, ParamValue]) -> None
 def _fill(message: str, values: Mapping[str, ParamValue]) -> str:
     """A constraint's message with each `{name}` replaced by that value. Not str.format: a user
     recipe's `{c1.__class__...}` would reach into Python objects."""
+
     def one(match: re.Match[str]) -> str:
         name = match.group(1)
         return shown(values[name]) if name in values else match.group(0)

@@ -37,8 +37,13 @@ RESERVED: dict[str, dict[str, str]] = {
 }
 # Interface names Docker makes on its own: br-<network id> and veth<7 hex digits>.
 _DOCKER_LINKS = re.compile(r"br-[0-9a-f]{12}|veth[0-9a-f]{7}")
-_WHAT = {"netns": "network namespace", "link": "interface", "container": "container",
-         "network": "Docker network", "swarm": "Docker Swarm"}
+_WHAT = {
+    "netns": "network namespace",
+    "link": "interface",
+    "container": "container",
+    "network": "Docker network",
+    "swarm": "Docker Swarm",
+}
 
 
 @dataclass(frozen=True)
@@ -66,8 +71,12 @@ def _all_claims(topology: Mapping[str, Any]) -> list[Claim]:
     return _from_nodes(topology) + _from_creates(topology) + _from_links(topology)
 
 
-_NODE_KINDS = {"netns": "netns", "container": "container", "docker-network": "network",
-               "bridge": "link"}
+_NODE_KINDS = {
+    "netns": "netns",
+    "container": "container",
+    "docker-network": "network",
+    "bridge": "link",
+}
 
 
 def _from_nodes(topology: Mapping[str, Any]) -> list[Claim]:

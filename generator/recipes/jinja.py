@@ -127,7 +127,9 @@ def render_template(directory: Path, name: str, context: Mapping[str, Any]) -> s
     try:
         return environment(directory).get_template(name).render(context)
     except jinja2.TemplateSyntaxError as exc:
-        raise UserError(f"{exc.filename or path}:{exc.lineno}: template error: {exc.message}") from None
+        raise UserError(
+            f"{exc.filename or path}:{exc.lineno}: template error: {exc.message}"
+        ) from None
     except jinja2.UndefinedError as exc:
         raise UserError(f"{path}: template uses an undefined value: {exc.message}") from None
     except jinja2.TemplateError as exc:
@@ -150,4 +152,6 @@ def evaluate(expr: str, values: Mapping[str, ParamValue]) -> bool:
     try:
         return env.get_template(expr).render(values) == "1"
     except jinja2.TemplateError as exc:
-        raise UserError(f"constraint {shown(expr)} cannot be evaluated: {shown(str(exc))}") from None
+        raise UserError(
+            f"constraint {shown(expr)} cannot be evaluated: {shown(str(exc))}"
+        ) from None

@@ -31,8 +31,14 @@ _MAX_DIGITS = 18
 # list, because ipaddress calls 0.0.0.0/8 (this network) and 240.0.0.0/4 (reserved) private too.
 _LAB_RANGES = tuple(
     ipaddress.IPv4Network(net)
-    for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-                "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+    for net in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "192.0.2.0/24",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+    )
 )
 
 
@@ -97,7 +103,9 @@ def _ifname(raw: object) -> str:
     if size >= IFNAMSIZ:
         raise ParamError(f"is {size} bytes; Linux interface names hold at most {IFNAMSIZ - 1}")
     if re.search(r"[/:\s]", name) or not re.fullmatch(r"[A-Za-z0-9_.@+-]+", name):
-        raise ParamError("may use only letters, digits and . _ - + @ (Linux refuses '/', ':' and spaces)")
+        raise ParamError(
+            "may use only letters, digits and . _ - + @ (Linux refuses '/', ':' and spaces)"
+        )
     if name.startswith("-"):
         # Linux would take it, but every tool that gets it (ip, brctl, tcpdump) reads an option.
         raise ParamError("must not start with '-': ip would read it as an option")
@@ -162,7 +170,9 @@ def _cidr(raw: object) -> ipaddress.IPv4Network:
         if "host bits set" in str(exc):
             net = ipaddress.IPv4Network(text, strict=False)
             raise ParamError(f"has host bits set; did you mean {net}?") from None
-        raise ParamError(f"must be an IPv4 network such as 10.0.0.0/24, got {shown(text)}") from None
+        raise ParamError(
+            f"must be an IPv4 network such as 10.0.0.0/24, got {shown(text)}"
+        ) from None
     _lab_range(network)
     return network
 
@@ -172,7 +182,9 @@ def _address(raw: object) -> ipaddress.IPv4Address:
     try:
         address = ipaddress.IPv4Address(text)
     except ValueError:
-        raise ParamError(f"must be an IPv4 address such as 192.168.88.1, got {shown(text)}") from None
+        raise ParamError(
+            f"must be an IPv4 address such as 192.168.88.1, got {shown(text)}"
+        ) from None
     _lab_range(ipaddress.IPv4Network(address))
     return address
 
@@ -180,11 +192,15 @@ def _address(raw: object) -> ipaddress.IPv4Address:
 def _interface(raw: object) -> ipaddress.IPv4Interface:
     text = _text(raw).strip()
     if "/" not in text:
-        raise ParamError(f"must be an address with a prefix such as 192.168.88.1/24, got {shown(text)}")
+        raise ParamError(
+            f"must be an address with a prefix such as 192.168.88.1/24, got {shown(text)}"
+        )
     try:
         iface = ipaddress.IPv4Interface(text)
     except ValueError:
-        raise ParamError(f"must be an address with a prefix such as 192.168.88.1/24, got {shown(text)}") from None
+        raise ParamError(
+            f"must be an address with a prefix such as 192.168.88.1/24, got {shown(text)}"
+        ) from None
     net = iface.network
     _lab_range(net)
     if net.prefixlen < 31 and iface.ip in {net.network_address, net.broadcast_address}:

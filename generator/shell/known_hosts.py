@@ -37,8 +37,11 @@ class KnownHosts:
 
     def keys_for(self, name: str) -> list[paramiko.PKey]:
         """The keys NAME ([host]:port off port 22) may present; revoked keys never."""
-        return [key for patterns, key in self.keys
-                if matches(name, patterns) and not self.is_revoked(key)]
+        return [
+            key
+            for patterns, key in self.keys
+            if matches(name, patterns) and not self.is_revoked(key)
+        ]
 
     def is_revoked(self, key: paramiko.PKey) -> bool:
         return any(key == bad for bad in self.revoked)

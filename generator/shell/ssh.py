@@ -198,7 +198,9 @@ class SSHShell(Shell):
         except SessionLost:
             raise
         except Exception as exc:  # noqa: BLE001 - any paramiko failure here means the link is gone
-            raise ConnectionLost(f"{self.target.name}: cannot reach the host to stop a step: {exc}") from None
+            raise ConnectionLost(
+                f"{self.target.name}: cannot reach the host to stop a step: {exc}"
+            ) from None
         with chan:
             chan.settimeout(15)
             chan.exec_command(f"{self.sudo}{command}")
@@ -224,12 +226,22 @@ class SSHShell(Shell):
                     out += chan.recv(_CHUNK)
                 while chan.recv_stderr_ready():
                     err += chan.recv_stderr(_CHUNK)
-                if (chan.eof_received or chan.closed) and not chan.recv_ready() and not chan.recv_stderr_ready():
+                if (
+                    (chan.eof_received or chan.closed)
+                    and not chan.recv_ready()
+                    and not chan.recv_stderr_ready()
+                ):
                     self._ended(chan, bytes(out), bytes(err))
         except OSError as exc:  # paramiko raises socket errors when the link breaks mid-send
-            raise ConnectionLost(f"{self.target.name}: connection lost during {_short(what)}: {exc}") from None
+            raise ConnectionLost(
+                f"{self.target.name}: connection lost during {_short(what)}: {exc}"
+            ) from None
         stdout, stderr, status = self._markers.split(out, err, out_end, err_end)
-        return stdout.decode("utf-8", errors="replace"), stderr.decode("utf-8", errors="replace"), status
+        return (
+            stdout.decode("utf-8", errors="replace"),
+            stderr.decode("utf-8", errors="replace"),
+            status,
+        )
 
     def _ended(self, chan: paramiko.Channel, out: bytes, err: bytes) -> None:
         """The channel reached EOF: a dropped connection, a refused sudo, or `exit` in a step."""
@@ -261,7 +273,9 @@ class SSHShell(Shell):
         try:
             return drive_channel(chan, spawn, lines, prompt, timeout)
         except OSError as exc:
-            raise ConnectionLost(f"{self.target.name}: connection lost during {_short(spawn)}: {exc}") from None
+            raise ConnectionLost(
+                f"{self.target.name}: connection lost during {_short(spawn)}: {exc}"
+            ) from None
         finally:
             chan.close()
 

@@ -62,13 +62,17 @@ def _known_name(target: SSHTarget) -> str:
     return target.hostname if target.port == 22 else f"[{target.hostname}]:{target.port}"
 
 
-def _policy(target: SSHTarget, strict: bool, known: known_hosts.KnownHosts) -> paramiko.MissingHostKeyPolicy:
+def _policy(
+    target: SSHTarget, strict: bool, known: known_hosts.KnownHosts
+) -> paramiko.MissingHostKeyPolicy:
     import paramiko
 
     class AcceptNew(paramiko.MissingHostKeyPolicy):
         """Only asked for keys not known at all; a changed key never reaches here."""
 
-        def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+        def missing_host_key(
+            self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey
+        ) -> None:
             if known.is_revoked(key):
                 raise _revoked(target, key)
             if known.has_authority_for(hostname):
@@ -195,7 +199,9 @@ def _authenticate(
     except TimeoutError:
         raise HostUnreachable(f"{where}: no answer within {timeout:g} s") from None
     except paramiko.ssh_exception.NoValidConnectionsError as exc:
-        reasons = "; ".join(sorted({getattr(e, "strerror", None) or str(e) for e in exc.errors.values()}))
+        reasons = "; ".join(
+            sorted({getattr(e, "strerror", None) or str(e) for e in exc.errors.values()})
+        )
         raise HostUnreachable(f"{where}: cannot connect: {reasons}") from None
     except OSError as exc:
         raise HostUnreachable(f"{where}: cannot connect: {exc.strerror or exc}") from None
@@ -212,10 +218,16 @@ def _with_password(client: paramiko.SSHClient, target: SSHTarget, timeout: float
     password = getpass.getpass(f"password for {target.label}: ")
     try:
         client.connect(
-            target.hostname, port=target.port, sock=_socket(target, timeout),
-            username=target.user, password=password,
-            look_for_keys=False, allow_agent=False, timeout=timeout,
-            banner_timeout=timeout, auth_timeout=timeout,
+            target.hostname,
+            port=target.port,
+            sock=_socket(target, timeout),
+            username=target.user,
+            password=password,
+            look_for_keys=False,
+            allow_agent=False,
+            timeout=timeout,
+            banner_timeout=timeout,
+            auth_timeout=timeout,
         )
     except paramiko.AuthenticationException:
         raise AuthRefused(f"{target.name}: the password for {target.label} was refused") from None

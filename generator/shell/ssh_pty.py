@@ -98,15 +98,18 @@ def drive_channel(
     else:
         chan.settimeout(5)
         status = chan.recv_exit_status() if chan.status_event.wait(5) else 255
-    return Result(spawn, _screen(child.screen.getvalue()), "", status, time.monotonic() - started,
-                  timed_out)
+    return Result(
+        spawn, _screen(child.screen.getvalue()), "", status, time.monotonic() - started, timed_out
+    )
 
 
 def _screen(raw: str) -> str:
     """What the terminal showed: no control sequences, and a carriage return overwrites its line
     (a line editor redraws the prompt that way)."""
     lines = _ANSI.sub("", raw).replace("\r\n", "\n").split("\n")
-    return "\n".join(next((part for part in reversed(line.split("\r")) if part), "") for line in lines)
+    return "\n".join(
+        next((part for part in reversed(line.split("\r")) if part), "") for line in lines
+    )
 
 
 def _await_prompt(child: ChannelSpawn, pattern: str, started: float, timeout: float) -> None:

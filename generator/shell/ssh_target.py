@@ -112,7 +112,9 @@ def _virtual_node_names() -> tuple[str, ...]:
 
 
 def _nodes_down(name: str) -> str:
-    return f"{name} is one of recipe's virtual nodes, and they are down: run `recipe hosts up` first"
+    return (
+        f"{name} is one of recipe's virtual nodes, and they are down: run `recipe hosts up` first"
+    )
 
 
 def refuse_stopped_virtual_node(name: str) -> None:
@@ -161,8 +163,12 @@ def _from_vagrant(name: str, directory: Path) -> SSHTarget | None:
     if shutil.which("vagrant") is None or not vagrant_defines(name, directory):
         return None
     done = subprocess.run(
-        ["vagrant", "ssh-config", name], cwd=directory, capture_output=True, text=True,
-        timeout=120, check=False,
+        ["vagrant", "ssh-config", name],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
         # No version check with HashiCorp: looking a name up sends nothing off the machine.
         env={**os.environ, "VAGRANT_CHECKPOINT_DISABLE": "1"},
     )
@@ -193,9 +199,10 @@ def from_ssh_config_text(name: str, text: str, source: str) -> SSHTarget:
 
     found = paramiko.SSHConfig.from_text(text).lookup(name)
     notes = []
-    if found.get("stricthostkeychecking", "").lower() == "no" or found.get(
-        "userknownhostsfile", ""
-    ) == "/dev/null":
+    if (
+        found.get("stricthostkeychecking", "").lower() == "no"
+        or found.get("userknownhostsfile", "") == "/dev/null"
+    ):
         notes.append(
             f"{source} says StrictHostKeyChecking no; recipe still checks the host key "
             f"(accept-new into {tool_known_hosts()})"
@@ -243,12 +250,21 @@ def _host_key_settings(target: SSHTarget, found: dict[str, object]) -> SSHTarget
 
 def _known_hosts_files(value: str, target: SSHTarget) -> tuple[str, ...]:
     """UserKnownHostsFile's paths, with the tokens OpenSSH expands in them."""
-    tokens = {"%%": "%", "%d": str(Path.home()), "%u": getpass.getuser(), "%h": target.hostname,
-              "%n": target.name, "%p": str(target.port), "%r": target.user}
+    tokens = {
+        "%%": "%",
+        "%d": str(Path.home()),
+        "%u": getpass.getuser(),
+        "%h": target.hostname,
+        "%n": target.name,
+        "%p": str(target.port),
+        "%r": target.user,
+    }
     try:
         words = shlex.split(value)
     except ValueError:
-        raise UserError(f"UserKnownHostsFile {value!r} in {USER_CONFIG}: unbalanced quotes") from None
+        raise UserError(
+            f"UserKnownHostsFile {value!r} in {USER_CONFIG}: unbalanced quotes"
+        ) from None
     paths = []
     for word in words:
         unknown = sorted({t for t in re.findall(r"%.", word) if t not in tokens})

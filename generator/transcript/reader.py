@@ -230,7 +230,8 @@ def partials(path: Path) -> list[Path]:
     if not path.parent.is_dir():
         return []
     return sorted(
-        p for p in path.parent.iterdir()
+        p
+        for p in path.parent.iterdir()
         if p.name.startswith(prefix) and p.name.endswith(PARTIAL_SUFFIX)
     )
 
@@ -462,7 +463,8 @@ class _Reader:
         version = first[len(MAGIC) + 1 :].strip()
         if version != str(VERSION):
             raise self.error(
-                f"transcript format version {shown(version, quote=True)}; this recipe reads version {VERSION}", 1
+                f"transcript format version {shown(version, quote=True)}; this recipe reads version {VERSION}",
+                1,
             )
         return self.header()
 
@@ -488,7 +490,9 @@ class _Reader:
                     truncated = True
                     break
             else:
-                raise self.error(f"expected 'step N' or 'result: ...', got {shown(line, quote=True)}")
+                raise self.error(
+                    f"expected 'step N' or 'result: ...', got {shown(line, quote=True)}"
+                )
         truncated = truncated or (self.cut and outcome is None)
         return Transcript(header, tuple(steps), outcome, self.source, VERSION, truncated)
 
@@ -539,7 +543,9 @@ class _Reader:
             key, sep, value = line.partition(": ")
             if not sep and line.endswith(":"):
                 if line[:-1] not in _STEP_BLOCKS:
-                    raise self.error(f"unknown block {shown(line[:-1], quote=True)} in step {index}")
+                    raise self.error(
+                        f"unknown block {shown(line[:-1], quote=True)} in step {index}"
+                    )
                 blocks[line[:-1]] = self.block(line[:-1])
             elif sep and key == "problem":
                 problems.append(value)
@@ -605,15 +611,16 @@ class _Reader:
         except ValueError as exc:  # also the 4,300-digit limit of int()
             raise self.field_error("expect", f"expect: not valid JSON ({str(exc)[:80]})") from None
         if not isinstance(data, dict):
-            raise self.field_error("expect", "expect: must be a JSON object, e.g. {\"exit\": 0}")
+            raise self.field_error("expect", 'expect: must be a JSON object, e.g. {"exit": 0}')
         unknown = sorted(set(data) - _EXPECT_KEYS)
         if unknown:
             raise self.field_error("expect", f"expect: unknown key {shown(unknown[0], quote=True)}")
         exit_value = data.get("exit", 0)
         if not (_is_status(exit_value) or exit_value in _EXIT_WORDS):
-            raise self.field_error("expect", 
+            raise self.field_error(
+                "expect",
                 f"expect: exit must be a whole number from 0 or one of {_EXIT_WORDS}, "
-                f"got {shown(str(exit_value), quote=True)}"
+                f"got {shown(str(exit_value), quote=True)}",
             )
         lists = {key: self.strings(data.get(key, []), key) for key in _LISTS}
         for pattern in lists["match"]:
@@ -637,7 +644,8 @@ class _Reader:
             seconds = math.nan
         if not (math.isfinite(seconds) and seconds >= 0):
             raise self.field_error(
-                "duration", f"{what}: duration must be seconds, 0 or more, got {shown(text, quote=True)}"
+                "duration",
+                f"{what}: duration must be seconds, 0 or more, got {shown(text, quote=True)}",
             )
         return seconds
 

@@ -142,8 +142,10 @@ def from_tables(extra: Mapping[str, Any], source: str) -> Redactor:
     entries = extra.get("secret", [])
     if not isinstance(entries, list):
         raise UserError(f"{source}: [[secret]] must be an array of tables")
-    own = tuple(_secret(entry, f"{source}: [[secret]] entry {n}")
-                for n, entry in enumerate(entries, start=1))
+    own = tuple(
+        _secret(entry, f"{source}: [[secret]] entry {n}")
+        for n, entry in enumerate(entries, start=1)
+    )
     return Redactor(own + BUILTIN_SECRETS) if own else BUILTIN
 
 
