@@ -28,10 +28,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from generator.compare import sidebyside
-from generator.transcript import reader as tr
 from generator.compare.runs import Options, compare, compare_runs
 from generator.lab.script import Expectation
 from generator.shell.base import HostFacts
+from generator.transcript import reader as tr
 
 TARGET = 0.5
 

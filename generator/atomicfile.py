@@ -16,6 +16,7 @@ file gets 0666 less the umask, as open(2) would give it.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import secrets
@@ -44,10 +45,8 @@ class Temp:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
-        except FileNotFoundError:
-            pass
 
 
 def create_temp(

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from test_docs import fences, tokens
 
+from generator.errors import UserError
+from generator.lab import script
+from generator.lab.script import Expectation
 from generator.pages import claims
 from generator.recipes import catalog as recipes
-from generator.lab import script
-from generator.errors import UserError
 from generator.recipes.render import render_script
-from generator.lab.script import Expectation
 from generator.shell.base import HostFacts
 from generator.transcript.reader import Header, StepRecord, Transcript
 

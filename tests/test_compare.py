@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 
 from generator.compare import jsondata
-from generator.compare.runs import Options, compare
 from generator.compare.driftreport import TranscriptReport, as_json, text_lines
+from generator.compare.runs import Options, compare
 from generator.lab.script import Expectation
 from generator.transcript.reader import StepRecord
 

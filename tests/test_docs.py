@@ -13,10 +13,10 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from typer.testing import CliRunner
 
-from generator.pages import write as docs
 from generator.cli import app
-from generator.pages.model import container_of
 from generator.errors import UserError
+from generator.pages import write as docs
+from generator.pages.model import container_of
 
 
 def tokens(text: str) -> list[Token]:

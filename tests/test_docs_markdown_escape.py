@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from generator.errors import UserError
+from generator.lab.script import Expectation
 from generator.pages import claims
 from generator.pages import write as docs
 from generator.pages.markdown import cell, md_target, md_text
-from generator.errors import UserError
-from generator.lab.script import Expectation
 from generator.transcript.reader import Header, Outcome, StepRecord, Transcript, format_transcript
 
 IMG = "<img src=x onerror=alert(1)>"

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from generator.hosts import inventory, nsprocs
 from generator.hosts import nodes as hosts
-from generator.hosts import inventory
 from generator.lab import leftovers
-from generator.hosts import nsprocs
 from generator.shell.ssh import SSHShell
 from generator.shell.ssh_target import resolve
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.hosts import images
 from generator.errors import UserError
+from generator.hosts import images
 
 CLI = [sys.executable, "-c", "from generator.cli import main; main()"]
 needs_busybox = pytest.mark.skipif(

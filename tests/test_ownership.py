@@ -7,11 +7,11 @@ import re
 import pytest
 from cli_runner import assert_one_line_error, recipe
 
-from generator.recipes import guard
+from generator.lab.script import parse
 from generator.recipes import catalog as recipes
+from generator.recipes import guard
 from generator.recipes.render import render_script
 from generator.recipes.topology import render_topology
-from generator.lab.script import parse
 
 RECIPES = {r.name: r for r in recipes.load_all()}
 # Teardown commands that remove something, and the kind of name each removes.

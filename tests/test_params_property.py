@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.recipes import catalog as recipes
 from generator.errors import UserError
+from generator.recipes import catalog as recipes
 from generator.recipes.params import PARSERS, ParamError, ParamSpec
 
 # Text of every kind, surrogates (argv bytes under surrogateescape) and NUL included, numbers

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from cli_runner import recipe
 
-from generator.transcript import redact
-from generator.transcript import reader as tr
 from generator.errors import UserError
+from generator.transcript import reader as tr
+from generator.transcript import redact
 
 TOKEN = "SWMTKN-1-344d62qq7zvizpj3pce9376iawgg4175k84cfgl8l4g8rkgh3f-1je9xjx5tk3v7qkriddcxxdex"
 UNLOCK = "SWMKEY-1-Xb5vH4Yk1mXq2H0cN8fQ2Jw0x9l8b3s7n2YkqF1cQ2E"

@@ -19,11 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.recipes import catalog as recipes
 from generator.errors import UserError
+from generator.lab.script import parse
+from generator.recipes import catalog as recipes
 from generator.recipes.params import ParamValue, display
 from generator.recipes.render import render_script
-from generator.lab.script import parse
 
 NAME_TYPES = ("str", "ifname", "netns", "container", "network", "image")
 RECIPES = {recipe.name: recipe for recipe in recipes.load_all()}

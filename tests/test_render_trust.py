@@ -129,9 +129,9 @@ def test_every_filter_keeps_a_value_one_inert_word(tmp_path: Path, filt: str) ->
 
 def test_toml_filter_keeps_expectations_readable() -> None:
     """ping-telnet's `#@ expect-output {{ banner | toml }}` must still expect the banner."""
+    from generator.lab.script import parse
     from generator.recipes import catalog as recipes
     from generator.recipes.render import render_script
-    from generator.lab.script import parse
 
     lab = recipes.load("ping-telnet")
     banner = "$(not run); `nor this` it's!"

@@ -553,8 +553,8 @@ def test_not_root_is_a_preflight_error() -> None:
     turns the UserError into the one line and exit 2, as the other preflight tests show."""
     if os.geteuid() != 0:
         pytest.skip("needs root to drop to nobody")
-    from generator.lab import preflight
     from generator.errors import UserError
+    from generator.lab import preflight
 
     read_end, write_end = os.pipe()
     pid = os.fork()

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.recipes import catalog as recipes
 from generator.errors import UserError
-from generator.recipes.render import render_script
 from generator.lab.script import Expectation, is_complete, load, parse
+from generator.recipes import catalog as recipes
+from generator.recipes.render import render_script
 
 
 @pytest.mark.parametrize(

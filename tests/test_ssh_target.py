@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.hosts import inventory
 from generator.errors import UserError
+from generator.hosts import inventory
 from generator.shell.ssh_connect import HostUnreachable, connect
 from generator.shell.ssh_target import SSHTarget, resolve, tool_known_hosts
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.hosts import inventory
 from generator.errors import UserError
+from generator.hosts import inventory
 from generator.shell import known_hosts
 from generator.shell.ssh_connect import HostKeyRevoked, HostKeyUnknown, connect
 from generator.shell.ssh_target import resolve

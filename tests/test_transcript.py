@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.transcript import reader as tr
 from generator.lab.script import Expectation
 from generator.shell.base import HostFacts
+from generator.transcript import reader as tr
 
 HEADER = tr.Header(
     recipe="veth-pair",

@@ -72,10 +72,10 @@ def claims(
 ) -> None:
     """Check the walkthrough's claims against transcripts and write the verdicts as Markdown."""
     from generator.pages.claims import DEFAULT_DATA, check_all, load_claims, render
-    from generator.pages.write import find_transcripts
     from generator.pages.model import assign_slugs
-    from generator.transcript.redact import redacted
+    from generator.pages.write import find_transcripts
     from generator.transcript.reader import read
+    from generator.transcript.redact import redacted
 
     defined = load_claims(data or DEFAULT_DATA)
     transcripts = [redacted(read(p), recipe_dirs(ctx)) for p in find_transcripts(paths)]

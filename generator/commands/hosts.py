@@ -17,8 +17,8 @@ app = typer.Typer(
 @app.command()
 def up() -> None:
     """Make docker-node1 and docker-node2: namespaces, a bridge, a Docker engine and sshd each."""
-    from generator.hosts import nodes as hosts
     from generator.hosts import inventory
+    from generator.hosts import nodes as hosts
 
     for state in hosts.up():
         print(f"{state.node.name}  {state.node.address}  up")

@@ -35,8 +35,7 @@ def list_recipes(ctx: typer.Context) -> None:
 
 def show(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Recipe name.")]) -> None:
     """Print a recipe's description, parameters with defaults, and the topology it builds."""
-    from generator.recipes.topology import render_topology
-    from generator.recipes.topology import describe
+    from generator.recipes.topology import describe, render_topology
 
     recipe = library.load(name, recipe_dirs(ctx))
     values = library.resolve(recipe, {})

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Annotated, BinaryIO
 import typer
 
 from generator import __version__
-from generator.recipes import catalog as library
-from generator.lab import script as script_format
 from generator.commands.library import SetOption, recipe_dirs
 from generator.errors import UserError
+from generator.lab import script as script_format
 from generator.lab.script import Script
+from generator.recipes import catalog as library
 
 if TYPE_CHECKING:
     from generator.shell.base import Shell
@@ -181,12 +181,10 @@ def run(
     ] = False,
 ) -> None:
     """Run a lab step by step: check each step, record a transcript, always tear down."""
-    from generator.lab import labstate
-    from generator.lab import preflight
-    from generator.lab import progress
-    from generator.transcript import redact
+    from generator.lab import labstate, preflight, progress
     from generator.lab.runner import Options, Runner
     from generator.shell.remote import connect_hosts
+    from generator.transcript import redact
     from generator.transcript.reader import Header, Recorder, check_destination
 
     loaded = load_target(ctx, target, list(set_ or []))
@@ -319,9 +317,7 @@ def clean(
     ] = False,
 ) -> None:
     """Remove a lab that a run kept (--keep) or left behind: run its teardown. Safe to repeat."""
-    from generator.lab import labstate
-    from generator.lab import preflight
-    from generator.lab import progress
+    from generator.lab import labstate, preflight, progress
     from generator.lab.runner import Options, Runner
     from generator.shell.remote import connect_hosts
 

@@ -319,7 +319,10 @@ class Normalizer:
         """Each text normalized in order, as text() would, with one regex pass for them all.
         views[i] is the namespace text i was seen from (netns_view)."""
         # netnsids per text, since each has its own view; then one pass over all of them.
-        texts = [self.netnsids(text, view) for text, view in zip(texts, views or [""] * len(texts))]
+        texts = [
+            self.netnsids(text, view)
+            for text, view in zip(texts, views or [""] * len(texts), strict=False)
+        ]
         if len(texts) < 2 or any(_JOIN[1] in text for text in texts):
             return [self._volatile(text) for text in texts]
         return self._volatile(_JOIN.join(texts)).split(_JOIN)

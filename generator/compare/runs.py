@@ -141,7 +141,9 @@ class Side:
     def _flush(self, batch: list[int], out: list[str], seen_from: list[str]) -> None:
         if batch:
             views = [seen_from[i] for i in batch]
-            for i, text in zip(batch, self.normalizer.many([out[i] for i in batch], views)):
+            for i, text in zip(
+                batch, self.normalizer.many([out[i] for i in batch], views), strict=False
+            ):
                 out[i] = text
             batch.clear()
 
@@ -205,12 +207,12 @@ def _pairs(
         old_commands = [recorded[i].command for i in old]
         new_commands = [replayed[j].command for j in new]
         if old_commands == new_commands:
-            pairs += list(zip(old, new))
+            pairs += list(zip(old, new, strict=False))
             continue
         matcher = difflib.SequenceMatcher(None, old_commands, new_commands, autojunk=False)
         for _tag, i1, i2, j1, j2 in matcher.get_opcodes():
             common = min(i2 - i1, j2 - j1)  # equal, or replaced: compare side by side
-            pairs += list(zip(old[i1 : i1 + common], new[j1 : j1 + common]))
+            pairs += list(zip(old[i1 : i1 + common], new[j1 : j1 + common], strict=False))
             pairs += [(i, -1) for i in old[i1 + common : i2]]
             pairs += [(-1, j) for j in new[j1 + common : j2]]
     return pairs
@@ -255,8 +257,8 @@ def compare_runs(
 
 def _as_sets(before: list[str], after: list[str]) -> tuple[list[str], list[str]]:
     """Texts whose words are the same, in any order, count as equal; others stay as they are."""
-    same = [sorted(a.split()) == sorted(b.split()) for a, b in zip(before, after)]
-    return [b if s else a for a, b, s in zip(before, after, same)], after
+    same = [sorted(a.split()) == sorted(b.split()) for a, b in zip(before, after, strict=False)]
+    return [b if s else a for a, b, s in zip(before, after, same, strict=False)], after
 
 
 def compare_step(
@@ -269,7 +271,7 @@ def compare_step(
         reasons.append("the command differs")
     if old.exit != new.exit:
         reasons.append(f"exit status {old.exit} is now {new.exit}")
-    for stream, a, b in zip(STREAMS, before, after):
+    for stream, a, b in zip(STREAMS, before, after, strict=False):
         if a == b:
             continue
         reasons.append(f"{stream} differs")
@@ -315,10 +317,10 @@ def binding_diffs(before: str, after: str, old: Bindings, new: Bindings) -> list
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag != "replace" or i2 - i1 != j2 - j1:
             continue
-        for line_a, line_b in zip(a[i1:i2], b[j1:j2]):
+        for line_a, line_b in zip(a[i1:i2], b[j1:j2], strict=False):
             if PLACEHOLDER.sub(r"\1#", line_a) != PLACEHOLDER.sub(r"\1#", line_b):
                 continue
-            pairs = zip(PLACEHOLDER.finditer(line_a), PLACEHOLDER.finditer(line_b))
+            pairs = zip(PLACEHOLDER.finditer(line_a), PLACEHOLDER.finditer(line_b), strict=False)
             for left, right in pairs:
                 if left.group() != right.group():
                     found.append(

@@ -26,10 +26,8 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
-from generator.hosts import inventory
-from generator.hosts import nsprocs
-from generator.hosts import virtual_node
 from generator.errors import UserError
+from generator.hosts import inventory, nsprocs, virtual_node
 from generator.hosts.virtual_node import (
     RUN_ROOT,
     SSHD,

@@ -8,6 +8,7 @@ node's Docker engine puts its containers under.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -90,10 +91,8 @@ def wait_gone(pids: Iterable[int], seconds: float) -> set[int]:
 
 def signal_all(pids: Iterable[int], sig: signal.Signals) -> None:
     for pid in pids:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
-        except ProcessLookupError:
-            pass
 
 
 def terminate(pids: Iterable[int], grace: float = 2.0) -> set[int]:

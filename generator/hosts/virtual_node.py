@@ -13,6 +13,7 @@ mount under RUN_ROOT, not in /run/netns: the nodes add nothing to this machine's
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import socket
@@ -22,9 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.hosts import inventory
-from generator.hosts import nsprocs
 from generator.errors import UserError
+from generator.hosts import inventory, nsprocs
 
 RUN_ROOT = Path("/run/recipe-hosts")
 SWITCH = RUN_ROOT / "switch.net"  # the network namespace of the nodes' bridge
@@ -383,10 +383,8 @@ def _remove_cgroups(node: Node) -> None:
     """The engine made /<cgroup>/<container> in each hierarchy; remove the empty directories."""
     for top in Path("/sys/fs/cgroup").glob(f"*/{node.cgroup}"):
         for directory in sorted(top.glob("**/"), key=lambda p: len(p.parts), reverse=True):
-            try:
+            with contextlib.suppress(OSError):
                 directory.rmdir()
-            except OSError:
-                pass
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ takes the newest record of NAME; the others stay for the next `recipe clean NAME
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -102,10 +103,8 @@ def forget(name: str, run: str | None = None) -> None:
     saved state stands for: every record of NAME (its teardown just ran)."""
     paths = [_path(name, run)] if run is not None else [p for _, p in _records(name)]
     for path in paths:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             path.unlink()
-        except FileNotFoundError:
-            pass
 
 
 def standing() -> list[str]:

@@ -18,15 +18,15 @@ from pathlib import Path
 
 from generator import atomicfile
 from generator.compare import jsondata
-from generator.transcript import redact
-from generator.lab import script as script_format
-from generator.transcript import reader as tr
+from generator.compare.driftreport import TranscriptReport
+from generator.compare.normalize import PatternError, RecipeNormalization, recipe_rules
 from generator.compare.runs import UNORDERED, compare
 from generator.compare.runs import Options as CompareOptions
-from generator.compare.driftreport import TranscriptReport
 from generator.errors import UserError
-from generator.compare.normalize import PatternError, RecipeNormalization, recipe_rules
+from generator.lab import script as script_format
 from generator.lab.script import Script, Step
+from generator.transcript import reader as tr
+from generator.transcript import redact
 
 SUFFIX = ".transcript"
 

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator import atomicfile
+from generator.errors import UserError
 from generator.pages import diagram
 from generator.pages import html as docs_html
 from generator.pages import markdown as docs_markdown
 from generator.pages import model as docs_model
-from generator.errors import UserError
-from generator.transcript.redact import redacted
 from generator.transcript.reader import MAGIC, PARTIAL_SUFFIX, Transcript, read
+from generator.transcript.redact import redacted
 
 FORMATS = ("md", "html", "cast")
 INDEX = "README.md"

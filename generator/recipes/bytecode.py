@@ -8,6 +8,7 @@ other users, and each file is checked again, through the descriptor it is read f
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from pathlib import Path
@@ -46,10 +47,8 @@ def private_folder(base: Path, below: Path) -> Path | None:
         base.mkdir(mode=0o700, parents=True, exist_ok=True)
         for part in below.parts:
             current = current / part
-            try:
+            with contextlib.suppress(FileExistsError):
                 current.mkdir(mode=0o700)
-            except FileExistsError:
-                pass
             st = os.lstat(current)
             if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
                 return None  # a symlink, or someone else's folder

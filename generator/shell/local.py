@@ -10,6 +10,7 @@ and `$?` on stdout, the token alone on stderr. We read both pipes until both mar
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import signal
@@ -193,10 +194,8 @@ class LocalShell(Shell):
         if proc is None:
             return
         kill_all(descendants(proc.pid))
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait()
         for stream in (proc.stdin, proc.stdout, proc.stderr):
             if stream is not None:

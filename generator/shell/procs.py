@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -81,7 +82,5 @@ def descendants(root: int, since: Mark | None = None) -> list[int]:
 def kill_all(pids: list[int]) -> None:
     """SIGKILL each process; a process that is already gone is not an error."""
     for pid in pids:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass

@@ -27,8 +27,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.hosts import inventory
 from generator.errors import UserError
+from generator.hosts import inventory
 
 KNOWN_HOSTS_ENV = "RECIPE_KNOWN_HOSTS"
 VAGRANTFILE = "Vagrantfile"

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator import atomicfile
-from generator.transcript import redact
 from generator.errors import UserError
-from generator.visible import shown
 from generator.lab.script import Expectation
 from generator.shell.base import FACT_NAMES, HostFacts
+from generator.transcript import redact
+from generator.visible import shown
 
 MAGIC = "recipe-transcript"
 VERSION = 1
