@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from generator.compare import sidebyside
 from generator.compare.runs import Options, compare, compare_runs
 from generator.lab.script import Expectation
-from generator.shell.base import HostFacts
+from generator.transcript.facts import HostFacts
 from generator.transcript import reader as tr
 
 TARGET = 0.5

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from generator.lab.script import Expectation
-from generator.shell.base import HostFacts
+from generator.transcript.facts import HostFacts
 from generator.transcript.reader import Header, Outcome, StepRecord, Transcript, format_transcript
 
 FACTS = HostFacts(

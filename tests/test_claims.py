@@ -13,7 +13,7 @@ from generator.lab.script import Expectation
 from generator.pages import claims
 from generator.recipes import catalog as recipes
 from generator.recipes.render import render_script
-from generator.shell.base import HostFacts
+from generator.transcript.facts import HostFacts
 from generator.transcript.reader import Header, StepRecord, Transcript
 
 DEFINED = claims.load_claims(claims.DEFAULT_DATA)

@@ -83,7 +83,7 @@ def test_bad_secret_table_is_one_user_error(tables: dict[str, object], words: st
 
 def test_redacts_every_field_of_a_step_and_the_header() -> None:
     from generator.lab.script import Expectation
-    from generator.shell.base import HostFacts
+    from generator.transcript.facts import HostFacts
 
     step = tr.StepRecord(
         index=1,
@@ -201,7 +201,7 @@ def test_old_transcripts_holding_secrets_are_redacted_on_pages_and_casts(
 ) -> None:
     """Defence in depth: a transcript recorded before redaction existed still leaks nothing."""
     from generator.lab.script import Expectation
-    from generator.shell.base import HostFacts
+    from generator.transcript.facts import HostFacts
 
     step = tr.StepRecord(
         1,

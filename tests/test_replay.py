@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from generator.lab.script import Expectation
-from generator.shell.base import HostFacts
 from generator.transcript import reader as tr
+from generator.transcript.facts import HostFacts
 
 ROOT = Path(__file__).resolve().parent.parent
 

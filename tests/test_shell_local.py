@@ -127,6 +127,8 @@ def test_per_step_overhead_is_small(shell: LocalShell) -> None:
 
 
 def test_facts_describe_this_machine(shell: LocalShell) -> None:
-    facts = shell.facts()
+    from generator.transcript.facts import gather
+
+    facts = gather(shell.output_of)
     assert facts.kernel == os.uname().release
     assert facts.host == os.uname().nodename

@@ -14,8 +14,8 @@ import pytest
 from generator.compare import sidebyside
 from generator.compare.runs import Options, compare_runs
 from generator.lab.script import Expectation
-from generator.shell.base import HostFacts
 from generator.transcript import reader as tr
+from generator.transcript.facts import HostFacts
 
 LINE = "{}: v{}@if{}: <UP> mtu 1500\n    link/ether {} brd ff:ff:ff:ff:ff:ff\n"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from generator.lab.script import Expectation
-from generator.shell.base import HostFacts
 from generator.transcript import reader as tr
+from generator.transcript.facts import HostFacts
 
 HEADER = tr.Header(
     recipe="veth-pair",

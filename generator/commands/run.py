@@ -10,19 +10,15 @@ import sys
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, BinaryIO
+from typing import Annotated, BinaryIO
 
 import typer
 
-from generator import __version__
 from generator.commands.library import SetOption, recipe_dirs
 from generator.errors import UserError
 from generator.lab import script as script_format
 from generator.lab.script import Script
 from generator.recipes import catalog as library
-
-if TYPE_CHECKING:
-    from generator.shell.base import Shell
 
 TRANSCRIPTS = Path("transcripts")
 # A rendered lab is a few KB; far more is the wrong file (an image, a log, /dev/zero's endless
@@ -181,11 +177,11 @@ def run(
     ] = False,
 ) -> None:
     """Run a lab step by step: check each step, record a transcript, always tear down."""
-    from generator.lab import labstate, preflight, progress
-    from generator.lab.runner import Options, Runner
-    from generator.shell.remote import connect_hosts
+    from generator.lab import progress
+    from generator.lab.labstate import lab_name
+    from generator.lab.runner import Options
+    from generator.lab.session import Lab, Recording, Session
     from generator.transcript import redact
-    from generator.transcript.reader import Header, Recorder, check_destination
 
     loaded = load_target(ctx, target, list(set_ or []))
     script = loaded.script
@@ -194,49 +190,21 @@ def run(
         raise UserError("--record and --no-record contradict each other; choose one")
     if not script.steps:
         raise UserError(f"{loaded.label}: no steps to run")
-    shell, host_label = connect_hosts(host or [], script, identity, strict_host_key)
-    if host_label == "local":
-        recipe = loaded.recipe
-        preflight.enforce(
-            preflight.for_run(recipe.requires if recipe else (), bool(recipe and recipe.docker))
-        )
-    else:
-        shell.start()  # reach every host before anything is recorded as standing
-    _refuse_taken_names(shell, script)
-
-    name = labstate.lab_name(script.recipe, script.sha256)
-    path = None if no_record else (record or default_record_path(name))
-    if path is not None:
-        try:  # now, not after the run: a lab whose transcript cannot be saved is wasted work
-            check_destination(path, chosen=record is not None)
-        except UserError:
-            shell.close()
-            raise
-    state = labstate.save(
-        labstate.LabState(name, loaded.text, dict(script.params), host_label, keep)
+    name = lab_name(script.recipe, script.sha256)
+    recording = None
+    if not no_record:
+        # A default name is never taken from another run started in the same second.
+        destination = record or default_record_path(name)
+        recording = Recording(destination, loaded.label, unique=record is None, redactor=redactor)
+    session = Session(
+        Lab(script, host or [], identity, strict_host_key, loaded.recipe),
+        Options(keep=keep, keep_going=keep_going, timeout=timeout),
+        recording=recording,
+        state_text=loaded.text,
+        listener=progress.choose(quiet),
     )
-    listener = progress.choose(quiet)
-    with shell:
-        recorder = None
-        if path is not None:
-            header = Header(
-                recipe=script.recipe,
-                params=dict(script.params),
-                script_sha256=script.sha256,
-                source=loaded.label,
-                target=host_label,
-                facts=shell.facts(),
-                started=_now(),
-                recorder=f"recipe {__version__}",
-            )
-            # A default name is never taken from another run started in the same second.
-            recorder = Recorder(path, header, unique=record is None, redactor=redactor)
-        options = Options(keep=keep, keep_going=keep_going, timeout=timeout)
-        report = Runner(script, shell, options, recorder, listener).run()
-    if recorder is not None:
-        path = recorder.path  # the name it got, when the default one was taken meanwhile
-    if not keep and not report.leftovers and report.status != "incomplete":
-        labstate.forget(name, state.run)  # torn down and checked: nothing left for `recipe clean`
+    finished = session.run()
+    report, path = finished.report, finished.transcript
     try:
         if not quiet:
             print(progress.summary_line(report, str(path) if path else None), file=sys.stderr)
@@ -248,29 +216,6 @@ def run(
         # After SIGHUP the terminal is gone: the lab is down and the transcript written, so the
         # exit status still says what happened.
     raise SystemExit(report.exit_code)
-
-
-def _refuse_taken_names(shell: Shell, script: Script) -> None:
-    """Run the script's name guards (generator/recipes/guard.py) before anything is recorded as standing,
-    each on the host it is for: a teardown over someone else's namespace, container or swarm
-    would delete it."""
-    if not script.guards:
-        return
-    shell.start()
-    for role, lines in script.guards:
-        on = shell.on(role or None)  # a single shell is its own, whatever the role
-        taken = on.run(f"(\n{lines}\n)", timeout=60)  # a subshell: its exit 2 spares the session
-        if taken.exit != 0:
-            shell.close()
-            found = taken.stderr.strip().splitlines() or [f"the name guard exited {taken.exit}"]
-            where = f"{role}: " if role else ""
-            raise UserError(where + found[0].removeprefix("lab.sh: "))
-
-
-def _now() -> str:
-    from generator.lab.runner import utc_now
-
-    return utc_now()
 
 
 def _summary(report: object, name: str, path: Path | None) -> dict[str, object]:
@@ -319,7 +264,7 @@ def clean(
     """Remove a lab that a run kept (--keep) or left behind: run its teardown. Safe to repeat."""
     from generator.lab import labstate, preflight, progress
     from generator.lab.runner import Options, Runner
-    from generator.shell.remote import connect_hosts
+    from generator.lab.session import Lab, connect_hosts
 
     if name is None:
         standing = labstate.standing()
@@ -341,7 +286,7 @@ def clean(
     where = state.host.split(",") if state is not None and state.host != "local" else []
     if not where:
         preflight.enforce([preflight.check_root()])
-    shell, _ = connect_hosts(where, script)  # a lab kept on remote hosts is removed there
+    shell, _ = connect_hosts(Lab(script, where))  # a lab kept on remote hosts is removed there
     with shell:
         options = Options(check_leftovers=False)
         report = Runner(

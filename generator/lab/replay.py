@@ -356,23 +356,21 @@ def execute(
 ) -> Run:
     """Run the plan's steps through the runner on its host: one shell, teardown always."""
     from generator import __version__
-    from generator.commands.run import _refuse_taken_names
-    from generator.lab.runner import Listener, Options, Runner, utc_now
-    from generator.shell.remote import connect_hosts
+    from generator.lab.runner import Listener, Options, utc_now
+    from generator.lab.session import Lab, Session
 
     started = utc_now()
     # keep_going: a replay judges steps by comparison, so a step that now fails its
     # expectation must not stop the steps after it from being compared too.
     options = Options(keep_going=True, timeout=timeout)
-    # The header writes hosts as `recipe run` labels them: HOST, or ROLE=HOST,... per role.
     refuse_untrusted(plan)  # again here: no caller reaches a host the transcript chose
-    shell, _ = connect_hosts(plan.host.split(","), plan.script, identity, strict_host_key)
-    # As `recipe run` does: never tear down a namespace or container someone else owns.
-    _refuse_taken_names(shell, plan.script)
-    with shell:
-        facts = shell.facts()
-        chosen = listener if isinstance(listener, Listener) else None
-        report = Runner(plan.script, shell, options, None, chosen).run()
+    # The session, as `recipe run` has it: the name guard first, so a replay never tears down a
+    # namespace or container someone else owns. The hosts as `recipe run` labelled them.
+    lab = Lab(plan.script, plan.host.split(","), identity, strict_host_key, preflight=False)
+    chosen = listener if isinstance(listener, Listener) else None
+    finished = Session(lab, options, listener=chosen, want_facts=True).run()
+    report, facts = finished.report, finished.facts
+    assert facts is not None  # want_facts=True
     header = replace(
         plan.recorded.header,
         script_sha256=plan.script.sha256 or plan.recorded.header.script_sha256,

@@ -54,46 +54,6 @@ class Result:
         return self.exit == 0 and not self.timed_out
 
 
-@dataclass(frozen=True)
-class HostFacts:
-    """Who and what ran a lab: the transcript header records these."""
-
-    host: str = ""
-    user: str = ""
-    kernel: str = ""
-    distribution: str = ""
-    iproute2: str = ""
-    docker: str = ""
-    busybox: str = ""
-
-    def as_pairs(self) -> list[tuple[str, str]]:
-        return [(name, getattr(self, name)) for name in FACT_NAMES]
-
-
-FACT_NAMES = ("host", "user", "kernel", "distribution", "iproute2", "docker", "busybox")
-
-# One command gathers every fact, so it costs one round trip on any transport. Each line is
-# `name=value`; a missing tool yields an empty value, never an error.
-FACTS_COMMAND = r"""
-echo "host=$(hostname 2>/dev/null)"
-echo "user=$(id -un 2>/dev/null)"
-echo "kernel=$(uname -r 2>/dev/null)"
-echo "distribution=$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
-echo "iproute2=$(ip -V 2>/dev/null | head -n1)"
-echo "docker=$(docker version --format '{{.Server.Version}}' 2>/dev/null || true)"
-echo "busybox=$(busybox 2>/dev/null | head -n1)"
-""".strip()
-
-
-def parse_facts(output: str) -> HostFacts:
-    values: dict[str, str] = {}
-    for line in output.splitlines():
-        name, sep, value = line.partition("=")
-        if sep and name in FACT_NAMES:
-            values[name] = value.strip()
-    return HostFacts(**values)
-
-
 class Shell(ABC):
     """A persistent shell session on one host.
 
@@ -133,10 +93,6 @@ class Shell(ABC):
     def on(self, role: str | None) -> Shell:
         """The shell for steps addressed to `role` (`#@ on ROLE`); one host runs every step."""
         return self
-
-    def facts(self) -> HostFacts:
-        """Facts about the host, gathered through the session itself."""
-        return parse_facts(self.run(FACTS_COMMAND, timeout=30).stdout)
 
     def output_of(self, command: str) -> str:
         """stdout of a helper command (leftover snapshots take this callable)."""

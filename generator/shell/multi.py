@@ -8,10 +8,9 @@ prefixed by its role, so `netns vx1` on two hosts stays two findings.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 
 from generator.errors import UserError
-from generator.shell.base import HostFacts, Result, Shell
+from generator.shell.base import Result, Shell
 
 
 class RoleShells(Shell):
@@ -47,11 +46,6 @@ class RoleShells(Shell):
     def close(self) -> None:
         for shell in self.shells.values():
             shell.close()
-
-    def facts(self) -> HostFacts:
-        facts = [shell.facts() for shell in self.shells.values()]
-        hosts = ",".join(f"{role}={f.host}" for role, f in zip(self.shells, facts, strict=True))
-        return replace(facts[0], host=hosts)
 
     def output_of(self, command: str) -> str:
         parts = []

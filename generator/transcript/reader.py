@@ -25,8 +25,8 @@ from pathlib import Path
 from generator import atomicfile
 from generator.errors import UserError
 from generator.lab.script import Expectation
-from generator.shell.base import FACT_NAMES, HostFacts
 from generator.transcript import redact
+from generator.transcript.facts import FACT_NAMES, HostFacts
 from generator.visible import shown
 
 MAGIC = "recipe-transcript"
