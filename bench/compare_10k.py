@@ -27,11 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from generator import transcript as tr
 from generator.compare import sidebyside
 from generator.compare.runs import Options, compare, compare_runs
-from generator.lab.script import Expectation
+from generator.transcript.expectation import Expectation
 from generator.transcript.facts import HostFacts
-from generator.transcript import reader as tr
 
 TARGET = 0.5
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.lab.script import Expectation
+from generator.transcript import Header, Outcome, StepRecord, Transcript, format_transcript
+from generator.transcript.expectation import Expectation
 from generator.transcript.facts import HostFacts
-from generator.transcript.reader import Header, Outcome, StepRecord, Transcript, format_transcript
 
 FACTS = HostFacts(
     host="labhost",

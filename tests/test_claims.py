@@ -9,12 +9,12 @@ from test_docs import fences, tokens
 
 from generator.errors import UserError
 from generator.lab import script
-from generator.lab.script import Expectation
 from generator.pages import claims
 from generator.recipes import catalog as recipes
 from generator.recipes.render import render_script
+from generator.transcript import Header, StepRecord, Transcript
+from generator.transcript.expectation import Expectation
 from generator.transcript.facts import HostFacts
-from generator.transcript.reader import Header, StepRecord, Transcript
 
 DEFINED = claims.load_claims(claims.DEFAULT_DATA)
 

@@ -10,8 +10,8 @@ import pytest
 from generator.compare import jsondata
 from generator.compare.driftreport import TranscriptReport, as_json, text_lines
 from generator.compare.runs import Options, compare
-from generator.lab.script import Expectation
-from generator.transcript.reader import StepRecord
+from generator.transcript import StepRecord
+from generator.transcript.expectation import Expectation
 
 
 def step(

@@ -18,11 +18,11 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from generator.errors import UserError
-from generator.lab.script import Expectation
 from generator.pages import claims
 from generator.pages import write as docs
 from generator.pages.markdown import cell, md_target, md_text
-from generator.transcript.reader import Header, Outcome, StepRecord, Transcript, format_transcript
+from generator.transcript import Header, Outcome, StepRecord, Transcript, format_transcript
+from generator.transcript.expectation import Expectation
 
 IMG = "<img src=x onerror=alert(1)>"
 SCRIPT = "<script>alert(1)</script>"

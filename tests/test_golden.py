@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from generator import transcript as tr
 from generator.recipes import catalog as recipes
-from generator.transcript import reader as tr
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "transcripts"

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from cli_runner import assert_one_line_error, recipe
 
+from generator import transcript as tr
 from generator.recipes import catalog as recipes
 from generator.recipes import guard
 from generator.recipes.render import render_script
 from generator.recipes.topology import render_topology
-from generator.transcript import reader as tr
 
 
 def _claims(name: str) -> list[tuple[str, str]]:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from cli_runner import recipe
 
+from generator import transcript as tr
 from generator.errors import UserError
-from generator.transcript import reader as tr
 from generator.transcript import redact
 
 TOKEN = "SWMTKN-1-344d62qq7zvizpj3pce9376iawgg4175k84cfgl8l4g8rkgh3f-1je9xjx5tk3v7qkriddcxxdex"
@@ -82,7 +82,7 @@ def test_bad_secret_table_is_one_user_error(tables: dict[str, object], words: st
 
 
 def test_redacts_every_field_of_a_step_and_the_header() -> None:
-    from generator.lab.script import Expectation
+    from generator.transcript.expectation import Expectation
     from generator.transcript.facts import HostFacts
 
     step = tr.StepRecord(
@@ -200,7 +200,7 @@ def test_old_transcripts_holding_secrets_are_redacted_on_pages_and_casts(
     leaky: Path, tmp_path: Path
 ) -> None:
     """Defence in depth: a transcript recorded before redaction existed still leaks nothing."""
-    from generator.lab.script import Expectation
+    from generator.transcript.expectation import Expectation
     from generator.transcript.facts import HostFacts
 
     step = tr.StepRecord(

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from generator import transcript as tr
 from generator.hosts import nodes as hosts
 from generator.recipes import catalog as recipes
-from generator.transcript import reader as tr
 
 pytestmark = pytest.mark.root
 ROOT = Path(__file__).resolve().parent.parent

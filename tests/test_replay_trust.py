@@ -174,8 +174,8 @@ def test_visible_escapes_what_could_rewrite_the_screen(raw: str, shown: str) -> 
 def test_progress_lines_escape_the_command_and_output() -> None:
     import io
 
+    from generator import transcript as tr
     from generator.lab import progress
-    from generator.transcript import reader as tr
 
     golden = tr.read(GOLDEN)
     step = golden.steps[0]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.transcript import reader as tr
+from generator import transcript as tr
 from tests import busybox_image as busybox_image_module
 from tests.cli_runner import assert_one_line_error
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from generator import transcript as tr
 from generator.recipes import catalog as recipes
-from generator.transcript import reader as tr
 from tests import busybox_image
 from tests.conftest import docker_ready
 

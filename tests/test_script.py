@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 
 from generator.errors import UserError
-from generator.lab.script import Expectation, is_complete, load, parse
+from generator.lab.bashlex import is_complete
+from generator.lab.script import load, parse
 from generator.recipes import catalog as recipes
 from generator.recipes.render import render_script
+from generator.transcript.expectation import Expectation
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from generator import transcript as tr
 from generator.compare import sidebyside
 from generator.compare.runs import Options, compare_runs
-from generator.lab.script import Expectation
-from generator.transcript import reader as tr
+from generator.transcript.expectation import Expectation
 from generator.transcript.facts import HostFacts
 
 LINE = "{}: v{}@if{}: <UP> mtu 1500\n    link/ether {} brd ff:ff:ff:ff:ff:ff\n"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.lab.script import Expectation
-from generator.transcript import reader as tr
+from generator import transcript as tr
+from generator.transcript.expectation import Expectation
 from generator.transcript.facts import HostFacts
 
 HEADER = tr.Header(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from generator import atomicfile
-from generator.transcript import reader as tr
+from generator import transcript as tr
 from tests.test_transcript import HEADER, record
 
 GOOD = tr.format_transcript(

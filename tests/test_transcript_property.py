@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.transcript import reader as tr
+from generator import transcript as tr
 
 GOLDEN = sorted((Path(__file__).parent.parent / "transcripts").glob("*.transcript"))
 LINES = [path.read_text().split("\n") for path in GOLDEN]

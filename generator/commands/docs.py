@@ -74,7 +74,7 @@ def claims(
     from generator.pages.claims import DEFAULT_DATA, check_all, load_claims, render
     from generator.pages.model import assign_slugs
     from generator.pages.write import find_transcripts
-    from generator.transcript.reader import read
+    from generator.transcript import read
     from generator.transcript.redact import redacted
 
     defined = load_claims(data or DEFAULT_DATA)

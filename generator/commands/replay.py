@@ -143,9 +143,9 @@ def _replay_one(
     identity: Path | None,
     strict_host_key: bool,
 ) -> Any:
+    from generator import transcript as tr
     from generator.lab import progress
     from generator.lab import replay as engine
-    from generator.transcript import reader as tr
 
     if not quiet:
         print(
@@ -245,11 +245,11 @@ def diff(
     color: ColorOption = "auto",
 ) -> None:
     """Compare two transcripts without running anything: exit 0 same, 1 drift, 2 bad input."""
+    from generator import transcript as tr
     from generator.compare import sidebyside
     from generator.compare.driftreport import TranscriptReport
     from generator.compare.runs import compare_runs
     from generator.lab import replay as engine
-    from generator.transcript import reader as tr
 
     colour = _colour(color)
     # The recorded header says which recipe's patterns apply; then both files load at once.

@@ -334,8 +334,8 @@ def export(
     ] = None,
 ) -> None:
     """Turn a transcript into an asciicast v2 recording that asciinema can play."""
+    from generator import transcript as transcript_format
     from generator.transcript import cast
-    from generator.transcript import reader as transcript_format
     from generator.transcript.redact import redacted
 
     if format_ != "cast":

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from generator.transcript.patterns import PatternError, compile_pattern
+
 # Values that look volatile but are constants; masking them would hide real changes.
 _CONSTANT_MACS = frozenset({"00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff"})
 _EPHEMERAL_PORTS = range(32768, 61000)  # Linux's default ip_local_port_range
@@ -167,10 +169,6 @@ PLACEHOLDER = re.compile(r"\b([A-Z][A-Z0-9_]*)#(\d+)\b")
 # Joins many texts for one pass: the newlines keep line-start rules working, no rule matches
 # across a NUL, so splitting afterwards gives back each text's own normalized form.
 _JOIN = "\n\x00\x01\n"
-
-
-class PatternError(ValueError):
-    """A recipe's [[normalize]] entry that cannot be used; the message says which and why."""
 
 
 @dataclass(frozen=True)
@@ -371,18 +369,6 @@ def recipe_rules(extra: Mapping[str, Any], source: str = "recipe.toml") -> Recip
         else:
             rules.append(_rule(entry, where))
     return RecipeNormalization(tuple(rules), tuple(ignores), tuple(unordered))
-
-
-def compile_pattern(pattern: str, where: str) -> re.Pattern[str]:
-    """A recipe's regex ([[normalize]] here, [[secret]] in generator/transcript/redact.py): one that matches
-    the empty string would match at every position, so it is refused."""
-    try:
-        compiled = re.compile(pattern, re.MULTILINE)
-    except re.error as exc:
-        raise PatternError(f"{where}: bad regex {pattern!r}: {exc}") from None
-    if compiled.search(""):
-        raise PatternError(f"{where}: pattern {pattern!r} matches the empty string")
-    return compiled
 
 
 def _rule(entry: Mapping[str, Any], where: str) -> Rule:

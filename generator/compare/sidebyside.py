@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Generic, NoReturn, TypeVar
 
+from generator import transcript as tr
 from generator.compare.normalize import Bindings
 from generator.compare.runs import NormalizedRun, Options, StepHead, normalize_run
-from generator.transcript import reader as tr
 
 T = TypeVar("T")
 WORTH_A_FORK = 256 * 1024  # bytes of transcript: below this, a fork costs more than it saves

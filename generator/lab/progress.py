@@ -8,7 +8,7 @@ from typing import IO, Any
 
 from generator.lab.runner import Listener, Report
 from generator.lab.script import Step
-from generator.transcript.reader import StepRecord
+from generator.transcript import StepRecord
 from generator.visible import visible
 
 LABELS = {"ok": "ok", "expected-failure": "expected failure", "FAIL": "FAIL", "stopped": "stopped"}

@@ -17,16 +17,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from generator import atomicfile
+from generator import transcript as tr
 from generator.compare import jsondata
 from generator.compare.driftreport import TranscriptReport
-from generator.compare.normalize import PatternError, RecipeNormalization, recipe_rules
+from generator.compare.normalize import RecipeNormalization, recipe_rules
 from generator.compare.runs import UNORDERED, compare
 from generator.compare.runs import Options as CompareOptions
 from generator.errors import UserError
 from generator.lab import script as script_format
 from generator.lab.script import Script, Step
-from generator.transcript import reader as tr
 from generator.transcript import redact
+from generator.transcript.patterns import PatternError
 
 SUFFIX = ".transcript"
 
@@ -273,7 +274,10 @@ def _step(record: tr.StepRecord) -> Step:
     if record.interactive is not None:
         # The typed lines live in the command's heredoc; the script reader knows how to get them.
         text = f"#@ interactive {record.interactive}\n{record.command}\n"
-        interactive = script_format.parse(text, source=f"step {record.index}").steps[0].interactive
+        steps = script_format.parse(text, source=f"step {record.index}").steps
+        if not steps:  # the reader refuses this; a transcript built in memory may still hold it
+            raise UserError(f"step {record.index}: an interactive step with an empty command")
+        interactive = steps[0].interactive
     return Step(
         index=record.index,
         command=record.command,

@@ -23,7 +23,7 @@ from types import FrameType
 from generator.lab import leftovers
 from generator.lab.script import Script, Step
 from generator.shell.base import Result, SessionLost, Shell, StepStopped
-from generator.transcript.reader import INTERRUPTED_PROBLEM, Outcome, Recorder, StepRecord
+from generator.transcript import INTERRUPTED_PROBLEM, Outcome, Recorder, StepRecord
 
 # SIGHUP is what a closed terminal or a dropped SSH login sends: like SIGTERM, the lab must still
 # be torn down, or it stands with nobody left to remove it.

@@ -14,62 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.errors import UserError
+from generator.lab.bashlex import HEREDOC, is_complete
+from generator.transcript.expectation import Expectation
 
 DEFAULT_TIMEOUT = 30.0
-_OPENERS = {"if": "fi", "case": "esac", "do": "done", "{": "}"}
-_CLOSERS = {"fi", "esac", "done", "}"}
-# Reserved words after which the next word starts a command again.
-_KEEP_COMMAND_POSITION = {"if", "then", "else", "elif", "do", "while", "until", "{", "!", "time"}
-_HEREDOC = re.compile(r"<<(-?)\s*(['\"]?)([A-Za-z0-9_]+)\2")
 _SETUP_LINE = re.compile(r"(set\s+[-+]\S*(\s+\S+)*|trap\s+.*)")
-
-
-@dataclass(frozen=True)
-class Expectation:
-    """What a step must do. exit: 0, a number, "nonzero" or "any"."""
-
-    exit: int | str = 0
-    output: tuple[str, ...] = ()
-    no_output: tuple[str, ...] = ()
-    match: tuple[str, ...] = ()
-
-    @property
-    def expects_failure(self) -> bool:
-        return self.exit == "nonzero" or (isinstance(self.exit, int) and self.exit != 0)
-
-    def problems(self, exit_status: int, stdout: str, stderr: str) -> list[str]:
-        """Every way the result contradicts the expectation; empty when it holds."""
-        found: list[str] = []
-        if self.exit == "nonzero" and exit_status == 0:
-            found.append("expected to fail, but exited 0")
-        elif isinstance(self.exit, int) and exit_status != self.exit:
-            found.append(f"expected exit status {self.exit}, got {exit_status}")
-        text = stdout + stderr
-        found += [f"output lacks {s!r}" for s in self.output if s not in text]
-        found += [f"output contains {s!r}" for s in self.no_output if s in text]
-        found += [
-            f"output does not match /{r}/"
-            for r in self.match
-            if not re.search(r, text, re.MULTILINE)
-        ]
-        return found
-
-    def to_dict(self) -> dict[str, object]:
-        data: dict[str, object] = {"exit": self.exit}
-        for key in ("output", "no_output", "match"):
-            if getattr(self, key):
-                data[key] = list(getattr(self, key))
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, object]) -> Expectation:
-        exit_value = data.get("exit", 0)
-        return cls(
-            exit=exit_value if isinstance(exit_value, (int, str)) else 0,
-            output=tuple(data.get("output", ()) or ()),  # type: ignore[arg-type]
-            no_output=tuple(data.get("no_output", ()) or ()),  # type: ignore[arg-type]
-            match=tuple(data.get("match", ()) or ()),  # type: ignore[arg-type]
-        )
 
 
 @dataclass(frozen=True)
@@ -342,7 +291,7 @@ class _Pending:
 
 def _heredoc_body(command: str) -> list[str] | None:
     first, _, rest = command.partition("\n")
-    found = _HEREDOC.search(first)
+    found = HEREDOC.search(first)
     if not found:
         return None
     body = rest.split("\n")
@@ -381,97 +330,3 @@ def _split(lines: list[tuple[int, str]], source: str, phase: str, start: int) ->
             f"{buffer[0].strip()[:60]}"
         )
     return steps
-
-
-def is_complete(text: str) -> bool:
-    """True when text is one or more whole shell commands: quotes, heredocs and blocks closed."""
-    depth: list[str] = []  # closing keywords we still wait for
-    heredocs: list[tuple[str, bool]] = []  # delimiters that start after the current line
-    parens = 0
-    i, n = 0, len(text)
-    word_start = True
-    command_position = True  # only here is `if`/`do`/`{` a keyword; `ip netns add if` is a name
-    while i < n:
-        ch = text[i]
-        if ch == "\\":
-            if i + 1 >= n:
-                return False  # a trailing backslash continues the line
-            i, word_start = i + 2, False
-            continue
-        if ch == "'":
-            end = text.find("'", i + 1)
-            if end < 0:
-                return False
-            i, word_start = end + 1, False
-            continue
-        if ch == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            if j >= n:
-                return False
-            i, word_start = j + 1, False
-            continue
-        if ch == "\n":
-            i += 1
-            word_start = command_position = True
-            for word, strip_tabs in heredocs:
-                i = _heredoc_end(text, i, word, strip_tabs)
-                if i < 0:
-                    return False
-            heredocs.clear()
-            continue
-        if ch == "#" and word_start:
-            end = text.find("\n", i)
-            i = n if end < 0 else end
-            continue
-        if text.startswith("<<", i) and not text.startswith("<<<", i):
-            found = _HEREDOC.match(text, i)
-            if found:
-                heredocs.append((found.group(3), found.group(1) == "-"))
-                i, word_start = found.end(), False
-                continue
-        if ch in "();&|<>":
-            if ch == "(":
-                parens += 1
-            elif ch == ")" and not (depth and depth[-1] == "esac"):
-                parens -= 1
-            command_position = ch not in "<>"  # a redirection's target is a file name
-            i, word_start = i + 1, True
-            continue
-        if ch.isspace():
-            i, word_start = i + 1, True
-            continue
-        if word_start:
-            m = _WORD.match(text, i)
-            word = m.group(0) if m else ch
-            if command_position and word in _OPENERS:
-                depth.append(_OPENERS[word])
-            elif command_position and word in _CLOSERS and depth and depth[-1] == word:
-                depth.pop()
-            command_position = command_position and word in _KEEP_COMMAND_POSITION
-            i, word_start = i + len(word), False
-            continue
-        i += 1
-    if heredocs:
-        return False
-    tail = text.rstrip()
-    if re.search(r"(\|\||&&|\|)$", tail):
-        return False
-    return not depth and parens <= 0
-
-
-_WORD = re.compile(r"[^\s;&|()<>'\"]+")
-
-
-def _heredoc_end(text: str, i: int, word: str, strip_tabs: bool) -> int:
-    """Index just past the heredoc's delimiter line, or -1 when the delimiter never comes."""
-    while i <= len(text):
-        end = text.find("\n", i)
-        line = text[i:] if end < 0 else text[i:end]
-        if (line.lstrip("\t") if strip_tabs else line) == word:
-            return len(text) if end < 0 else end + 1
-        if end < 0:
-            return -1
-        i = end + 1
-    return -1

@@ -23,9 +23,8 @@ from generator.recipes.catalog import Recipe
 from generator.shell.base import Shell
 from generator.shell.multi import RoleShells
 from generator.shell.remote import LOCAL, assign, one
-from generator.transcript import redact
+from generator.transcript import Header, Recorder, check_destination, redact
 from generator.transcript.facts import HostFacts, gather
-from generator.transcript.reader import Header, Recorder, check_destination
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import UserError
-from generator.transcript.reader import StepRecord, Transcript
+from generator.transcript import StepRecord, Transcript
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "docs" / "claims.toml"
 QUOTE_LINES = 12

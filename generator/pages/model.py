@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import UserError
-from generator.lab.script import Expectation
-from generator.transcript.reader import StepRecord, Transcript
+from generator.transcript import StepRecord, Transcript
+from generator.transcript.expectation import Expectation
 
 Transform = Callable[[str], str]
 

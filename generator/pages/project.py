@@ -11,7 +11,7 @@ from generator import atomicfile
 from generator.pages import claims
 from generator.pages import write as docs
 from generator.pages.model import assign_slugs
-from generator.transcript.reader import read
+from generator.transcript import read
 from generator.transcript.redact import redacted
 
 ROOT = Path(__file__).resolve().parents[2]

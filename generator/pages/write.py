@@ -16,7 +16,8 @@ from generator.pages import diagram
 from generator.pages import html as docs_html
 from generator.pages import markdown as docs_markdown
 from generator.pages import model as docs_model
-from generator.transcript.reader import MAGIC, PARTIAL_SUFFIX, Transcript, read
+from generator.transcript import MAGIC, PARTIAL_SUFFIX, Transcript, read
+from generator.transcript.patterns import PatternError
 from generator.transcript.redact import redacted
 
 FORMATS = ("md", "html", "cast")
@@ -77,7 +78,7 @@ def placeholder_transform(
         try:
             recipe = recipes.load(transcript.header.recipe, recipe_dirs)
             rules = normalize.recipe_rules(recipe.extra, str(recipe.directory)).rules
-        except (UserError, normalize.PatternError):
+        except (UserError, PatternError):
             rules = ()  # the built-in rules still apply; replay reports a bad pattern itself
     return normalize.Normalizer(rules).text
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from generator.transcript.reader import StepRecord, Transcript
+from generator.transcript.records import StepRecord, Transcript
 
 WIDTH, HEIGHT = 120, 32
 PROMPT = "# "

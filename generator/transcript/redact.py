@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 from generator.errors import UserError
 
 if TYPE_CHECKING:
-    from generator.lab.script import Expectation
-    from generator.transcript.reader import Header, Outcome, StepRecord, Transcript
+    from generator.transcript.expectation import Expectation
+    from generator.transcript.records import Header, Outcome, StepRecord, Transcript
 
 MARKER = "<redacted:{}>"
 # Splitting on markers first keeps redaction idempotent: a recipe pattern that happens to match
@@ -150,7 +150,7 @@ def from_tables(extra: Mapping[str, Any], source: str) -> Redactor:
 
 
 def _secret(entry: object, where: str) -> Secret:
-    from generator.compare.normalize import PatternError, compile_pattern
+    from generator.transcript.patterns import PatternError, compile_pattern
 
     if not isinstance(entry, Mapping) or not isinstance(entry.get("pattern"), str):
         raise UserError(f"{where} needs a `pattern` string (a regex)")
