@@ -216,3 +216,21 @@ def test_docs_through_a_planted_symlink_leave_its_target_alone(tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     assert victim.read_text() == "precious"
     assert "veth-pair" in (out / "veth-pair.md").read_text()
+
+
+def test_concurrent_docs_runs_into_one_folder_all_succeed(tmp_path: Path) -> None:
+    """Two `recipe docs` into one folder raced for one fixed temporary name before."""
+    transcripts = Path(__file__).parent.parent / "transcripts"
+    out = tmp_path / "site"
+    runs = [
+        subprocess.Popen(
+            ["recipe", "docs", str(transcripts / "veth-pair.transcript"),
+             str(transcripts / "linux-bridge.transcript"), "-o", str(out)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for _ in range(6)
+    ]
+    results = [(run.wait(timeout=120), run.stderr.read() if run.stderr else "") for run in runs]
+    assert all(code == 0 for code, _ in results), results
+    names = sorted(p.name for p in out.iterdir())
+    assert "veth-pair.md" in names and not [n for n in names if n.startswith(".")], names
