@@ -4,15 +4,44 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from generator.commands import library
 from generator.errors import UserError
 
+
+class RecipeGroup(TyperGroup):
+    """The app's click group. Its main() maps every error to one line and an exit code, and both
+    the console script and typer.testing.CliRunner go through it, so tests see what users see."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except UserError as exc:
+            _fail(exc.message, exc.exit_code)
+        except (typer.Abort, KeyboardInterrupt):
+            _fail("interrupted", 130)
+        except BrokenPipeError:
+            # `recipe render x | head`: the reader left; that is not an error worth a word.
+            sys.stderr.close()
+            sys.exit(1)
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            _fail(f"{where}{exc.strerror or exc}", 2)
+        except TyperException as exc:  # click's usage errors, from Typer's own copy of click
+            _usage(exc)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+        return code
+
+
 app = typer.Typer(
+    cls=RecipeGroup,
     name="recipe",
     help="Reproducible Linux and Docker networking labs: render, run, record, replay, document.",
     no_args_is_help=True,
@@ -40,17 +69,12 @@ def main_options(
 library.register(app)
 
 
-def _register_optional() -> None:
-    """Command groups other issues add; each module's register(app) adds its commands."""
-    import importlib
+def _register_the_rest() -> None:
+    """Every other command group; each module's register(app) adds its commands. A module that
+    is missing or broken is an ImportError here, never a command that silently vanishes."""
+    from generator.commands import docs, hosts, image, replay, run
 
-    for name in ("image", "run", "hosts", "replay", "docs"):
-        try:
-            module = importlib.import_module(f"generator.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"generator.commands.{name}":
-                raise
-            continue
+    for module in (image, run, hosts, replay, docs):
         module.register(app)
 
 
@@ -76,43 +100,27 @@ _LIBRARY_ONLY = (
     Path(sys.argv[0]).name == "recipe" and _invoked_command(sys.argv[1:]) in _LIBRARY_COMMANDS
 )
 if not _LIBRARY_ONLY:
-    _register_optional()
+    _register_the_rest()
 
 
 def main() -> None:
-    """Console entry point: user errors become one line on stderr and a non-zero exit."""
-    try:
-        code = app(standalone_mode=False)
-        if _LIBRARY_ONLY:
-            # What is alive now dies with the process, which holds nothing outside itself.
-            # Freezing it spares the interpreter's final garbage collection: a sixth of a cold
-            # `recipe render` (bench/render_startup.py). Output is still flushed at exit.
-            import gc
+    """Console entry point (errors are mapped in RecipeGroup.main)."""
+    app()
+    if _LIBRARY_ONLY:
+        # What is alive now dies with the process, which holds nothing outside itself. Freezing
+        # it spares the interpreter's final garbage collection: a sixth of a cold `recipe render`
+        # (bench/render_startup.py). Output is still flushed at exit.
+        import gc
 
-            gc.freeze()
-        if isinstance(code, int) and code:
-            sys.exit(code)
-    except UserError as exc:
-        _fail(exc.message, exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        _fail("interrupted", 130)
-    except BrokenPipeError:
-        # `recipe render x | head`: the reader left; that is not an error worth a word.
-        sys.stderr.close()
-        sys.exit(1)
-    except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename else ""
-        _fail(f"{where}{exc.strerror or exc}", 2)
-    except TyperException as exc:  # click's usage errors, from Typer's own copy of click
-        _usage(exc)
+        gc.freeze()
 
 
-def _fail(message: str, code: int) -> None:
+def _fail(message: str, code: int) -> NoReturn:
     print(f"recipe: {message}", file=sys.stderr)
     sys.exit(code)
 
 
-def _usage(exc: TyperException) -> None:
+def _usage(exc: TyperException) -> NoReturn:
     ctx = getattr(exc, "ctx", None)
     if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
         print(ctx.get_help())

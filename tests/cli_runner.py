@@ -1,5 +1,9 @@
-"""Run the `recipe` command line as a user does: a new process through generator.cli:main, the
-console script's entry point, so the error handling under test is the real one."""
+"""Run the `recipe` command line as a user does.
+
+recipe(): a new process through generator.cli:main, the console script's entry point, for runs
+that touch the machine, signals and real file descriptors. invoke(): in this process through
+typer.testing.CliRunner, for the error paths; both go through RecipeGroup.main, where every
+error becomes one line and an exit code."""
 
 from __future__ import annotations
 
@@ -24,6 +28,18 @@ def recipe(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
         timeout=60,
         check=False,
     )
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`recipe ARGS` through CliRunner, as a CompletedProcess so both helpers read alike."""
+    from typer.testing import CliRunner
+
+    from generator.cli import app
+
+    result = CliRunner(env={"RECIPE_PATH": None, **(env or {})}).invoke(app, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception  # a traceback is a failure of its own: show it whole
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
 
 
 def assert_one_line_error(done: subprocess.CompletedProcess[str], *fragments: str) -> str:

@@ -1,7 +1,7 @@
 """Usage mistakes that Typer's own click catches get one line and exit 2, like our own errors.
 
-These run the real entry point in a new process: Typer 0.29 carries a private copy of click,
-and the error path must not depend on a separately installed click."""
+Each runs through CliRunner and through the real entry point in a new process: Typer 0.29 carries
+a private copy of click, and the error path must not depend on a separately installed click."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from cli_runner import ENTRY, ROOT, assert_one_line_error, recipe
+from cli_runner import ENTRY, ROOT, assert_one_line_error, invoke, recipe
 
 
 @pytest.mark.parametrize(
@@ -22,8 +22,15 @@ from cli_runner import ENTRY, ROOT, assert_one_line_error, recipe
         (("diff", "only-one.transcript"), "Missing argument"),
     ],
 )
-def test_usage_error_is_one_line(args: tuple[str, ...], fragment: str) -> None:
-    assert_one_line_error(recipe(*args), fragment)
+@pytest.mark.parametrize("how", [invoke, recipe], ids=["clirunner", "process"])
+def test_usage_error_is_one_line(args: tuple[str, ...], fragment: str, how: object) -> None:
+    assert callable(how)
+    assert_one_line_error(how(*args), fragment)
+
+
+def test_a_user_error_is_one_line_through_clirunner() -> None:
+    line = assert_one_line_error(invoke("render", "no-such-lab"), "unknown recipe")
+    assert "known recipes: " in line
 
 
 def test_no_arguments_prints_help_and_succeeds() -> None:

@@ -4,7 +4,7 @@ stderr, exit status 2, no traceback and no script on stdout."""
 from __future__ import annotations
 
 import pytest
-from cli_runner import assert_one_line_error, recipe
+from cli_runner import assert_one_line_error, invoke
 
 # (recipe, --set values, fragments the one error line must contain)
 BAD = [
@@ -68,15 +68,15 @@ def test_bad_parameter_is_one_clear_line_and_exit_2(
     args = ["render", name]
     for pair in sets:
         args += ["--set", pair]
-    assert_one_line_error(recipe(*args), *fragments)
+    assert_one_line_error(invoke(*args), *fragments)
 
 
 def test_unknown_recipe_names_the_known_ones() -> None:
-    assert_one_line_error(recipe("render", "no-such-lab"), "no-such-lab", "linux-bridge")
+    assert_one_line_error(invoke("render", "no-such-lab"), "no-such-lab", "linux-bridge")
 
 
 def test_show_rejects_bad_defaults_the_same_way() -> None:
-    assert_one_line_error(recipe("show", "no-such-lab"), "unknown recipe")
+    assert_one_line_error(invoke("show", "no-such-lab"), "unknown recipe")
 
 
 @pytest.mark.parametrize(
@@ -94,7 +94,7 @@ def test_values_at_the_limits_are_accepted(name: str, sets: list[str]) -> None:
     args = ["render", name]
     for pair in sets:
         args += ["--set", pair]
-    done = recipe(*args)
+    done = invoke(*args)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert done.stdout.startswith("#!/usr/bin/env bash\n")
@@ -112,4 +112,4 @@ def test_values_at_the_limits_are_accepted(name: str, sets: list[str]) -> None:
     ],
 )
 def test_lab_addresses_stay_in_private_ranges(setting: str, fragment: str) -> None:
-    assert_one_line_error(recipe("render", "veth-pair", "--set", setting), fragment)
+    assert_one_line_error(invoke("render", "veth-pair", "--set", setting), fragment)
