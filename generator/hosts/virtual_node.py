@@ -171,22 +171,21 @@ def start(node: Node, bridge: str) -> None:
     (node.run / "netns").mkdir(exist_ok=True)
     node.state.mkdir(parents=True, exist_ok=True, mode=0o700)
     make_netns(node.netns, node.name)
+    _cable(node, bridge)
+    _write_config(node)
+    init = _start_init(node)
+    enter = ["nsenter", f"--target={init}", "--net", "--mount", "--uts", "--pid", "--"]
+    _start_dnsmasq(node, enter)
+    _start_dockerd(node, enter)
+    run_checked([*enter, SSHD, "-f", str(node.state / "sshd_config")], f"{node.name}: sshd")
+
+
+def _cable(node: Node, bridge: str) -> None:
+    """A veth from the switch's bridge to the node's eth0, with the node's address on it."""
     switch = in_netns(SWITCH)
+    peer = ["peer", "name", "eth0", "netns", str(node.netns)]
     run_checked(
-        [
-            *switch,
-            "ip",
-            "link",
-            "add",
-            node.veth,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            "eth0",
-            "netns",
-            str(node.netns),
-        ],
+        [*switch, "ip", "link", "add", node.veth, "type", "veth", *peer],
         f"creating the cable of {node.name}",
     )
     run_checked(
@@ -195,11 +194,12 @@ def start(node: Node, bridge: str) -> None:
     )
     inside = in_netns(node.netns)
     run_checked([*inside, "ip", "link", "set", "lo", "up"], f"{node.name}: loopback up")
-    run_checked(
-        [*inside, "ip", "addr", "add", f"{node.address}/24", "dev", "eth0"], f"{node.name}: address"
-    )
+    address = [*inside, "ip", "addr", "add", f"{node.address}/24", "dev", "eth0"]
+    run_checked(address, f"{node.name}: address")
     run_checked([*inside, "ip", "link", "set", "eth0", "up"], f"{node.name}: eth0 up")
 
+
+def _write_config(node: Node) -> None:
     key = node.state / "ssh_host_ed25519_key"
     run_checked(
         ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", node.name, "-f", str(key)],
@@ -209,72 +209,42 @@ def start(node: Node, bridge: str) -> None:
     # Names are answered by the node's own dnsmasq, which knows none: no lookup leaves the machine.
     (node.state / "resolv.conf").write_text(f"nameserver {node.address}\n")
 
-    init = _start_init(node)
-    enter = ["nsenter", f"--target={init}", "--net", "--mount", "--uts", "--pid", "--"]
+
+def _start_dnsmasq(node: Node, enter: list[str]) -> None:
+    options = ["--no-resolv", "--no-hosts", f"--listen-address={node.address}"]
+    pidfile = f"--pid-file={node.run / 'dnsmasq.pid'}"
     run_checked(
-        [
-            *enter,
-            "dnsmasq",
-            "--no-resolv",
-            "--no-hosts",
-            f"--listen-address={node.address}",
-            "--bind-interfaces",
-            f"--pid-file={node.run / 'dnsmasq.pid'}",
-        ],
-        f"{node.name}: dnsmasq",
+        [*enter, "dnsmasq", *options, "--bind-interfaces", pidfile], f"{node.name}: dnsmasq"
     )
+
+
+def _start_dockerd(node: Node, enter: list[str]) -> None:
+    """The node's own engine: its data, exec root, socket and pidfile, its dnsmasq as DNS."""
+    options = {
+        "--data-root": str(node.state / "docker"),
+        "--exec-root": str(node.run / "exec"),
+        "-H": f"unix://{node.socket}",
+        "--pidfile": str(node.run / "docker.pid"),
+        "--dns": node.address,
+        "--cgroup-parent": f"/{node.cgroup}",
+        "--shutdown-timeout": "2",
+    }
+    argv = [*enter, "dockerd", *(part for pair in options.items() for part in pair)]
     with (node.state / "dockerd.log").open("wb") as log:
         subprocess.Popen(
-            [
-                *enter,
-                "dockerd",
-                "--data-root",
-                str(node.state / "docker"),
-                "--exec-root",
-                str(node.run / "exec"),
-                "-H",
-                f"unix://{node.socket}",
-                "--pidfile",
-                str(node.run / "docker.pid"),
-                "--dns",
-                node.address,
-                "--cgroup-parent",
-                f"/{node.cgroup}",
-                "--shutdown-timeout",
-                "2",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
+            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
         )
-    run_checked([*enter, SSHD, "-f", str(node.state / "sshd_config")], f"{node.name}: sshd")
 
 
 def _start_init(node: Node) -> int:
     """Start the node's init in new mount, UTS and pid namespaces; return its pid on the host."""
     ready = node.run / "init.ready"
+    unshare = ["unshare", "--mount", "--uts", "--pid", "--fork", "--mount-proc"]
+    args = [node.name, str(node.run / "netns"), str(node.state / "resolv.conf"), str(ready)]
     parent = subprocess.Popen(
         [
-            "nsenter",
-            f"--net={node.netns}",
-            "unshare",
-            "--mount",
-            "--uts",
-            "--pid",
-            "--fork",
-            "--mount-proc",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            _INIT,
-            "init",
-            node.name,
-            str(node.run / "netns"),
-            str(node.state / "resolv.conf"),
-            str(ready),
-            str(node.run / "cgroup"),
+            *["nsenter", f"--net={node.netns}", *unshare, "--propagation", "private"],
+            *["sh", "-c", _INIT, "init", *args, str(node.run / "cgroup")],
         ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
