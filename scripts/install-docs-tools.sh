@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Mermaid, from the npm registry: the library GitHub renders ```mermaid blocks with.
-# tests/test_docs_browser.py loads its mermaid.min.js from disk to parse and draw every diagram
+# tests/pages/test_docs_browser.py loads its mermaid.min.js from disk to parse and draw every diagram
 # we emit. scripts/install.sh --tests runs this; the Debian packages come from there.
 # Idempotent: safe to run on every test run.
 set -euo pipefail

@@ -43,11 +43,11 @@ packages=(
   python3 python3-venv ca-certificates git
 )
 # What only the test suite needs, each with the test that needs it:
-#   graphviz   tests/test_diagram.py draws DOT with `dot`; docs/labs/*.svg are made with it
+#   graphviz   tests/pages/test_diagram.py draws DOT with `dot`; docs/labs/*.svg are made with it
 #   chromium   tests/cdp_browser.py renders the generated lab pages headless
-#   asciinema  tests/test_docs_cast.py plays exported casts
-#   vagrant    tests/test_vagrant.py runs `vagrant validate --ignore-provider` (offline)
-#   sudo       tests/test_ssh_sudo.py: a non-root SSH user gets root through `sudo -n`
+#   asciinema  tests/transcript/test_docs_cast.py plays exported casts
+#   vagrant    tests/hosts/test_vagrant.py runs `vagrant validate --ignore-provider` (offline)
+#   sudo       tests/shell/test_ssh_sudo.py: a non-root SSH user gets root through `sudo -n`
 # scripts/install-docs-tools.sh adds mermaid from npm (and Debian's npm where none is installed).
 if $with_tests; then
   packages+=(graphviz chromium asciinema vagrant sudo)

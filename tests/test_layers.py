@@ -26,14 +26,16 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "recipes": ("lab", "shell", "transcript", "compare", "pages", "hosts", *CLI),
     "compare": ("lab", "shell", "pages", "hosts", *CLI),
     "pages": ("lab", "shell", "hosts", *CLI),
-    "hosts": ("lab", "recipes", "transcript", "compare", "pages", *CLI),
+    "hosts": ("lab", "shell", "recipes", "transcript", "compare", "pages", *CLI),
     "lab": ("pages", *CLI),
 }
 
 
 def _modules(room: str) -> list[str]:
     folder = PACKAGE / room
-    names = [f"generator.{room}.{p.stem}" for p in sorted(folder.glob("*.py")) if p.stem != "__init__"]
+    names = [
+        f"generator.{room}.{p.stem}" for p in sorted(folder.glob("*.py")) if p.stem != "__init__"
+    ]
     return [f"generator.{room}", *names]
 
 

@@ -1,6 +1,6 @@
 """The project's own documentation, generated: docs/labs/ from the golden transcripts in
 transcripts/, and docs/claims.md from docs/claims.toml. `recipe docs --project` rebuilds both;
-tests/test_docs_fresh.py rebuilds them into a temporary folder and fails when they differ.
+tests/pages/test_docs_fresh.py rebuilds them into a temporary folder and fails when they differ.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Reading transcripts, trusting nothing in the file: every number, duration, expectation and
 pattern is checked as it is read, and anything wrong is a TranscriptError naming file and line,
-never another exception (tests/test_transcript_property.py holds it to that).
+never another exception (tests/transcript/test_transcript_property.py holds it to that).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import pytest
 
 from generator import atomicfile
 from generator import transcript as tr
-from tests.test_transcript import HEADER, record
+from tests.transcript.test_transcript import HEADER, record
 
 GOOD = tr.format_transcript(
     tr.Transcript(
@@ -205,7 +205,7 @@ def test_the_recorder_never_writes_through_a_planted_partial(tmp_path: Path) -> 
 def test_docs_through_a_planted_symlink_leave_its_target_alone(tmp_path: Path) -> None:
     victim = tmp_path / "victim"
     victim.write_text("precious")
-    transcript = Path(__file__).parent.parent / "transcripts" / "veth-pair.transcript"
+    transcript = Path(__file__).parents[2] / "transcripts" / "veth-pair.transcript"
     out = tmp_path / "site"
     out.mkdir()
     for name in ("veth-pair.md", ".veth-pair.md.tmp"):
@@ -220,13 +220,21 @@ def test_docs_through_a_planted_symlink_leave_its_target_alone(tmp_path: Path) -
 
 def test_concurrent_docs_runs_into_one_folder_all_succeed(tmp_path: Path) -> None:
     """Two `recipe docs` into one folder raced for one fixed temporary name before."""
-    transcripts = Path(__file__).parent.parent / "transcripts"
+    transcripts = Path(__file__).parents[2] / "transcripts"
     out = tmp_path / "site"
     runs = [
         subprocess.Popen(
-            ["recipe", "docs", str(transcripts / "veth-pair.transcript"),
-             str(transcripts / "linux-bridge.transcript"), "-o", str(out)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                "recipe",
+                "docs",
+                str(transcripts / "veth-pair.transcript"),
+                str(transcripts / "linux-bridge.transcript"),
+                "-o",
+                str(out),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for _ in range(6)
     ]

@@ -16,7 +16,7 @@ from generator.hosts import nodes as hosts
 from generator.recipes import catalog as recipes
 
 pytestmark = pytest.mark.root
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SINGLE_HOST = sorted(r.name for r in recipes.load_all() if not r.hosts)
 MULTI_HOST = sorted(r.name for r in recipes.load_all() if r.hosts)
 

@@ -32,7 +32,7 @@ pytestmark = [
         reason="needs openssh-server and ssh-keygen",
     ),
 ]
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import pytest
 from generator.errors import UserError
 from generator.shell.ssh_target import _from_vagrant, from_ssh_config_text, resolve, vagrant_defines
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 needs_vagrant = pytest.mark.skipif(shutil.which("vagrant") is None, reason="needs vagrant")
 
 # What `vagrant ssh-config docker-node1` prints for a running VirtualBox machine.

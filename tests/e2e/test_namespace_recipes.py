@@ -21,7 +21,7 @@ from generator.recipes import catalog as recipes
 from generator.recipes.render import render_script
 
 CLI = [sys.executable, "-c", "from generator.cli import main; main()"]
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def render(tmp_path: Path, name: str, **overrides: str) -> Path:

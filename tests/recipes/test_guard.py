@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_runner import assert_one_line_error, recipe
 
 from generator import transcript as tr
 from generator.recipes import catalog as recipes
 from generator.recipes import guard
 from generator.recipes.render import render_script
 from generator.recipes.topology import render_topology
+from tests.cli_runner import assert_one_line_error, recipe
 
 
 def _claims(name: str) -> list[tuple[str, str]]:

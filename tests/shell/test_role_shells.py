@@ -38,7 +38,9 @@ def test_each_role_keeps_its_own_session(shells: RoleShells) -> None:
 
 
 def test_an_unknown_role_is_one_user_error(shells: RoleShells) -> None:
-    with pytest.raises(UserError, match="role 'node-c', but the hosts are given for: node-a, node-b"):
+    with pytest.raises(
+        UserError, match="role 'node-c', but the hosts are given for: node-a, node-b"
+    ):
         shells.on("node-c")
 
 

@@ -9,7 +9,8 @@ import subprocess
 import sys
 
 import pytest
-from cli_runner import ENTRY, ROOT, assert_one_line_error, invoke, recipe
+
+from tests.cli_runner import ENTRY, ROOT, assert_one_line_error, invoke, recipe
 
 
 @pytest.mark.parametrize(

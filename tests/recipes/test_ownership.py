@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from cli_runner import assert_one_line_error, recipe
 
 from generator.lab.script import parse
 from generator.recipes import catalog as recipes
 from generator.recipes import guard
 from generator.recipes.render import render_script
 from generator.recipes.topology import render_topology
+from tests.cli_runner import assert_one_line_error, recipe
 
 RECIPES = {r.name: r for r in recipes.load_all()}
 # Teardown commands that remove something, and the kind of name each removes.

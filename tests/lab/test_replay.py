@@ -16,12 +16,12 @@ from generator import transcript as tr
 from generator.transcript.expectation import Expectation
 from generator.transcript.facts import HostFacts
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # A small recipe of our own, so the tests can change it; names no other test uses.
 RECIPE_TOML = """title = "Replay test lab"
 summary = "One namespace, one veth pair, one ping."
-description = "Made by tests/test_replay.py."
+description = "Made by tests/lab/test_replay.py."
 requires = ["ip", "ping"]
 
 [params.ns]

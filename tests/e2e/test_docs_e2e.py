@@ -10,10 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from cdp_browser import Browser, chromium_path, file_url
-from test_docs import fences, headings
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.cdp_browser import Browser, chromium_path, file_url
+from tests.pages.test_docs import fences, headings
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [
     pytest.mark.root,

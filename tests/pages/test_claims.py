@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_docs import fences, tokens
 
 from generator.errors import UserError
 from generator.lab import script
@@ -15,6 +14,7 @@ from generator.recipes.render import render_script
 from generator.transcript import Header, StepRecord, Transcript
 from generator.transcript.expectation import Expectation
 from generator.transcript.facts import HostFacts
+from tests.pages.test_docs import fences, tokens
 
 DEFINED = claims.load_claims(claims.DEFAULT_DATA)
 

@@ -18,7 +18,7 @@ import pytest
 from generator import transcript as tr
 from generator.recipes import catalog as recipes
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "transcripts"
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from generator import transcript as tr
 
-GOLDEN = sorted((Path(__file__).parent.parent / "transcripts").glob("*.transcript"))
+GOLDEN = sorted((Path(__file__).parents[2] / "transcripts").glob("*.transcript"))
 LINES = [path.read_text().split("\n") for path in GOLDEN]
 # Values a field could be given instead of its own: the hostile kinds found by hand, and any text.
 FIELD_VALUES = st.one_of(

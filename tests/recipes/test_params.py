@@ -4,7 +4,8 @@ stderr, exit status 2, no traceback and no script on stdout."""
 from __future__ import annotations
 
 import pytest
-from cli_runner import assert_one_line_error, invoke
+
+from tests.cli_runner import assert_one_line_error, invoke
 
 # (recipe, --set values, fragments the one error line must contain)
 BAD = [

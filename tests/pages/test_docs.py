@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from docs_samples import transcript
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from typer.testing import CliRunner
@@ -17,6 +16,7 @@ from generator.cli import app
 from generator.errors import UserError
 from generator.pages import write as docs
 from generator.pages.model import container_of
+from tests.docs_samples import transcript
 
 
 def tokens(text: str) -> list[Token]:

@@ -8,9 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from docs_samples import steps, transcript
 
 from generator.pages import write as docs
+from tests.docs_samples import steps, transcript
 
 pytest.importorskip(
     "generator.transcript.cast", reason="the cast exporter of `recipe export` has not landed"

@@ -7,7 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli_runner import assert_one_line_error, recipe
+
+from tests.cli_runner import assert_one_line_error, recipe
 
 META = """\
 title = "Greet someone"

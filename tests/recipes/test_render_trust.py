@@ -10,8 +10,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli_runner import assert_one_line_error, recipe
-from test_user_recipes import META, TEMPLATE, write_recipe
+
+from tests.cli_runner import assert_one_line_error, recipe
+from tests.recipes.test_user_recipes import META, TEMPLATE, write_recipe
 
 NOBODY = 65534
 

@@ -11,7 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from docs_samples import FACTS
 from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
@@ -23,6 +22,7 @@ from generator.pages import write as docs
 from generator.pages.markdown import cell, md_target, md_text
 from generator.transcript import Header, Outcome, StepRecord, Transcript, format_transcript
 from generator.transcript.expectation import Expectation
+from tests.docs_samples import FACTS
 
 IMG = "<img src=x onerror=alert(1)>"
 SCRIPT = "<script>alert(1)</script>"

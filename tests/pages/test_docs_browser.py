@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cdp_browser import Browser, chromium_path, file_url
-from docs_samples import transcript
 
 from generator.pages import diagram
 from generator.pages import write as docs
 from generator.recipes.catalog import load_all, resolve
 from generator.recipes.topology import render_topology
+from tests.cdp_browser import Browser, chromium_path, file_url
+from tests.docs_samples import transcript
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MERMAID_JS = Path(
     os.environ.get("RECIPE_MERMAID_JS", "/opt/recipe-node/node_modules/mermaid/dist/mermaid.min.js")
 )
@@ -108,7 +108,7 @@ def hostile_diagram() -> str:
 
 def committed_diagrams() -> list[tuple[str, str]]:
     """The ```mermaid blocks of the committed lab pages, exactly as GitHub will read them."""
-    from test_docs import fences
+    from tests.pages.test_docs import fences
 
     labs = ROOT / "docs" / "labs"
     return [

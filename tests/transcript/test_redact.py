@@ -7,11 +7,11 @@ import os
 from pathlib import Path
 
 import pytest
-from cli_runner import recipe
 
 from generator import transcript as tr
 from generator.errors import UserError
 from generator.transcript import redact
+from tests.cli_runner import recipe
 
 TOKEN = "SWMTKN-1-344d62qq7zvizpj3pce9376iawgg4175k84cfgl8l4g8rkgh3f-1je9xjx5tk3v7qkriddcxxdex"
 UNLOCK = "SWMKEY-1-Xb5vH4Yk1mXq2H0cN8fQ2Jw0x9l8b3s7n2YkqF1cQ2E"

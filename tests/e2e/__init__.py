@@ -1,0 +1,1 @@
+"""Whole-CLI and whole-lab runs."""
