@@ -7,8 +7,9 @@ import fcntl
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,7 +78,9 @@ def virtual_nodes(_virtual_nodes_session: None) -> None:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
     """Under scripts/test.sh (RECIPE_REQUIRE_TOOLS=1) a skip is a failure: that command installs
     every tool the suite uses, so a skip there means a missing install step, not a choice."""
     outcome = yield

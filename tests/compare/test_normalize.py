@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from generator.compare.normalize import Bindings, Normalizer, PatternError, recipe_rules
+from generator.compare.normalize import Bindings, Normalizer, recipe_rules
+from generator.transcript.patterns import PatternError
 
 # (raw output, normalized), one kind of volatile value per row; values seen on this machine.
 CASES = [
