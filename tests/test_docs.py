@@ -81,7 +81,6 @@ def test_environment_is_recorded(page: str) -> None:
 
 
 def test_normalized_pages_show_placeholders(tmp_path: Path) -> None:
-    pytest.importorskip("generator.compare.normalize", reason="issue 5's normalizer has not landed")
     path = transcript(tmp_path / "veth-pair.transcript")
     text = docs.write([path], tmp_path / "out", normalized=True)[0].path.read_text()
     assert "link/ether MAC#1 brd ff:ff:ff:ff:ff:ff" in text and "time=<RTT> ms" in text
@@ -148,7 +147,7 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
         check=False,
     )
     assert missing.returncode == 2
-    assert missing.stderr == f"recipe: {tmp_path / 'nope'}: no such file or directory\n"
+    assert missing.stderr == f"recipe: {tmp_path / 'nope'}: no such transcript file or directory\n"
 
 
 def test_pages_are_named_after_the_recipe_unless_it_ran_twice(tmp_path: Path) -> None:

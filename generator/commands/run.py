@@ -182,7 +182,8 @@ def run(
 ) -> None:
     """Run a lab step by step: check each step, record a transcript, always tear down."""
     from generator.lab import labstate, preflight, progress
-    from generator.lab.runner import Options, Runner
+    from generator.lab.runner import Runner
+    from generator.lab.runner import RunOptions as Options
     from generator.shell.remote import connect_hosts
     from generator.transcript import redact
     from generator.transcript.reader import Header, Recorder, check_destination
@@ -318,7 +319,8 @@ def clean(
 ) -> None:
     """Remove a lab that a run kept (--keep) or left behind: run its teardown. Safe to repeat."""
     from generator.lab import labstate, preflight, progress
-    from generator.lab.runner import Options, Runner
+    from generator.lab.runner import Runner
+    from generator.lab.runner import RunOptions as Options
     from generator.shell.remote import connect_hosts
 
     if name is None:

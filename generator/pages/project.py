@@ -11,6 +11,7 @@ from generator import atomicfile
 from generator.pages import claims
 from generator.pages import write as docs
 from generator.pages.model import assign_slugs
+from generator.transcript import files
 from generator.transcript.reader import read
 from generator.transcript.redact import redacted
 
@@ -33,7 +34,7 @@ def golden(root: Path = ROOT) -> list[Path]:
     folder = root / TRANSCRIPTS
     if not folder.is_dir():
         return []
-    return [p for p in sorted(folder.iterdir()) if docs.looks_like_transcript(p)]
+    return files.in_folder(folder)
 
 
 def build(root: Path = ROOT, out: Path | None = None) -> list[Path]:

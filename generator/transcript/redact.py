@@ -173,17 +173,11 @@ def for_recipe(recipe: object | None) -> Redactor:
 
 def for_transcript(transcript: Transcript, recipe_dirs: Iterable[Path] = ()) -> Redactor:
     """The redactor of the recipe a transcript names, when this machine has it. A recipe that
-    is gone leaves the built-ins; a broken [[secret]] is an error, never a silent leak."""
-    name = transcript.header.recipe
-    if not name:
-        return BUILTIN
-    from generator.recipes import catalog as recipes
+    is gone leaves the built-ins; a broken one (a [[secret]] above all) is an error, never a
+    silent leak: generator/recipes/for_transcript.py, the one loader."""
+    from generator.recipes.for_transcript import recipe_for
 
-    try:
-        recipe = recipes.load(name, recipe_dirs)
-    except UserError:
-        return BUILTIN
-    return for_recipe(recipe)
+    return for_recipe(recipe_for(transcript.header, recipe_dirs))
 
 
 def redacted(transcript: Transcript, recipe_dirs: Iterable[Path] = ()) -> Transcript:
