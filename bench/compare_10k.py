@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from generator import transcript as tr
 from generator.compare import sidebyside
-from generator.compare.runs import Options, compare, compare_runs
+from generator.compare.runs import CompareOptions, compare, compare_runs
 from generator.transcript.expectation import Expectation
 from generator.transcript.facts import HostFacts
 
@@ -184,7 +184,7 @@ def main() -> None:
 
         def from_files(parallel: bool) -> object:
             tr.read_header(a)
-            first, second = sidebyside.load_both(a, b, Options(), parallel=parallel)
+            first, second = sidebyside.load_both(a, b, CompareOptions(), parallel=parallel)
             return compare_runs(first.run, second.run)
 
         alone = best_of(args.runs, lambda: compare(old.steps, new.steps))

@@ -71,14 +71,14 @@ def claims(
     ] = None,
 ) -> None:
     """Check the walkthrough's claims against transcripts and write the verdicts as Markdown."""
+    from generator.compare.for_transcript import redacted
     from generator.pages.claims import DEFAULT_DATA, check_all, load_claims, render
     from generator.pages.model import assign_slugs
-    from generator.pages.write import find_transcripts
     from generator.transcript import read
-    from generator.transcript.redact import redacted
+    from generator.transcript.files import find
 
     defined = load_claims(data or DEFAULT_DATA)
-    transcripts = [redacted(read(p), recipe_dirs(ctx)) for p in find_transcripts(paths)]
+    transcripts = [redacted(read(p), recipe_dirs(ctx)) for p in find(paths)]
     text = render(
         check_all(defined, transcripts), labs_link="labs/", slugs=assign_slugs(transcripts)
     )

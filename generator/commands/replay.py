@@ -86,19 +86,7 @@ def replay(
     from generator.lab import replay as engine
 
     colour = _colour(color)
-    transcripts = engine.read_all(engine.collect(paths))
-    dirs = recipe_dirs(ctx)
-    plans = [
-        engine.plan(
-            t,
-            host=host,
-            recipe_dirs=dirs,
-            ignore=ignore or [],
-            full=update and _rerecord(t, dirs, recorded_commands),
-            recorded_commands=recorded_commands,
-        )
-        for t in transcripts
-    ]
+    plans = _plans(paths, host, recipe_dirs(ctx), ignore or [], update, recorded_commands)
     if dry_run:
         _print_dry_run(plans, as_json)
         raise SystemExit(0)
@@ -108,6 +96,31 @@ def replay(
     reports = [_replay_one(p, update, timeout, quiet, identity, strict_host_key) for p in plans]
     _print_reports(reports, as_json, colour)
     raise SystemExit(0 if all(r.ok or r.updated and not r.problems for r in reports) else 1)
+
+
+def _plans(
+    paths: list[Path],
+    host: list[str] | None,
+    dirs: list[Path],
+    ignore: list[str],
+    update: bool,
+    recorded_commands: bool,
+) -> list[Any]:
+    """Every transcript found (generator/transcript/files.py), read and planned before any runs."""
+    from generator.lab import replay as engine
+    from generator.transcript import files
+
+    return [
+        engine.plan(
+            t,
+            host=host,
+            recipe_dirs=dirs,
+            ignore=ignore,
+            full=update and _rerecord(t, dirs, recorded_commands),
+            recorded_commands=recorded_commands,
+        )
+        for t in files.read_all(files.find(paths))
+    ]
 
 
 def _rerecord(transcript: Any, dirs: list[Path], recorded_commands: bool) -> bool:
@@ -151,8 +164,8 @@ def _replay_one(
         print(
             visible(f"recipe: replaying {plan.path} on {plan.host}", one_line=True), file=sys.stderr
         )
-    run = engine.execute(plan, progress.choose(quiet), timeout, identity, strict_host_key)
-    report = engine.judge(plan, run.records)
+    run = engine.run_plan(plan, progress.choose(quiet), timeout, identity, strict_host_key)
+    report = engine.drift_report(plan, run.records)
     if run.leftovers:
         report.problems.append("the replay left behind: " + ", ".join(run.leftovers))
     if update and (not report.comparison.ok or plan.recipe_changed or plan.incomplete):
@@ -248,12 +261,13 @@ def diff(
     from generator import transcript as tr
     from generator.compare import sidebyside
     from generator.compare.driftreport import TranscriptReport
+    from generator.compare.for_transcript import recipe_for
     from generator.compare.runs import compare_runs
     from generator.lab import replay as engine
 
     colour = _colour(color)
     # The recorded header says which recipe's patterns apply; then both files load at once.
-    recipe = engine.find_recipe(tr.read_header(recorded).recipe, recipe_dirs(ctx))
+    recipe = recipe_for(tr.read_header(recorded), recipe_dirs(ctx))
     options = engine.compare_options(recipe, ignore or [])
     old_run, new_run = sidebyside.load_both(recorded, other, options)
     old, new = old_run.transcript, new_run.transcript

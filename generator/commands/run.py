@@ -179,7 +179,7 @@ def run(
     """Run a lab step by step: check each step, record a transcript, always tear down."""
     from generator.lab import progress
     from generator.lab.labstate import lab_name
-    from generator.lab.runner import Options
+    from generator.lab.runner import RunOptions
     from generator.lab.session import Lab, Recording, Session
     from generator.transcript import redact
 
@@ -198,7 +198,7 @@ def run(
         recording = Recording(destination, loaded.label, unique=record is None, redactor=redactor)
     session = Session(
         Lab(script, host or [], identity, strict_host_key, loaded.recipe),
-        Options(keep=keep, keep_going=keep_going, timeout=timeout),
+        RunOptions(keep=keep, keep_going=keep_going, timeout=timeout),
         recording=recording,
         state_text=loaded.text,
         listener=progress.choose(quiet),
@@ -263,7 +263,7 @@ def clean(
 ) -> None:
     """Remove a lab that a run kept (--keep) or left behind: run its teardown. Safe to repeat."""
     from generator.lab import labstate, preflight, progress
-    from generator.lab.runner import Options, Runner
+    from generator.lab.runner import Runner, RunOptions
     from generator.lab.session import Lab, connect_hosts
 
     if name is None:
@@ -288,7 +288,7 @@ def clean(
         preflight.enforce([preflight.check_root()])
     shell, _ = connect_hosts(Lab(script, where))  # a lab kept on remote hosts is removed there
     with shell:
-        options = Options(check_leftovers=False)
+        options = RunOptions(check_leftovers=False)
         report = Runner(
             replace(script, steps=()), shell, options, None, progress.choose(quiet)
         ).run()
@@ -335,8 +335,8 @@ def export(
 ) -> None:
     """Turn a transcript into an asciicast v2 recording that asciinema can play."""
     from generator import transcript as transcript_format
+    from generator.compare.for_transcript import redacted
     from generator.transcript import cast
-    from generator.transcript.redact import redacted
 
     if format_ != "cast":
         raise UserError(f"--format {format_!r}: the only export format is cast (asciicast v2)")

@@ -48,7 +48,7 @@ UNORDERED = (re.compile(r"\bbrctl\s+show\b"),)
 
 
 @dataclass(frozen=True)
-class Options:
+class CompareOptions:
     """How to normalize: a recipe's own rules, the JSON paths to ignore, the commands whose
     output is compared as a set of words, and the secrets redacted first."""
 
@@ -107,7 +107,7 @@ class Comparison:
 class Side:
     """One run's normalizer: stdout and stderr of every step go through it in order."""
 
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: CompareOptions) -> None:
         self.bindings = Bindings()
         self.normalizer = Normalizer(options.rules, self.bindings)
         self.ignore = options.ignore
@@ -168,7 +168,9 @@ class NormalizedRun:
     bindings: Bindings
 
 
-def normalize_run(steps: Sequence[StepLike], options: Options = Options()) -> NormalizedRun:
+def normalize_run(
+    steps: Sequence[StepLike], options: CompareOptions = CompareOptions()
+) -> NormalizedRun:
     side = Side(options)
     clean = options.redactor.text
     texts = [clean(text) for step in steps for text in (step.stdout, step.stderr)]
@@ -219,14 +221,16 @@ def _pairs(
 
 
 def compare(
-    recorded: Sequence[StepLike], replayed: Sequence[StepLike], options: Options = Options()
+    recorded: Sequence[StepLike],
+    replayed: Sequence[StepLike],
+    options: CompareOptions = CompareOptions(),
 ) -> Comparison:
     """Compare step by step, by position within each phase. Missing and extra steps are drift."""
     return compare_runs(normalize_run(recorded, options), normalize_run(replayed, options), options)
 
 
 def compare_runs(
-    old_run: NormalizedRun, new_run: NormalizedRun, options: Options = Options()
+    old_run: NormalizedRun, new_run: NormalizedRun, options: CompareOptions = CompareOptions()
 ) -> Comparison:
     """compare() of two runs already normalized (each perhaps in a process of its own)."""
     result = Comparison()

@@ -18,7 +18,8 @@ from typing import Generic, NoReturn, TypeVar
 
 from generator import transcript as tr
 from generator.compare.normalize import Bindings
-from generator.compare.runs import NormalizedRun, Options, StepHead, normalize_run
+from generator.compare.runs import CompareOptions, NormalizedRun, StepHead, normalize_run
+from generator.transcript.files import read_all
 
 T = TypeVar("T")
 WORTH_A_FORK = 256 * 1024  # bytes of transcript: below this, a fork costs more than it saves
@@ -33,15 +34,13 @@ class LoadedRun:
     run: NormalizedRun
 
 
-def load(path: Path, options: Options) -> LoadedRun:
-    from generator.lab.replay import read_all  # refuses files cut off inside a record
-
-    (transcript,) = read_all([path])
+def load(path: Path, options: CompareOptions) -> LoadedRun:
+    (transcript,) = read_all([path])  # refuses files cut off inside a record
     return LoadedRun(transcript, normalize_run(transcript.steps, options))
 
 
 def load_both(
-    first: Path, second: Path, options: Options, parallel: bool | None = None
+    first: Path, second: Path, options: CompareOptions, parallel: bool | None = None
 ) -> tuple[LoadedRun, LoadedRun]:
     """Both files loaded; errors as load() raises them, the first file's first."""
     if parallel is None:

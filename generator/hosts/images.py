@@ -39,7 +39,7 @@ _FILES = {
 _TIMEOUT = 120.0
 _PT_INTERP = 3  # ELF program header type naming the dynamic loader
 
-Outcome = Literal["present", "built", "pulled"]
+ImageOutcome = Literal["present", "built", "pulled"]
 
 
 @dataclass(frozen=True)
@@ -196,7 +196,7 @@ def build_busybox(
     return BuildResult(tag, image_id, built=True, version=version)
 
 
-def ensure_image(name: str, *, pull: bool = False) -> Outcome:
+def ensure_image(name: str, *, pull: bool = False) -> ImageOutcome:
     """Make sure image `name` exists locally.
 
     busybox is built from the host binary rather than pulled: the build needs no network, so no

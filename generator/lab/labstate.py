@@ -25,7 +25,8 @@ _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 _RUN = "@"  # never in a sanitized name, so `NAME@RUN` splits back without doubt
 
 
-def state_dir() -> Path:
+def records_dir() -> Path:
+    """Where the lab records live: $RECIPE_STATE_DIR, else /run/recipe/labs."""
     return Path(os.environ.get(STATE_ENV) or DEFAULT_DIR)
 
 
@@ -50,13 +51,13 @@ def _run_id() -> str:
 
 def _path(name: str, run: str) -> Path:
     stem = _SAFE.sub("_", name)
-    return state_dir() / (f"{stem}{_RUN}{run}.json" if run else f"{stem}.json")
+    return records_dir() / (f"{stem}{_RUN}{run}.json" if run else f"{stem}.json")
 
 
 def save(state: LabState) -> LabState:
     """Write a new record for this run, atomically and never over another; the state with its
     run id, which forget() takes."""
-    state_dir().mkdir(parents=True, exist_ok=True)
+    records_dir().mkdir(parents=True, exist_ok=True)
     fields = {k: v for k, v in asdict(state).items() if k != "run"}
     data = json.dumps(fields, indent=1, sort_keys=True).encode()
     while True:
@@ -70,7 +71,7 @@ def save(state: LabState) -> LabState:
 
 def _records(name: str) -> list[tuple[str, Path]]:
     """(run id, file) of every record of NAME, oldest first; a record of old has run id ""."""
-    folder = state_dir()
+    folder = records_dir()
     stem = _SAFE.sub("_", name)
     found = [("", folder / f"{stem}.json")] if (folder / f"{stem}.json").is_file() else []
     prefix = stem + _RUN
@@ -109,6 +110,6 @@ def forget(name: str, run: str | None = None) -> None:
 
 def standing() -> list[str]:
     """Names of labs with a saved state: kept, or interrupted by a crash."""
-    if not state_dir().is_dir():
+    if not records_dir().is_dir():
         return []
-    return sorted({p.stem.partition(_RUN)[0] for p in state_dir().glob("*.json")})
+    return sorted({p.stem.partition(_RUN)[0] for p in records_dir().glob("*.json")})

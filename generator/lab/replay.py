@@ -12,24 +12,24 @@ commands it recorded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator import atomicfile
 from generator import transcript as tr
 from generator.compare import jsondata
 from generator.compare.driftreport import TranscriptReport
-from generator.compare.normalize import RecipeNormalization, recipe_rules
-from generator.compare.runs import UNORDERED, compare
-from generator.compare.runs import Options as CompareOptions
+from generator.compare.for_transcript import normalization, recipe_for
+from generator.compare.runs import UNORDERED, CompareOptions, compare
 from generator.errors import UserError
 from generator.lab import script as script_format
 from generator.lab.script import Script, Step
 from generator.transcript import redact
-from generator.transcript.patterns import PatternError
 
-SUFFIX = ".transcript"
+if TYPE_CHECKING:
+    from generator.recipes.catalog import Recipe
 
 
 @dataclass
@@ -41,46 +41,12 @@ class Plan:
     script: Script  # the steps to run, teardown included
     host: str  # where it runs, as the transcript's header writes it: local, HOST, ROLE=HOST,...
     compare_options: CompareOptions
-    recipe: object | None = None  # recipes.Recipe when the transcript came from one we have
+    recipe: Recipe | None = None  # when the transcript came from a recipe this machine has
     recipe_changed: bool = False
     incomplete: bool = False
     notes: list[str] = field(default_factory=list)
     commands: str = "recipe"  # where the steps come from: "recipe" (rendered again) or "transcript"
     untrusted_host: str = ""  # a recorded host recipe will not reach unless --host names it again
-
-
-def collect(paths: Iterable[Path]) -> list[Path]:
-    """Transcript files named outright, and the `*.transcript` files of named directories."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            inside = sorted(path.glob(f"*{SUFFIX}"))
-            if not inside:
-                raise UserError(f"{path}: no *{SUFFIX} files in this directory")
-            found += inside
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise UserError(f"{path}: no such transcript file or directory")
-    return found
-
-
-def read_all(paths: Sequence[Path]) -> list[tr.Transcript]:
-    """Every transcript read before any runs: one bad file stops the replay before it starts.
-
-    A file cut off inside a step record was damaged after the run (the recorder writes whole
-    records), so it is bad input; a file that merely stops between records is an incomplete
-    recording, which replays."""
-    transcripts = [tr.read(path) for path in paths]
-    for transcript in transcripts:
-        if transcript.truncated:
-            text = Path(transcript.path).read_text(encoding="utf-8", errors="replace")
-            last = len(transcript.steps)
-            raise tr.TranscriptError(
-                f"{transcript.path}:{text.count(chr(10)) + 1}: the file ends inside a record "
-                f"(after step {last}); it was cut off or edited. Re-record it with recipe run"
-            )
-    return transcripts
 
 
 def plan(
@@ -113,7 +79,7 @@ def plan(
     if incomplete:
         notes.append(_incomplete_note(recorded))
     if recorded_commands:
-        rendered, recipe = None, find_recipe(recorded.header.recipe, recipe_dirs)
+        rendered, recipe = None, recipe_for(recorded.header, recipe_dirs)
         notes.append("running the commands recorded in the transcript (--recorded-commands)")
     else:
         rendered, recipe = _render_recipe(recorded, recipe_dirs)
@@ -174,16 +140,11 @@ def refuse_untrusted(plan: Plan) -> None:
         )
 
 
-def compare_options(recipe: object | None, ignore: Sequence[str] = ()) -> CompareOptions:
+def compare_options(recipe: Recipe | None, ignore: Sequence[str] = ()) -> CompareOptions:
     """The recipe's own `[[normalize]]` patterns, ignore paths and unordered commands, plus the
-    ignore paths given on the command line, and its `[[secret]]` patterns (generator/transcript/redact.py)."""
-    found = RecipeNormalization()
-    if recipe is not None:
-        source = str(Path(getattr(recipe, "directory", "")) / "recipe.toml")
-        try:
-            found = recipe_rules(getattr(recipe, "extra", {}), source)
-        except PatternError as exc:
-            raise UserError(str(exc)) from None
+    ignore paths given on the command line, and its `[[secret]]` patterns
+    (generator/transcript/redact.py)."""
+    found = normalization(recipe)
     try:
         parsed = tuple(jsondata.parse_path(p) for p in [*found.ignore, *ignore])
     except jsondata.PathError as exc:
@@ -192,27 +153,16 @@ def compare_options(recipe: object | None, ignore: Sequence[str] = ()) -> Compar
     return CompareOptions(found.rules, parsed, unordered, redact.for_recipe(recipe))
 
 
-def find_recipe(name: str | None, recipe_dirs: Sequence[Path]) -> object | None:
-    """The recipe a transcript names, when this machine has it."""
-    if not name:
-        return None
-    from generator.recipes import catalog as library
-
-    try:
-        return library.load(name, recipe_dirs)
-    except UserError:
-        return None
-
-
 def _incomplete_note(recorded: tr.Transcript) -> str:
     ran = len(recorded.main_steps)
     why = "the file was cut off" if recorded.truncated else f"the run ended {recorded.status}"
     return f"recording incomplete ({why}): replaying the {ran} main steps it recorded"
 
 
-def _render_recipe(recorded: tr.Transcript, recipe_dirs: Sequence[Path]) -> tuple[Script, object]:
+def _render_recipe(recorded: tr.Transcript, recipe_dirs: Sequence[Path]) -> tuple[Script, Recipe]:
     """The recipe rendered again with the recorded parameters; anything else is refused, since
-    the alternative is running the transcript's own commands, which needs --recorded-commands."""
+    the alternative is running the transcript's own commands, which needs --recorded-commands.
+    A broken recipe is the loader's own error (generator/compare/for_transcript.py)."""
     from generator.recipes import catalog as library
     from generator.recipes.render import render_script
     from generator.visible import visible
@@ -222,8 +172,13 @@ def _render_recipe(recorded: tr.Transcript, recipe_dirs: Sequence[Path]) -> tupl
     flag = "replay its recorded commands with --recorded-commands if you trust it as a script"
     if not name:
         raise UserError(f"{where}: a plain script's transcript, with no recipe to render; {flag}")
+    recipe = recipe_for(recorded.header, recipe_dirs)
+    if recipe is None:
+        raise UserError(
+            f"{where}: recipe {visible(name)} cannot be rendered again (no recipe folder has it; "
+            f"see `recipe list`); {flag}"
+        )
     try:
-        recipe = library.load(name, recipe_dirs)
         values = library.resolve(recipe, recorded.header.params)
         text = render_script(recipe, values)
     except UserError as exc:
@@ -290,7 +245,7 @@ def _step(record: tr.StepRecord) -> Step:
     )
 
 
-def judge(plan: Plan, records: Sequence[tr.StepRecord]) -> TranscriptReport:
+def drift_report(plan: Plan, records: Sequence[tr.StepRecord]) -> TranscriptReport:
     """Compare the replay's records with the recording's, phase by phase."""
     recorded: Sequence[tr.StepRecord] = plan.recorded.steps
     notes = list(plan.notes)
@@ -351,7 +306,7 @@ class Run:
     leftovers: list[str]
 
 
-def execute(
+def run_plan(
     plan: Plan,
     listener: object | None = None,
     timeout: float | None = None,
@@ -360,13 +315,13 @@ def execute(
 ) -> Run:
     """Run the plan's steps through the runner on its host: one shell, teardown always."""
     from generator import __version__
-    from generator.lab.runner import Listener, Options, utc_now
+    from generator.lab.runner import Listener, RunOptions, outcome_of, utc_now
     from generator.lab.session import Lab, Session
 
     started = utc_now()
     # keep_going: a replay judges steps by comparison, so a step that now fails its
     # expectation must not stop the steps after it from being compared too.
-    options = Options(keep_going=True, timeout=timeout)
+    options = RunOptions(keep_going=True, timeout=timeout)
     refuse_untrusted(plan)  # again here: no caller reaches a host the transcript chose
     # The session, as `recipe run` has it: the name guard first, so a replay never tears down a
     # namespace or container someone else owns. The hosts as `recipe run` labelled them.
@@ -383,14 +338,7 @@ def execute(
         started=started,
         recorder=f"recipe {__version__} (replay)",
     )
-    outcome = tr.Outcome(
-        status=report.status,
-        complete=report.complete,
-        finished=utc_now(),
-        duration=report.duration,
-        reason=report.reason,
-        leftovers=tuple(report.leftovers),
-    )
+    outcome = outcome_of(report)
     if report.signum is not None:
         raise KeyboardInterrupt  # the teardown ran; the replay itself stops here
     return Run(list(report.records), outcome, header, list(report.leftovers))

@@ -44,7 +44,7 @@ class Interrupted(StepStopped):
 
 
 @dataclass(frozen=True)
-class Options:
+class RunOptions:
     keep: bool = False  # leave the lab standing: no teardown, no leftover check
     keep_going: bool = False  # go on after a step contradicts its expectation
     timeout: float | None = None  # default step timeout for this run, over the script's
@@ -184,6 +184,18 @@ def uses_docker(script: Script) -> bool:
     return any(_DOCKER_CALL.search(text) for text in texts)
 
 
+def outcome_of(report: Report) -> Outcome:
+    """How a run ended, as a transcript's outcome records it; finished now."""
+    return Outcome(
+        status=report.status,
+        complete=report.complete,
+        finished=utc_now(),
+        duration=report.duration,
+        reason=report.reason,
+        leftovers=tuple(report.leftovers),
+    )
+
+
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -232,7 +244,7 @@ class Runner:
         self,
         script: Script,
         shell: Shell,
-        options: Options,
+        options: RunOptions,
         recorder: Recorder | None = None,
         listener: Listener | None = None,
     ) -> None:
@@ -402,13 +414,4 @@ class Runner:
     def _finish_transcript(self) -> None:
         if self.recorder is None or self.recorder.finished:
             return
-        report = self.report
-        outcome = Outcome(
-            status=report.status,
-            complete=report.complete,
-            finished=utc_now(),
-            duration=report.duration,
-            reason=report.reason,
-            leftovers=tuple(report.leftovers),
-        )
-        self.recorder.finish(outcome)
+        self.recorder.finish(outcome_of(self.report))

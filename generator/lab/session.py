@@ -17,7 +17,7 @@ from pathlib import Path
 from generator import __version__
 from generator.errors import UserError
 from generator.lab import labstate, preflight
-from generator.lab.runner import Listener, Options, Report, Runner, utc_now
+from generator.lab.runner import Listener, Report, Runner, RunOptions, utc_now
 from generator.lab.script import Script
 from generator.recipes.catalog import Recipe
 from generator.shell.base import Shell
@@ -64,7 +64,7 @@ class Finished:
 @dataclass
 class Session:
     lab: Lab
-    options: Options
+    options: RunOptions
     recording: Recording | None = None
     state_text: str | None = None  # the script text to save for `recipe clean`; None: no record
     listener: Listener | None = None

@@ -16,6 +16,7 @@ from typing import Any
 
 from generator.errors import UserError
 from generator.transcript import StepRecord, Transcript
+from generator.transcript.expectation import Expectation
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "docs" / "claims.toml"
 QUOTE_LINES = 12
@@ -25,24 +26,34 @@ HOLDS, FAILS, UNSHOWN = "holds", "does not hold", "not shown"
 
 @dataclass(frozen=True)
 class Condition:
-    exit: str | None = None  # "zero" or "nonzero"
+    """A claim's `holds_if`, in claims.toml's words; checked as a step's expectation is."""
+
+    exit: str | None = None  # "zero" or "nonzero"; None: any exit status
     output: tuple[str, ...] = ()
     lacks: tuple[str, ...] = ()
     match: str | None = None
 
+    @property
+    def expectation(self) -> Expectation:
+        """The same condition as generator/lab/script.py writes what a step must do."""
+        exit_status: int | str = "any"
+        if self.exit == "zero":
+            exit_status = 0
+        elif self.exit == "nonzero":
+            exit_status = "nonzero"
+        return Expectation(
+            exit=exit_status,
+            output=self.output,
+            no_output=self.lacks,
+            match=() if self.match is None else (self.match,),
+        )
+
     def met_by(self, step: StepRecord) -> bool:
-        text = step.stdout + step.stderr
-        if self.exit == "zero" and step.exit != 0:
-            return False
-        if self.exit == "nonzero" and step.exit == 0:
-            return False
-        if any(t not in text for t in self.output) or any(t in text for t in self.lacks):
-            return False
-        return self.match is None or re.search(self.match, text, re.MULTILINE) is not None
+        return not self.expectation.problems(step.exit, step.stdout, step.stderr)
 
 
 @dataclass(frozen=True)
-class Claim:
+class WalkthroughClaim:
     id: str
     section: str
     claim: str
@@ -56,14 +67,14 @@ class Claim:
 
 @dataclass(frozen=True)
 class Finding:
-    claim: Claim
+    claim: WalkthroughClaim
     verdict: str
     step: StepRecord | None
     transcript: Transcript | None
     note: str
 
 
-def load_claims(path: Path) -> list[Claim]:
+def load_claims(path: Path) -> list[WalkthroughClaim]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -82,7 +93,7 @@ def load_claims(path: Path) -> list[Claim]:
     return claims
 
 
-def _claim(entry: Mapping[str, Any]) -> Claim:
+def _claim(entry: Mapping[str, Any]) -> WalkthroughClaim:
     cond = entry.get("holds_if", {})
     unknown = set(cond) - {"exit", "output", "lacks", "match"}
     if unknown:
@@ -95,7 +106,7 @@ def _claim(entry: Mapping[str, Any]) -> Claim:
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", str(entry["id"])):
         # The id is an HTML anchor and a link target on the claims page: a name, nothing more.
         raise ValueError(f"id {entry['id']!r} must be lowercase letters, digits and dashes")
-    return Claim(
+    return WalkthroughClaim(
         id=str(entry["id"]),
         section=str(entry["section"]),
         claim=str(entry["claim"]),
@@ -129,7 +140,7 @@ def latest_for(recipe: str, transcripts: Iterable[Transcript]) -> Transcript | N
     return max(runs, key=lambda t: t.header.started) if runs else None
 
 
-def check(claim: Claim, transcripts: Sequence[Transcript]) -> Finding:
+def check(claim: WalkthroughClaim, transcripts: Sequence[Transcript]) -> Finding:
     transcript = latest_for(claim.recipe, transcripts)
     if transcript is None:
         return Finding(claim, UNSHOWN, None, None, f"No transcript of {claim.recipe} was given.")
@@ -142,7 +153,9 @@ def check(claim: Claim, transcripts: Sequence[Transcript]) -> Finding:
     return Finding(claim, FAILS, step, transcript, claim.fails)
 
 
-def check_all(claims: Iterable[Claim], transcripts: Sequence[Transcript]) -> list[Finding]:
+def check_all(
+    claims: Iterable[WalkthroughClaim], transcripts: Sequence[Transcript]
+) -> list[Finding]:
     return [check(c, transcripts) for c in claims]
 
 

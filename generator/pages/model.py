@@ -187,25 +187,22 @@ def build(
     transform: Transform | None = None,
     slug: str | None = None,
 ) -> LabPage:
-    """The page for one transcript; the recipe, when known, supplies prose, help and topology."""
-    from generator.recipes import catalog as recipes
+    """The page for one transcript; the recipe, when known, supplies prose, help and topology.
+    A recipe that has since gone leaves a page of the run alone; a broken one is an error."""
+    from generator.compare.for_transcript import recipe_for
 
     header = transcript.header
     title, description = f"Lab script {Path(header.source).name or 'from stdin'}", ""
     params = tuple(Param(k, v, "") for k, v in header.params.items())
     topology: dict[str, Any] = {}
     hosts: tuple[str, ...] = ()
-    if header.recipe:
-        try:
-            recipe = recipes.load(header.recipe, recipe_dirs)
-        except UserError:
-            recipe = None  # a recipe that has since gone: the page still shows the run
-        if recipe is not None:
-            title, description = recipe.title, recipe.description
-            helps = {spec.name: spec.help for spec in recipe.params}
-            params = tuple(Param(k, v, helps.get(k, "")) for k, v in header.params.items())
-            topology = _topology(recipe, header.params)
-            hosts = recipe.hosts
+    recipe = recipe_for(header, recipe_dirs)
+    if recipe is not None:
+        title, description = recipe.title, recipe.description
+        helps = {spec.name: spec.help for spec in recipe.params}
+        params = tuple(Param(k, v, helps.get(k, "")) for k, v in header.params.items())
+        topology = _topology(recipe, header.params)
+        hosts = recipe.hosts
     facts = header.facts
     default_prompt = _prompt(facts.user, facts.host)
     steps = tuple(

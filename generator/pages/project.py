@@ -8,11 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from generator import atomicfile
+from generator.compare.for_transcript import redacted
 from generator.pages import claims
 from generator.pages import write as docs
 from generator.pages.model import assign_slugs
-from generator.transcript import read
-from generator.transcript.redact import redacted
+from generator.transcript import files, read
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSCRIPTS = "transcripts"
@@ -33,7 +33,7 @@ def golden(root: Path = ROOT) -> list[Path]:
     folder = root / TRANSCRIPTS
     if not folder.is_dir():
         return []
-    return [p for p in sorted(folder.iterdir()) if docs.looks_like_transcript(p)]
+    return files.in_folder(folder)
 
 
 def build(root: Path = ROOT, out: Path | None = None) -> list[Path]:

@@ -11,14 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator import atomicfile
+from generator.compare.for_transcript import normalization, recipe_for, redacted
+from generator.compare.normalize import Normalizer
 from generator.errors import UserError
 from generator.pages import diagram
 from generator.pages import html as docs_html
 from generator.pages import markdown as docs_markdown
 from generator.pages import model as docs_model
-from generator.transcript import MAGIC, PARTIAL_SUFFIX, Transcript, read
-from generator.transcript.patterns import PatternError
-from generator.transcript.redact import redacted
+from generator.transcript import Transcript, read
+from generator.transcript.cast import to_cast
+from generator.transcript.files import find
 
 FORMATS = ("md", "html", "cast")
 INDEX = "README.md"
@@ -31,56 +33,16 @@ class Written:
     path: Path
 
 
-def find_transcripts(paths: Sequence[Path]) -> list[Path]:
-    """Files as given; in a directory, every file that starts like a transcript, in name order.
-
-    A `.partial` file (a crashed run) is read only when named outright.
-    """
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found += [p for p in sorted(path.iterdir()) if looks_like_transcript(p)]
-        elif path.exists():
-            found.append(path)
-        else:
-            raise UserError(f"{path}: no such file or directory")
-    if not found:
-        raise UserError(f"no transcripts in {', '.join(map(str, paths))}")
-    return found
-
-
-def looks_like_transcript(path: Path) -> bool:
-    if not path.is_file() or path.name.endswith(PARTIAL_SUFFIX):
-        return False
-    with path.open("rb") as handle:
-        return handle.read(len(MAGIC) + 1) == (MAGIC + " ").encode()
-
-
 def placeholder_transform(
     transcript: Transcript, recipe_dirs: Iterable[Path] = ()
 ) -> docs_model.Transform:
     """Issue 5's normalizer, one per transcript so `MAC#1` means the same MAC all through a page.
 
-    A recipe's own [[normalize]] patterns apply too, as they do in replay.
+    A recipe's own [[normalize]] patterns apply too, as they do in replay, and a broken one is
+    the same error (generator/compare/for_transcript.py).
     """
-    try:
-        from generator.compare import normalize
-    except (
-        ModuleNotFoundError
-    ):  # pragma: no cover - only before generator/compare/normalize.py landed
-        raise UserError(
-            "--normalized needs the normalizer (generator/compare/normalize.py)"
-        ) from None
-    from generator.recipes import catalog as recipes
-
-    rules: tuple[normalize.Rule, ...] = ()
-    if transcript.header.recipe:
-        try:
-            recipe = recipes.load(transcript.header.recipe, recipe_dirs)
-            rules = normalize.recipe_rules(recipe.extra, str(recipe.directory)).rules
-        except (UserError, PatternError):
-            rules = ()  # the built-in rules still apply; replay reports a bad pattern itself
-    return normalize.Normalizer(rules).text
+    rules = normalization(recipe_for(transcript.header, recipe_dirs)).rules
+    return Normalizer(rules).text
 
 
 def load_pages(
@@ -89,7 +51,7 @@ def load_pages(
     dirs = list(recipe_dirs)
     # Redacted again here, not only when recorded: a transcript older than a [[secret]] pattern
     # (or than redaction itself) must not put a secret on a page or in a cast.
-    transcripts = [redacted(read(path), dirs) for path in find_transcripts(paths)]
+    transcripts = [redacted(read(path), dirs) for path in find(paths)]
     slugs = docs_model.assign_slugs(transcripts)
     result = []
     for transcript in transcripts:
@@ -123,8 +85,6 @@ def write_html(page: docs_model.LabPage, out: Path) -> Path:
 
 
 def write_cast(transcript: Transcript, page: docs_model.LabPage, out: Path) -> Path:
-    from generator.transcript.cast import to_cast
-
     target = out / f"{page.slug}.cast"
     _write(target, to_cast(transcript))
     return target

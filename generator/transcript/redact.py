@@ -16,7 +16,7 @@ redact again, so a transcript recorded before a pattern existed still leaks noth
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -169,23 +169,3 @@ def for_recipe(recipe: object | None) -> Redactor:
         return BUILTIN
     source = Path(getattr(recipe, "directory", "")) / "recipe.toml"
     return from_tables(getattr(recipe, "extra", {}), str(source))
-
-
-def for_transcript(transcript: Transcript, recipe_dirs: Iterable[Path] = ()) -> Redactor:
-    """The redactor of the recipe a transcript names, when this machine has it. A recipe that
-    is gone leaves the built-ins; a broken [[secret]] is an error, never a silent leak."""
-    name = transcript.header.recipe
-    if not name:
-        return BUILTIN
-    from generator.recipes import catalog as recipes
-
-    try:
-        recipe = recipes.load(name, recipe_dirs)
-    except UserError:
-        return BUILTIN
-    return for_recipe(recipe)
-
-
-def redacted(transcript: Transcript, recipe_dirs: Iterable[Path] = ()) -> Transcript:
-    """A transcript as a page may show it: its recipe's secrets and the built-ins redacted."""
-    return for_transcript(transcript, recipe_dirs).transcript(transcript)

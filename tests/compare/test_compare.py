@@ -9,7 +9,7 @@ import pytest
 
 from generator.compare import jsondata
 from generator.compare.driftreport import TranscriptReport, as_json, text_lines
-from generator.compare.runs import Options, compare
+from generator.compare.runs import CompareOptions, compare
 from generator.transcript import StepRecord
 from generator.transcript.expectation import Expectation
 
@@ -213,7 +213,7 @@ def test_json_change_shows_as_a_line_diff_and_ignored_paths_do_not_count() -> No
     drift = compare(old, new).drifts[0]
     assert '+      "com.docker.network.bridge.name": "docker1"' in drift.diffs[0].lines
     ignore = (jsondata.parse_path('[*].Options["com.docker.network.bridge.name"]'),)
-    assert compare(old, new, Options(ignore=ignore)).ok
+    assert compare(old, new, CompareOptions(ignore=ignore)).ok
 
 
 def _bridge(name: str, gateway: str | None, default: bool) -> str:

@@ -13,7 +13,7 @@ import pytest
 
 from generator import transcript as tr
 from generator.compare import sidebyside
-from generator.compare.runs import Options, compare_runs
+from generator.compare.runs import CompareOptions, compare_runs
 from generator.transcript.expectation import Expectation
 from generator.transcript.facts import HostFacts
 
@@ -77,7 +77,7 @@ def pair(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _report(first: Path, second: Path, parallel: bool) -> list[tuple[object, ...]]:
-    old, new = sidebyside.load_both(first, second, Options(), parallel=parallel)
+    old, new = sidebyside.load_both(first, second, CompareOptions(), parallel=parallel)
     result = compare_runs(old.run, new.run)
     assert result.compared == 400
     return [(d.index, d.command, d.reasons, d.diffs, d.bindings) for d in result.drifts]
@@ -93,7 +93,7 @@ def test_side_by_side_finds_exactly_what_one_after_the_other_finds(pair: tuple[P
 
 
 def test_the_childs_transcript_keeps_its_header_and_outcome(pair: tuple[Path, Path]) -> None:
-    old, new = sidebyside.load_both(*pair, Options(), parallel=True)
+    old, new = sidebyside.load_both(*pair, CompareOptions(), parallel=True)
     assert new.transcript.path == str(pair[1]) and not new.transcript.complete
     assert new.transcript.header == old.transcript.header
     assert len(new.run.steps) == 400 and new.run.steps[249].command == "ip link show v250"
@@ -107,7 +107,7 @@ def test_a_bad_file_on_either_side_raises_its_own_error(pair: tuple[Path, Path],
     with pytest.raises(
         tr.TranscriptError, match=rf"^{pair[bad]}:\d+: expected a number, got 'zero'"
     ):
-        sidebyside.load_both(*pair, Options(), parallel=True)
+        sidebyside.load_both(*pair, CompareOptions(), parallel=True)
     assert _children() <= before
 
 
@@ -136,6 +136,6 @@ def test_a_child_that_dies_is_replaced_by_doing_its_work_here(
 
     monkeypatch.setattr(sidebyside, "_light", lambda loaded: die())
     before = _children()
-    old, new = sidebyside.load_both(*pair, Options(), parallel=True)
+    old, new = sidebyside.load_both(*pair, CompareOptions(), parallel=True)
     assert compare_runs(old.run, new.run).drifts[0].index == 400
     assert _children() <= before

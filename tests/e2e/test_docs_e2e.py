@@ -3,7 +3,6 @@ checked by the real consumers: CommonMark, Mermaid and the HTML in Chromium, asc
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -16,13 +15,7 @@ from tests.pages.test_docs import fences, headings
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = [
-    pytest.mark.root,
-    pytest.mark.skipif(
-        importlib.util.find_spec("generator.commands.run") is None,
-        reason="`recipe run` has not landed",
-    ),
-]
+pytestmark = pytest.mark.root
 
 
 def recipe(*args: str) -> subprocess.CompletedProcess[str]:
@@ -73,10 +66,9 @@ def test_normalized_html_and_cast_from_a_real_run(
         with Browser() as browser:
             _, report = browser.open(file_url(tmp_path / "veth-pair.html"))
         assert report.errors == [] and report.external_requests == []
-    if importlib.util.find_spec("generator.compare.normalize") is not None:
-        result = recipe("docs", str(recorded), "-o", str(tmp_path / "n"), "--normalized")
-        assert result.returncode == 0, result.stderr
-        assert "time=<RTT> ms" in (tmp_path / "n" / "veth-pair.md").read_text()
+    result = recipe("docs", str(recorded), "-o", str(tmp_path / "n"), "--normalized")
+    assert result.returncode == 0, result.stderr
+    assert "time=<RTT> ms" in (tmp_path / "n" / "veth-pair.md").read_text()
     if shutil.which("asciinema"):
         played = subprocess.run(
             ["script", "-qec", f"asciinema cat {tmp_path / 'veth-pair.cast'}", "/dev/null"],

@@ -42,7 +42,7 @@ def unrun(name: str) -> Transcript:
 
 
 @pytest.mark.parametrize("claim", DEFINED, ids=[c.id for c in DEFINED])
-def test_each_claim_finds_a_step_that_checks_the_same_thing(claim: claims.Claim) -> None:
+def test_each_claim_finds_a_step_that_checks_the_same_thing(claim: claims.WalkthroughClaim) -> None:
     step = claims.find_step(unrun(claim.recipe), claim.step, claim.nth)
     assert step is not None, (
         f"{claim.id}: no step {claim.nth} matches /{claim.step}/ in {claim.recipe}"
@@ -79,7 +79,7 @@ RESOLVED = "/ # ping -c 3 -W 2 test2\nPING test2 (172.18.0.3): 56 data bytes\n3 
 UNRESOLVED = "/ # ping -c 3 -W 2 test2\nping: bad address 'test2'\n/ # exit\n"
 
 
-def busybox_claim() -> claims.Claim:
+def busybox_claim() -> claims.WalkthroughClaim:
     return next(c for c in DEFINED if c.id == "busybox-names")
 
 

@@ -15,6 +15,7 @@ from generator.pages import diagram
 from generator.pages import write as docs
 from generator.recipes.catalog import load_all, resolve
 from generator.recipes.topology import render_topology
+from generator.transcript import files
 from tests.cdp_browser import Browser, chromium_path, file_url
 from tests.docs_samples import transcript
 
@@ -52,7 +53,7 @@ def html_pages(tmp_path: Path) -> list[Path]:
     # Its own name, so that it cannot clash with the golden veth-pair page.
     sources = [transcript(tmp_path / "sample-veth-pair.transcript")]
     golden = ROOT / "transcripts"
-    if golden.is_dir() and any(docs.looks_like_transcript(p) for p in golden.iterdir()):
+    if golden.is_dir() and files.in_folder(golden):
         sources.append(golden)
     written = docs.write(sources, tmp_path / "html", fmt="html", index=True)
     return [tmp_path / "html" / docs.HTML_INDEX, *(w.path for w in written)]

@@ -172,7 +172,7 @@ def test_link_targets_from_data_are_refused(target: str) -> None:
 
 
 def test_claim_text_is_quoted_and_claim_ids_are_names(tmp_path: Path) -> None:
-    claim = claims.Claim(
+    claim = claims.WalkthroughClaim(
         id="x",
         section=BOLD,
         claim=SCRIPT,

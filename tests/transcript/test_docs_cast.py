@@ -12,10 +12,6 @@ import pytest
 from generator.pages import write as docs
 from tests.docs_samples import steps, transcript
 
-pytest.importorskip(
-    "generator.transcript.cast", reason="the cast exporter of `recipe export` has not landed"
-)
-
 
 def test_cast_has_one_marker_per_step_in_time_order(tmp_path: Path) -> None:
     cast = docs.write([transcript(tmp_path / "veth-pair.transcript")], tmp_path, fmt="cast")[0].path
