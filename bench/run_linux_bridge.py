@@ -97,7 +97,8 @@ def main() -> None:
                 timed(["recipe", "run", str(lab), "--record", str(transcript)], "recipe run")
             )
             print(
-                f"round {number + 1}: bash {bash_times[-1]:.3f} s, recipe run {run_times[-1]:.3f} s",
+                f"round {number + 1}: bash {bash_times[-1]:.3f} s, "
+                f"recipe run {run_times[-1]:.3f} s",
                 file=sys.stderr,
             )
         left = leftovers.take_local().added_since(before)
@@ -110,19 +111,22 @@ def main() -> None:
     ratio = run_s / bash_s
     overhead_ms = (run_s - bash_s) / steps * 1000
     print(
-        f"linux-bridge n={args.n}: {steps} steps ({len(parsed.steps)} + {len(parsed.teardown)} teardown), "
+        f"linux-bridge n={args.n}: {steps} steps "
+        f"({len(parsed.steps)} + {len(parsed.teardown)} teardown), "
         f"median of {args.rounds} rounds"
     )
     print(f"  bash lab.sh                         {bash_s:8.3f} s")
     print(f"  recipe run lab.sh --record FILE     {run_s:8.3f} s")
     print(f"  ratio                               {ratio:8.3f}x   (target <= {RATIO_TARGET}x)")
     print(
-        f"  overhead per step, whole run        {overhead_ms:8.3f} ms  (target < {STEP_TARGET_MS} ms;"
+        f"  overhead per step, whole run        {overhead_ms:8.3f} ms  "
+        f"(target < {STEP_TARGET_MS} ms;"
         " includes Python start, host facts, two leftover snapshots)"
     )
     print(f"  persistent shell, per `:` step      {shell_ms:8.3f} ms")
     print(
-        f"  new bash -c process per step        {process_ms:8.3f} ms  (the usual approach, the floor to beat)"
+        f"  new bash -c process per step        {process_ms:8.3f} ms  "
+        "(the usual approach, the floor to beat)"
     )
     ok = ratio <= RATIO_TARGET and overhead_ms < STEP_TARGET_MS
     print("  verdict: " + ("meets both targets" if ok else "MISSES a target"))

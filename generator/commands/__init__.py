@@ -1,1 +1,2 @@
-"""Command groups of the CLI. Each module has register(app) and keeps heavy imports inside commands."""
+"""Command groups of the CLI. Each module has register(app) and keeps heavy imports inside
+commands."""

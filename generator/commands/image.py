@@ -27,7 +27,8 @@ def build(
     repo, _, tag = name.partition(":")
     if repo != images.BUILDABLE:
         raise UserError(
-            f"cannot build {name}: only busybox is built offline; pull other images with docker pull"
+            f"cannot build {name}: only busybox is built offline; "
+            "pull other images with docker pull"
         )
     result = images.build_busybox(f"{repo}:{tag or 'latest'}", force=force)
     state = "built" if result.built else "already up to date"

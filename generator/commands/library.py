@@ -47,7 +47,8 @@ def show(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Recipe na
     width = max((len(p.name) for p in recipe.params), default=0)
     for spec in recipe.params:
         print(
-            f"  {spec.name:<{width}}  {spec.type:<9} default {display(values[spec.name])!s:<18} {spec.help}"
+            f"  {spec.name:<{width}}  {spec.type:<9} "
+            f"default {display(values[spec.name])!s:<18} {spec.help}"
         )
     topology = render_topology(recipe.directory, values)
     if topology:

@@ -47,7 +47,8 @@ def load_target(ctx: typer.Context, target: str | None, sets: list[str]) -> Targ
     if target in (None, "-"):
         if target is None and sys.stdin.isatty():
             raise UserError(
-                "no target: give a recipe name, a script file, or pipe a script (recipe render NAME | recipe run)"
+                "no target: give a recipe name, a script file, or pipe a script "
+                "(recipe render NAME | recipe run)"
             )
         data = _read_capped(sys.stdin.buffer, "the script on stdin")
         return _script_target(ctx, script_format.parse_bytes(data, "<stdin>"), data, "-", sets)
@@ -143,7 +144,8 @@ def run(
         typer.Option(
             "--host",
             help="Where to run: local (default), a node of `recipe hosts`, a Vagrant machine, a "
-            "~/.ssh/config host or [user@]host[:port]. Multi-host labs: one per role (or ROLE=HOST).",
+            "~/.ssh/config host or [user@]host[:port]. "
+            "Multi-host labs: one per role (or ROLE=HOST).",
             show_default=False,
         ),
     ] = None,

@@ -1,4 +1,5 @@
-"""Print comparisons for people (unified diffs, colour on a terminal only) and for machines (JSON)."""
+"""Print comparisons for people (unified diffs, colour on a terminal only) and for machines
+(JSON)."""
 
 from __future__ import annotations
 

@@ -57,13 +57,15 @@ _RULES: tuple[_Builtin, ...] = (
         "iso_time",
         "<TIME>",
         _DIGITS,
-        r"\d{3}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?(?: [A-Z]{3,5}\b)?",
+        r"\d{3}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?"
+        r"(?:Z|[+-]\d{2}:?\d{2})?(?: [A-Z]{3,5}\b)?",
     ),
     _Builtin(
         "date_time",
         "<TIME>",
         "MTWFS",
-        rf"(?:on|ue|ed|hu|ri|at|un) {_MONTH} +\d{{1,2}} \d{{2}}:\d{{2}}:\d{{2}}(?: [A-Z]{{3,5}})? \d{{4}}\b",
+        rf"(?:on|ue|ed|hu|ri|at|un) {_MONTH} +\d{{1,2}} \d{{2}}:\d{{2}}:\d{{2}}"
+        r"(?: [A-Z]{3,5})? \d{4}\b",
     ),
     _Builtin("clock", "<TIME>", _DIGITS, r"\d:\d{2}:\d{2}\.\d{3,9}\b"),  # tcpdump, logs
     # A bridge id: priority, then the bridge's MAC without colons (`brctl show`).

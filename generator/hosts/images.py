@@ -75,7 +75,8 @@ def require_engine() -> None:
 
 
 def is_static_elf(path: Path) -> bool:
-    """True for an ELF executable without a dynamic loader, i.e. one that runs in an empty rootfs."""
+    """True for an ELF executable without a dynamic loader, i.e. one that runs in an empty
+    rootfs."""
     with path.open("rb") as handle:
         ident = handle.read(64)
         if len(ident) < 52 or ident[:4] != b"\x7fELF":

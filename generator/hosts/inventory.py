@@ -1,4 +1,5 @@
-"""The project's inventory: the hosts `recipe hosts up` made, with everything SSH needs to reach them.
+"""The project's inventory: the hosts `recipe hosts up` made, with everything SSH needs to reach
+them.
 
 It is the first place `--host NAME` is looked up. A small TOML file, one table per host:
 

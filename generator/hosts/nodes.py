@@ -22,7 +22,7 @@ import os
 import shutil
 import signal
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
 
@@ -144,10 +144,8 @@ def _remove_shared() -> list[str]:
         shutil.rmtree(SSHD_PRIVSEP, ignore_errors=True)
     shutil.rmtree(state, ignore_errors=True)
     shutil.rmtree(RUN_ROOT, ignore_errors=True)
-    try:  # /var/lib/recipe, when `up` made it and nothing else lives there
+    with suppress(OSError):  # /var/lib/recipe, when `up` made it and nothing else lives there
         state.parent.rmdir()
-    except OSError:
-        pass
     return problems
 
 

@@ -1,5 +1,5 @@
-"""One local virtual Docker node: its namespaces, daemons and teardown. generator/hosts/nodes.py makes
-the pair and what they share (switch, bridge, keys, inventory).
+"""One local virtual Docker node: its namespaces, daemons and teardown.
+generator/hosts/nodes.py makes the pair and what they share (switch, bridge, keys, inventory).
 
 A node is a network namespace with a veth into the nodes' bridge, plus a mount, UTS and pid
 namespace whose init holds the node's hostname, /run/netns, /proc and /sys. In it run a dnsmasq
@@ -79,7 +79,8 @@ def in_netns(path: Path) -> list[str]:
 
 
 def make_netns(path: Path, what: str) -> None:
-    """A new network namespace, kept by a bind mount on path (as `ip netns add` does in /run/netns)."""
+    """A new network namespace, kept by a bind mount on path (as `ip netns add` does in
+    /run/netns)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch()
     run_checked(["unshare", f"--net={path}", "true"], f"creating the namespace of {what}")
@@ -323,7 +324,8 @@ def named(node: Node, comm: str) -> list[int]:
 
 
 def stop(node: Node) -> list[str]:
-    """End every process of the node, remove its namespace, cable and state; return what resisted."""
+    """End every process of the node, remove its namespace, cable and state; return what
+    resisted."""
     problems: list[str] = []
     init = _init(node)
     if init is not None:  # the kernel then kills every process of the pid namespace

@@ -93,7 +93,8 @@ def check_forward_policy() -> Finding:
         "iptables FORWARD policy is DROP (Docker sets it)"
         + (" and br_netfilter is on" if bridged else "")
         + ": traffic across a bridge you make yourself is dropped unless a rule accepts it, "
-        "e.g. iptables -I DOCKER-USER -i BR -o BR -j ACCEPT (the bridge recipes add and remove one)",
+        "e.g. iptables -I DOCKER-USER -i BR -o BR -j ACCEPT "
+        "(the bridge recipes add and remove one)",
     )
 
 

@@ -23,7 +23,8 @@ _SETUP_LINE = re.compile(r"(set\s+[-+]\S*(\s+\S+)*|trap\s+.*)")
 
 @dataclass(frozen=True)
 class Interactive:
-    """A session a person would type into: spawn a program in a pty, type each line at its prompt."""
+    """A session a person would type into: spawn a program in a pty, type each line at its
+    prompt."""
 
     spawn: str
     lines: tuple[str, ...]

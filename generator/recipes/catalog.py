@@ -250,7 +250,8 @@ def _check_unique_addresses(recipe: Recipe, values: Mapping[str, ParamValue]) ->
             continue
         if address in seen:
             raise UserError(
-                f"parameters {seen[address]} and {spec.name} both use {address}; addresses must be unique"
+                f"parameters {seen[address]} and {spec.name} both use {address}; "
+                "addresses must be unique"
             )
         seen[address] = spec.name
 

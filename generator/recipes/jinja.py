@@ -87,7 +87,8 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     name carries a digest of this file, whose options and filters shape the compiled code.
 
     Loading a cache file unpickles and unmarshals it, which runs code: the cache is used only
-    when no other user could have written it (generator/recipes/bytecode.py checks that), else not at all."""
+    when no other user could have written it (generator/recipes/bytecode.py checks that), else
+    not at all."""
     import hashlib
     import os
 

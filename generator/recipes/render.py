@@ -84,8 +84,8 @@ def render_script(
 
 def _name_guard(recipe: Recipe, values: Mapping[str, ParamValue], sudo: bool) -> Raw:
     """Blocks of lines that stop the script when a name it creates is taken, one block per host
-    role (see generator/recipes/guard.py): `#@ guard` for the one host, `#@ guard on ROLE` for each host
-    of a multi-host lab, which `recipe run` runs on that host."""
+    role (see generator/recipes/guard.py): `#@ guard` for the one host, `#@ guard on ROLE` for
+    each host of a multi-host lab, which `recipe run` runs on that host."""
     from generator.recipes import guard
 
     found = guard.claims(render_topology(recipe.directory, values))
@@ -97,4 +97,7 @@ def _name_guard(recipe: Recipe, values: Mapping[str, ParamValue], sudo: bool) ->
     return Raw("\n\n".join(blocks))
 
 
-_GUARD_WHY = "# Stop before anything changes if a name this lab creates is taken: the teardown would remove it."
+_GUARD_WHY = (
+    "# Stop before anything changes if a name this lab creates is taken: "
+    "the teardown would remove it."
+)

@@ -7,7 +7,8 @@ import re
 
 
 class PatternError(ValueError):
-    """A recipe's [[normalize]] or [[secret]] entry that cannot be used; the message says which and why."""
+    """A recipe's [[normalize]] or [[secret]] entry that cannot be used; the message says which
+    and why."""
 
 
 def compile_pattern(pattern: str, where: str) -> re.Pattern[str]:

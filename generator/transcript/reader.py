@@ -128,7 +128,8 @@ class _Reader:
         version = first[len(MAGIC) + 1 :].strip()
         if version != str(VERSION):
             raise self.error(
-                f"transcript format version {shown(version, quote=True)}; this recipe reads version {VERSION}",
+                f"transcript format version {shown(version, quote=True)}; "
+                f"this recipe reads version {VERSION}",
                 1,
             )
         return self.header()
@@ -228,7 +229,8 @@ class _Reader:
                 raise self.error(f"step {index} lacks '{key}:'")
         if fields["verdict"] not in VERDICTS:
             raise self.error(
-                f"step {index}: verdict {shown(fields['verdict'], quote=True)} is not one of {VERDICTS}"
+                f"step {index}: verdict {shown(fields['verdict'], quote=True)} "
+                f"is not one of {VERDICTS}"
             )
         if fields["phase"] not in ("main", "teardown"):
             raise self.error(f"step {index}: phase must be main or teardown")
@@ -356,7 +358,10 @@ class _Reader:
 
     def number(self, text: str, key: str, line: int = 0, signed: bool = False) -> int:
         if not (_SIGNED if signed else _NUMBER).fullmatch(text.strip()):
-            message = f"expected a number, got {shown(text, quote=True)} ('{key}' takes up to 9 ASCII digits)"
+            message = (
+                f"expected a number, got {shown(text, quote=True)} "
+                f"('{key}' takes up to 9 ASCII digits)"
+            )
             raise self.error(message, line) if line else self.field_error(key, message)
         return int(text)
 

@@ -155,8 +155,8 @@ class Recorder:
     writes leaves whole records behind and a crash during one leaves at most one cut-off record at
     the end, which the reader drops and reports as truncated. unique: PATH is a default name, so
     finish() never replaces a file there but takes `NAME-2.transcript`, `-3`... instead.
-    redactor: the run's secrets (generator/transcript/redact.py), taken out of every piece before it is
-    written; the runner judged the steps on the real output.
+    redactor: the run's secrets (generator/transcript/redact.py), taken out of every piece before
+    it is written; the runner judged the steps on the real output.
     """
 
     def __init__(

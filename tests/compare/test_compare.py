@@ -44,13 +44,15 @@ def lab(mac: str, veth: str, host_if: int, peer_if: int, rtt: str, netid: str) -
         step(
             3,
             "docker exec test1 ip link show eth0",
-            f"{peer_if}: eth0@if{host_if}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue\n"
+            f"{peer_if}: eth0@if{host_if}: <BROADCAST,MULTICAST,UP,LOWER_UP> "
+            "mtu 1500 qdisc noqueue\n"
             "    link/ether 02:42:ac:11:00:02 brd ff:ff:ff:ff:ff:ff\n",
         ),
         step(
             4,
             "ip route",
-            "default via 192.168.88.1 dev veth-test1\n192.168.88.0/24 dev veth-test1 proto kernel\n",
+            "default via 192.168.88.1 dev veth-test1\n"
+            "192.168.88.0/24 dev veth-test1 proto kernel\n",
         ),
         step(
             5,

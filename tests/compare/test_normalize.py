@@ -64,8 +64,10 @@ CASES = [
         "IP 203.0.113.1 > 203.0.113.10: ICMP echo request, id PINGID#1, seq 1, length 64",
     ),
     (
-        "Chain POSTROUTING\n   12  1008 MASQUERADE  0    --  *      !docker0  172.17.0.0/16  0.0.0.0/0",
-        "Chain POSTROUTING\n<COUNTERS> MASQUERADE  0    --  *      !docker0  172.17.0.0/16  0.0.0.0/0",
+        "Chain POSTROUTING\n"
+        "   12  1008 MASQUERADE  0    --  *      !docker0  172.17.0.0/16  0.0.0.0/0",
+        "Chain POSTROUTING\n"
+        "<COUNTERS> MASQUERADE  0    --  *      !docker0  172.17.0.0/16  0.0.0.0/0",
     ),
     (
         "Chain POSTROUTING (policy ACCEPT 3 packets, 252 bytes)",

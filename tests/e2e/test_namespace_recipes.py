@@ -1,4 +1,5 @@
-"""The namespace recipes (netns-basics, ping-telnet, linux-bridge, bridge-nat), run for real as root.
+"""The namespace recipes (netns-basics, ping-telnet, linux-bridge, bridge-nat), run for real as
+root.
 
 Each lab is rendered as a user renders it and run twice over: with `bash lab.sh`, checking what it
 printed, and with `recipe run`, which checks every step's #@ expectations. The clean_machine

@@ -1,4 +1,5 @@
-"""`recipe hosts`: real namespaces, a real dockerd and sshd per node, reached with the tool's key."""
+"""`recipe hosts`: real namespaces, a real dockerd and sshd per node, reached with the tool's
+key."""
 
 from __future__ import annotations
 

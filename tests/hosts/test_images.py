@@ -1,4 +1,5 @@
-"""The offline busybox image: the root filesystem we feed to `docker import`, the build, its errors."""
+"""The offline busybox image: the root filesystem we feed to `docker import`, the build, its
+errors."""
 
 from __future__ import annotations
 
@@ -79,7 +80,8 @@ def test_cli_refuses_images_it_cannot_build_in_one_line() -> None:
     done = run_cli("image", "build", "alpine")
     assert done.returncode == 2
     assert done.stderr == (
-        "recipe: cannot build alpine: only busybox is built offline; pull other images with docker pull\n"
+        "recipe: cannot build alpine: only busybox is built offline; "
+        "pull other images with docker pull\n"
     )
     bad = run_cli("image", "build", "Bad Name")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr

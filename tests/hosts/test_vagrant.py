@@ -112,7 +112,8 @@ def test_stopped_virtual_nodes_without_a_vagrant_provider_say_recipe_hosts_up(
     with pytest.raises(UserError) as caught:
         resolve("docker-node1")
     assert caught.value.message == (
-        "docker-node1 is one of recipe's virtual nodes, and they are down: run `recipe hosts up` first"
+        "docker-node1 is one of recipe's virtual nodes, and they are down: "
+        "run `recipe hosts up` first"
     )
     assert _from_vagrant("not-in-vagrantfile", project) is None
 

@@ -239,7 +239,8 @@ def test_a_signal_during_an_interactive_step_keeps_its_screen(
 ) -> None:
     script = tmp_path / "session.sh"
     script.write_text(
-        "#@ steps\necho first\n\n#@ interactive sh\nsh <<'EOF'\necho typed-$((6*7))\nsleep 30\nEOF\n"
+        "#@ steps\necho first\n\n"
+        "#@ interactive sh\nsh <<'EOF'\necho typed-$((6*7))\nsleep 30\nEOF\n"
     )
     path = tmp_path / "session.transcript"
     proc = subprocess.Popen(

@@ -69,7 +69,8 @@ def test_directives_build_expectations() -> None:
     script = parse(
         '#@ expect-output " 0% packet loss"\n#@ timeout 5\nping -c 1 10.0.0.1\n'
         "#@ expect-fail\n! ping -c 1 nowhere\n"
-        "#@ expect-exit 3\n#@ expect-no-output Traceback\n#@ expect-match ^ok$\nsh -c 'echo ok; exit 3'\n"
+        "#@ expect-exit 3\n#@ expect-no-output Traceback\n"
+        "#@ expect-match ^ok$\nsh -c 'echo ok; exit 3'\n"
     )
     first, second, third = script.steps
     assert first.expect.output == (" 0% packet loss",) and first.timeout == 5.0

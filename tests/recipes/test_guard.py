@@ -58,7 +58,8 @@ def test_bash_refuses_a_taken_name_and_leaves_it_alone(squatter: str, tmp_path: 
     )
     assert done.returncode == 2
     assert done.stderr.strip() == (
-        "lab.sh: network namespace test1 already exists; remove it or choose another name with --set"
+        "lab.sh: network namespace test1 already exists; "
+        "remove it or choose another name with --set"
     )
     assert Path("/run/netns", squatter).exists(), "the teardown removed a namespace it did not make"
 

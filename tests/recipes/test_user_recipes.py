@@ -1,5 +1,5 @@
-"""User recipes: a directory of recipes in the built-in format, given with --recipes or $RECIPE_PATH.
-A broken one gets one line that names the file and the problem."""
+"""User recipes: a directory of recipes in the built-in format, given with --recipes or
+$RECIPE_PATH. A broken one gets one line that names the file and the problem."""
 
 from __future__ import annotations
 

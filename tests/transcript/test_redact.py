@@ -15,7 +15,10 @@ from tests.cli_runner import recipe
 
 TOKEN = "SWMTKN-1-344d62qq7zvizpj3pce9376iawgg4175k84cfgl8l4g8rkgh3f-1je9xjx5tk3v7qkriddcxxdex"
 UNLOCK = "SWMKEY-1-Xb5vH4Yk1mXq2H0cN8fQ2Jw0x9l8b3s7n2YkqF1cQ2E"
-KEY_BODY = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACDfakefakefakefakefakefakefakefakefakefakefakeAAAA"
+KEY_BODY = (
+    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
+    "QyNTUxOQAAACDfakefakefakefakefakefakefakefakefakefakefakeAAAA"
+)
 
 
 def pem(kind: str) -> str:
@@ -47,7 +50,8 @@ def test_a_cut_off_private_key_is_redacted_to_the_end() -> None:
 def test_nothing_else_is_touched() -> None:
     text = (
         "SWMTKN-...\nSwarm initialized: current node (l53j8jk3r4m8oaxvhhjqf9od5)\n"
-        "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n"
+        "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n"
+        "-----END PUBLIC KEY-----\n"
         "-----BEGIN CERTIFICATE-----\n"
     )
     assert redact.BUILTIN.text(text) == text
