@@ -40,6 +40,33 @@ def _mac(rng: random.Random) -> str:
     return ":".join(f"{rng.randrange(256):02x}" for _ in range(6))
 
 
+def _inspect(lab: int, netid: str, mac: str) -> str:
+    """`docker network inspect` of the lab's network, with its volatile IDs and MAC."""
+    return (
+        json.dumps(
+            [
+                {
+                    "Name": f"net{lab}",
+                    "Id": netid,
+                    "Created": "2026-11-29T04:36:50.710778456Z",
+                    "Driver": "bridge",
+                    "IPAM": {"Config": [{"Subnet": f"172.{18 + lab % 10}.0.0/16"}]},
+                    "Containers": {
+                        netid: {
+                            "Name": f"c{lab}",
+                            "MacAddress": mac,
+                            "IPv4Address": f"172.{18 + lab % 10}.0.2/16",
+                        }
+                    },
+                    "Options": {"com.docker.network.bridge.name": f"br-{netid[:12]}"},
+                }
+            ],
+            indent=4,
+        )
+        + "\n"
+    )
+
+
 def _lab(rng: random.Random, lab: int, base: int) -> list[tuple[str, str]]:
     """(command, stdout) for one repetition of the lab; names fixed, volatile values drawn."""
     ns1, ns2, a, b = f"ns{lab}a", f"ns{lab}b", base, base + 1
@@ -71,29 +98,7 @@ def _lab(rng: random.Random, lab: int, base: int) -> list[tuple[str, str]]:
         f"3 packets transmitted, 3 received, 0% packet loss, time {rng.randrange(400, 420)}ms\n"
         f"rtt min/avg/max/mdev = {min(rtts)}/{rtts[1]}/{max(rtts)}/0.031 ms\n"
     )
-    inspect = (
-        json.dumps(
-            [
-                {
-                    "Name": f"net{lab}",
-                    "Id": netid,
-                    "Created": "2026-11-29T04:36:50.710778456Z",
-                    "Driver": "bridge",
-                    "IPAM": {"Config": [{"Subnet": f"172.{18 + lab % 10}.0.0/16"}]},
-                    "Containers": {
-                        netid: {
-                            "Name": f"c{lab}",
-                            "MacAddress": mac2,
-                            "IPv4Address": f"172.{18 + lab % 10}.0.2/16",
-                        }
-                    },
-                    "Options": {"com.docker.network.bridge.name": f"br-{netid[:12]}"},
-                }
-            ],
-            indent=4,
-        )
-        + "\n"
-    )
+    inspect = _inspect(lab, netid, mac2)
     bridge = (
         f"{b + 7}: {veth}@if{b + 6}: <BROADCAST,UP,LOWER_UP> mtu 1500 master docker0 state UP\n"
     )

@@ -1,4 +1,5 @@
-"""`recipe docs` and `recipe claims`: pages from transcripts, and the walkthrough's claims checked."""
+"""`recipe docs` and `recipe claims`: pages from transcripts, and the walkthrough's claims
+checked."""
 
 from __future__ import annotations
 

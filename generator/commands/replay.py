@@ -23,8 +23,8 @@ IgnoreOption = Annotated[
     list[str] | None,
     typer.Option(
         "--ignore",
-        help="JSON path to leave out when comparing JSON output, e.g. '[*].Containers.*.MacAddress' "
-        "(repeatable).",
+        help="JSON path to leave out when comparing JSON output, e.g. "
+        "'[*].Containers.*.MacAddress' (repeatable).",
         show_default=False,
     ),
 ]

@@ -6,7 +6,8 @@ from __future__ import annotations
 import sys
 from typing import IO, Any
 
-from generator.lab.runner import Listener, Report
+from generator.lab.listener import Listener
+from generator.lab.runner import Report
 from generator.lab.script import Step
 from generator.transcript import StepRecord
 from generator.visible import visible

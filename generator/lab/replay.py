@@ -315,7 +315,8 @@ def run_plan(
 ) -> Run:
     """Run the plan's steps through the runner on its host: one shell, teardown always."""
     from generator import __version__
-    from generator.lab.runner import Listener, RunOptions, outcome_of, utc_now
+    from generator.lab.listener import Listener
+    from generator.lab.runner import RunOptions, outcome_of, utc_now
     from generator.lab.session import Lab, Session
 
     started = utc_now()

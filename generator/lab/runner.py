@@ -10,6 +10,7 @@ the teardown is never cut short.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -21,6 +22,7 @@ from datetime import UTC, datetime
 from types import FrameType
 
 from generator.lab import leftovers
+from generator.lab.listener import Guarded, Listener
 from generator.lab.script import Script, Step
 from generator.shell.base import Result, SessionLost, Shell, StepStopped
 from generator.transcript import INTERRUPTED_PROBLEM, Outcome, Recorder, StepRecord
@@ -49,44 +51,6 @@ class RunOptions:
     keep_going: bool = False  # go on after a step contradicts its expectation
     timeout: float | None = None  # default step timeout for this run, over the script's
     check_leftovers: bool = True
-
-
-class Listener:
-    """What the runner tells the person watching (generator/lab/progress.py draws it)."""
-
-    def step_started(self, step: Step, total: int) -> None:
-        """A step is about to run."""
-
-    def step_finished(self, record: StepRecord, total: int) -> None:
-        """A step ran; record holds its verdict."""
-
-    def note(self, message: str) -> None:
-        """Something the person should know now (an interruption, the teardown starting)."""
-
-
-class _Guarded(Listener):
-    """Progress that can never stop a run: after SIGHUP the terminal is gone and writing to it
-    fails (EIO), yet the teardown must run to its end. The first failed write silences it."""
-
-    def __init__(self, inner: Listener) -> None:
-        self.inner: Listener | None = inner
-
-    def _call(self, tell: Callable[[Listener], None]) -> None:
-        if self.inner is None:
-            return
-        try:
-            tell(self.inner)
-        except OSError:
-            self.inner = None
-
-    def step_started(self, step: Step, total: int) -> None:
-        self._call(lambda inner: inner.step_started(step, total))
-
-    def step_finished(self, record: StepRecord, total: int) -> None:
-        self._call(lambda inner: inner.step_finished(record, total))
-
-    def note(self, message: str) -> None:
-        self._call(lambda inner: inner.note(message))
 
 
 @dataclass
@@ -252,7 +216,7 @@ class Runner:
         self.shell = shell
         self.options = options
         self.recorder = recorder
-        self.listener: Listener = _Guarded(listener) if listener is not None else Listener()
+        self.listener: Listener = Guarded(listener) if listener is not None else Listener()
         self.report = Report(status="passed", complete=False)
         self.in_teardown = False
         self.session_lost = False
@@ -330,10 +294,8 @@ class Runner:
             )
         else:
             message = f"recipe: {name}: stopping, then tearing down\n"
-        try:
+        with contextlib.suppress(OSError):  # no stderr to tell: the teardown still runs
             os.write(2, message.encode())
-        except OSError:
-            pass  # no stderr to tell: the teardown still runs
 
     def _main(self, signals: _Signals) -> None:
         steps = self.script.steps

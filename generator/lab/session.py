@@ -17,7 +17,8 @@ from pathlib import Path
 from generator import __version__
 from generator.errors import UserError
 from generator.lab import labstate, preflight
-from generator.lab.runner import Listener, Report, Runner, RunOptions, utc_now
+from generator.lab.listener import Listener
+from generator.lab.runner import Report, Runner, RunOptions, utc_now
 from generator.lab.script import Script
 from generator.recipes.catalog import Recipe
 from generator.shell.base import Shell

@@ -196,7 +196,8 @@ def render(
         "",
         "# The walkthrough's claims, checked",
         "",
-        "The walkthrough this project started from (`shared/walkthrough/`, in Chinese) makes claims",
+        "The walkthrough this project started from (`shared/walkthrough/`, in Chinese) makes "
+        "claims",
         "about Linux and Docker networking, shown only in screenshots. Each claim below is checked",
         "against a step of a golden transcript recorded on today's stack; the verdict is computed",
         "from the recorded output by `recipe claims`, so it changes when the stack does.",

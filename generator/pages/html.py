@@ -39,7 +39,10 @@ def console_html(step: PageStep) -> str:
     first, _, rest = text.partition("\n")
     prompt = step.prompt
     command = first.removeprefix(prompt)
-    head = f'<span class="prompt">{escape(prompt)}</span><span class="command">{escape(command)}</span>'
+    head = (
+        f'<span class="prompt">{escape(prompt)}</span>'
+        f'<span class="command">{escape(command)}</span>'
+    )
     return f'<pre class="console">{head}\n{escape(rest)}</pre>'
 
 

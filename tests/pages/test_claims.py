@@ -75,7 +75,10 @@ def custom_bridge(ping_output: str, exit_status: int) -> Transcript:
     return Transcript(header, (step,), None, "transcripts/custom-bridge.transcript")
 
 
-RESOLVED = "/ # ping -c 3 -W 2 test2\nPING test2 (172.18.0.3): 56 data bytes\n3 packets transmitted, 3 packets received, 0% packet loss\n/ # exit\n"
+RESOLVED = (
+    "/ # ping -c 3 -W 2 test2\nPING test2 (172.18.0.3): 56 data bytes\n"
+    "3 packets transmitted, 3 packets received, 0% packet loss\n/ # exit\n"
+)
 UNRESOLVED = "/ # ping -c 3 -W 2 test2\nping: bad address 'test2'\n/ # exit\n"
 
 

@@ -1,4 +1,5 @@
-"""`recipe docs --format cast`: asciicast v2 with one marker per step, played by asciinema itself."""
+"""`recipe docs --format cast`: asciicast v2 with one marker per step, played by asciinema
+itself."""
 
 from __future__ import annotations
 
