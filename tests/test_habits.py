@@ -64,7 +64,8 @@ def test_modules_and_functions_stay_small() -> None:
             if text.count("\n") > MAX_MODULE_LINES:
                 found.append(f"{where}: {text.count(chr(10))} lines")
             for node in ast.walk(ast.parse(text)):
-                is_function = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-                if is_function and (length := _body_lines(node)) > MAX_FUNCTION_LINES:
+                if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    continue
+                if (length := _body_lines(node)) > MAX_FUNCTION_LINES:
                     found.append(f"{where}:{node.lineno}: {node.name} has {length} lines")
     assert not found, found
