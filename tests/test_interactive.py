@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from generator.shell.local import LocalShell
-from generator.shell.local_pty import PromptWatcher, Screen, clean, drive
+from generator.shell.pty import PromptWatcher, Screen, clean, drive
 from tests import busybox_image
 
 BUSYBOX_START = "/ # \x1b[6n\r/ # \x1b[J"
