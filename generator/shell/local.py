@@ -183,7 +183,7 @@ class LocalShell(Shell):
     def interact(
         self, spawn: str, lines: Sequence[str], prompt: str | None, timeout: float
     ) -> Result:
-        from generator.shell.pty import drive  # pexpect loads only when a lab needs it
+        from generator.shell.pty_local import drive  # pexpect loads only when a lab needs it
 
         cwd = self.run("pwd", timeout=10).stdout.strip() or None
         return drive(spawn, lines, prompt, timeout, cwd=cwd, env=self._env)

@@ -263,7 +263,9 @@ class SSHShell(Shell):
     def interact(
         self, spawn: str, lines: Sequence[str], prompt: str | None, timeout: float
     ) -> Result:
-        from generator.shell.ssh_pty import drive_channel
+        # pexpect loads only when a lab has interactive steps.
+        from generator.shell.pty import run_session
+        from generator.shell.pty_ssh import ChannelPty
 
         cwd = self.run("pwd", timeout=10).stdout.strip()
         chan = self._transport().open_session(timeout=10)
@@ -271,13 +273,13 @@ class SSHShell(Shell):
         command = f"cd {shlex.quote(cwd)} 2>/dev/null; exec {spawn}" if cwd else f"exec {spawn}"
         chan.exec_command(f"{self.sudo}bash -c {shlex.quote(command)}")
         try:
-            return drive_channel(chan, spawn, lines, prompt, timeout)
+            return run_session(ChannelPty(chan), spawn, lines, prompt, timeout)
         except OSError as exc:
             raise ConnectionLost(
                 f"{self.target.name}: connection lost during {_short(spawn)}: {exc}"
             ) from None
         finally:
-            chan.close()
+            chan.close()  # run_session closed it already, unless the pty was never driven
 
 
 class _ShellEnded(UserError):
