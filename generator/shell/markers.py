@@ -11,6 +11,10 @@ from __future__ import annotations
 import secrets
 import shlex
 
+# After the token on stdout comes `:STATUS` and a newline; a look for a marker split across reads
+# starts this far before the new bytes, so it also finds a marker whose status line was cut short.
+_TAIL = 16
+
 
 class Markers:
     """One session's token, the wrapping of commands, and the splitting of what came back."""
@@ -31,6 +35,17 @@ class Markers:
             f"printf '%s%s\\n' {self._left} {self._right} >&2\n"
         ).encode()
 
+    def find(self, seen: bytes | bytearray, start: int = 0) -> int:
+        """Where the marker is in `seen`, once its line is whole (its newline came), else -1."""
+        at = seen.find(self.token, start)
+        if at < 0 or seen.find(b"\n", at + len(self.token)) < 0:
+            return -1
+        return at
+
+    def resume(self, seen: bytes | bytearray) -> int:
+        """Where find() must look from once more bytes are added to `seen`."""
+        return max(0, len(seen) - len(self.token) - _TAIL)
+
     def take_carry(self) -> tuple[bytearray, bytearray]:
         """Start a step's buffers with what arrived after the previous step's markers."""
         out, err = bytearray(self.carry[0]), bytearray(self.carry[1])
@@ -40,8 +55,8 @@ class Markers:
     def split(
         self, out: bytes | bytearray, err: bytes | bytearray, out_end: int, err_end: int
     ) -> tuple[bytes, bytes, int]:
-        """A step's stdout, stderr and exit status, once both markers were found; what follows
-        the markers is kept for the next step."""
+        """A step's stdout, stderr and exit status, once find() found both markers at out_end
+        and err_end; what follows the marker lines is kept for the next step."""
         status_line, _, out_rest = out[out_end + len(self.token) :].partition(b"\n")
         _, _, err_rest = err[err_end + len(self.token) :].partition(b"\n")
         self.carry = (bytes(out_rest), bytes(err_rest))

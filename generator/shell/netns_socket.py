@@ -1,7 +1,7 @@
 """A TCP connection made from inside another network namespace.
 
-The virtual nodes sit on a bridge in a namespace of their own (see generator/hosts/nodes.py), so that
-none of their links or routes show in this machine's listings. setns() moves only the calling
+The virtual nodes sit on a bridge in a namespace of their own (see generator/hosts/nodes.py), so
+that none of their links or routes show in this machine's listings. setns() moves only the calling
 thread, so a short-lived thread enters that namespace, connects, and ends; the socket stays in
 the namespace it was made in, and paramiko uses it from any thread.
 """

@@ -101,7 +101,8 @@ def check_identity(identity: str, what: str = "--identity") -> str:
     if mode & 0o077:
         raise UserError(
             f"{what} {identity}: UNPROTECTED PRIVATE KEY FILE: mode {stat.S_IMODE(mode):04o} lets "
-            f"other users read it, so it is not used; make it private: chmod 600 {shlex.quote(str(path))}"
+            "other users read it, so it is not used; make it private: "
+            f"chmod 600 {shlex.quote(str(path))}"
         )
     return str(path)
 
@@ -231,6 +232,7 @@ def _port(value: str, name: str, source: str) -> int:
 def _identities(paths: str | list[str], source: str) -> tuple[str, ...]:
     """IdentityFile keys; each one that exists must be private to its owner (a missing one is
     skipped at connect time, as OpenSSH skips it)."""
+    # paramiko gives a list for identityfile; its type says a value may also be one string.
     found = [Path(p).expanduser() for p in ([paths] if isinstance(paths, str) else paths)]
     return tuple(
         check_identity(str(p), f"IdentityFile in {source}") if p.exists() else str(p) for p in found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -9,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from generator.shell.local import LocalShell
-from generator.shell.local_pty import PromptWatcher, Screen, clean, drive
+from generator.shell.pty import PromptWatcher, Screen, clean
+from generator.shell.pty_local import drive
 from tests import busybox_image
 
 BUSYBOX_START = "/ # \x1b[6n\r/ # \x1b[J"
@@ -139,3 +141,14 @@ def test_an_interactive_bash_with_its_own_prompt_and_escapes() -> None:
     assert result.exit == 1
     assert result.stdout.startswith("bash-")
     assert "# echo in $PWD\nin /tmp\n" in result.stdout and "\x1b" not in result.stdout
+
+
+def test_a_cursor_position_query_gets_a_terminal_answer() -> None:
+    # The program waits for the answer before it prompts, as busybox ash's line editor may.
+    script = (
+        "stty -echo; printf 'ask\\033[6n'; IFS= read -r -d R pos; stty echo;"
+        ' printf "\\nanswer=%s\\n> " "${pos#?}"; read -r line; echo "typed $line"'
+    )
+    result = drive(f"bash -c {shlex.quote(script)}", ["hello"], r"> ", 10)
+    assert not result.timed_out, result.stdout
+    assert "answer=[1;1\n> hello\ntyped hello\n" in result.stdout, result.stdout

@@ -54,7 +54,8 @@ def test_ssh_config_host(isolated: Path) -> None:
     key.write_text("not read here")
     key.chmod(0o600)
     (isolated / ".ssh" / "config").write_text(
-        "Host lab1\n  HostName 10.9.8.7\n  User labber\n  Port 2201\n  IdentityFile ~/.ssh/lab_key\n"
+        "Host lab1\n  HostName 10.9.8.7\n  User labber\n  Port 2201\n"
+        "  IdentityFile ~/.ssh/lab_key\n"
         "Host *\n  ServerAliveInterval 30\n"
     )
     target = resolve("lab1")

@@ -1,5 +1,9 @@
-"""Interactive steps: spawn a program in a real pty (pexpect), type lines at its prompt, and record
-what a person would have seen.
+"""Interactive steps: the one pty driver. It types lines at a program's prompt, waits for the next
+prompt, ends the session and records what a person would have seen, over any byte stream.
+
+A transport only supplies the stream of a program running in a pseudo-terminal (a `PtyStream`):
+generator/shell/pty_local.py spawns it on this machine's pty (pexpect), generator/shell/pty_ssh.py
+reads it from an SSH channel with a pty (paramiko). pexpect's prompt matching runs over either.
 
 Prompts differ between images (`/ # ` in busybox, `root@c0ffee:/# ` in Debian, `$ ` in dash),
 and busybox's line editor adds escape sequences around them. So a shell's first prompt is found
@@ -9,17 +13,23 @@ program's own prompt in its place, so the transcript shows what the person saw.
 Programs that are not POSIX shells take a `#@ prompt REGEX` instead.
 
 The text handling (escape removal, carriage returns, prompt matching) is plain functions and a
-Screen object, testable without a pty.
+Screen object, testable without a pty. Callers import this module lazily: pexpect loads only
+when a lab has interactive steps.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import re
 import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pexpect
+from pexpect.spawnbase import SpawnBase
 
 from generator.shell.base import TIMEOUT_EXIT, Result, StepStopped
 
@@ -33,6 +43,30 @@ _ESCAPE = re.compile(
 QUIET = 0.25
 # How long a shell gets to show the unique prompt after we set PS1.
 PS1_WAIT = 3.0
+# "Where is the cursor?": busybox ash asks, and a program that waits for the answer would take
+# our typing for it. We answer as a terminal would.
+CURSOR_QUERY = b"\x1b[6n"
+CURSOR_AT = b"\x1b[1;1R"
+ENTER = "\r"  # what the Enter key sends: raw-mode line editors and cooked ptys both take it
+EOF_KEY = "\x04"  # Ctrl-D, the pty's end-of-input character
+INTERRUPT_KEY = "\x03"  # Ctrl-C
+
+
+class PtyStream(Protocol):
+    """What a transport provides: the byte stream of one program running in a pty."""
+
+    def read(self, size: int, timeout: float | None) -> bytes:
+        """Up to `size` bytes within `timeout` s (None: no limit); b"" when none came, EOFError
+        once the program's output has ended."""
+
+    def write(self, data: bytes) -> None:
+        """Type `data` at the terminal (all of it)."""
+
+    def exit_status(self) -> int:
+        """The program's exit status, once its output has ended."""
+
+    def close(self) -> None:
+        """End the program if it still runs (hang up its terminal) and let go of it. Idempotent."""
 
 
 def clean(raw: str) -> str:
@@ -93,48 +127,68 @@ def unique_prompt() -> tuple[str, str]:
     return f"PS1='{left}''{right}' PS2=''", left + right
 
 
-def drive(
-    spawn: str,
-    lines: Sequence[str],
-    prompt: str | None,
-    timeout: float,
-    cwd: str | None = None,
-    env: dict[str, str] | None = None,
-) -> Result:
-    """Run one interactive session; the Result's stdout is the screen, exit the program's status."""
-    import pexpect  # late: only labs with interactive steps pay for it
+if TYPE_CHECKING:
+    _SpawnBase = SpawnBase[str]  # generic only in the type stubs
+else:
+    _SpawnBase = SpawnBase
 
+
+class Terminal(_SpawnBase):
+    """pexpect's matching (expect, before, buffer) over a transport's PtyStream, as text."""
+
+    def __init__(self, stream: PtyStream, timeout: float) -> None:
+        super().__init__(timeout=timeout, encoding="utf-8", codec_errors="replace")
+        self.stream = stream
+        # Incremental: a character split across two reads decodes whole.
+        self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.delaybeforesend = None  # pexpect would sleep 50 ms before each send
+
+    def read_nonblocking(self, size: int = 1, timeout: float | None = -1) -> Any:
+        wait = self.timeout if timeout == -1 else timeout
+        try:
+            data = self.stream.read(max(size, 1024), None if wait is None else max(wait, 0.0))
+        except EOFError:
+            self.flag_eof = True
+            raise pexpect.EOF("the program ended") from None
+        if not data:
+            raise pexpect.TIMEOUT("no output from the program")
+        if CURSOR_QUERY in data:  # split across two reads it goes unanswered: it never was
+            self.stream.write(CURSOR_AT)
+        text: str = self._utf8.decode(data, final=False)
+        return text
+
+    def send(self, s: str | bytes) -> int:
+        data = s.encode() if isinstance(s, str) else s
+        self.stream.write(data)
+        return len(data)
+
+    def sendline(self, s: str | bytes = "") -> int:
+        return self.send((s.decode() if isinstance(s, bytes) else s) + ENTER)
+
+
+def run_session(
+    stream: PtyStream, spawn: str, lines: Sequence[str], prompt: str | None, timeout: float
+) -> Result:
+    """Run one interactive session; the Result's stdout is the screen, exit the program's status.
+
+    `stream` is the program `spawn`, already started in a pty by the transport; the driver closes
+    it. A session that outlives `timeout` is interrupted and hung up (exit TIMEOUT_EXIT).
+    """
     started = time.monotonic()
-    deadline = started + timeout
     screen = Screen()
-    child = pexpect.spawn(
-        "/bin/sh",
-        ["-c", spawn],
-        encoding="utf-8",
-        codec_errors="replace",
-        dimensions=(24, 200),
-        cwd=cwd,
-        env=env,
-        timeout=timeout,
-    )
-    child.delaybeforesend = None  # pexpect sleeps 50 ms before each send by default
-    session = _Session(child, screen, deadline, PromptWatcher.for_prompt(prompt))
+    session = _Session(Terminal(stream, timeout), screen, started + timeout, prompt)
     try:
-        session.run(lines, custom_prompt=prompt is not None)
+        session.run(lines)
+        status = stream.exit_status()
     except _TimedOut:
-        child.terminate(force=True)
+        with contextlib.suppress(OSError):  # already gone: the hang-up below is enough
+            stream.write(INTERRUPT_KEY.encode())  # as a person would, before hanging up
         return Result(spawn, screen.text, "", TIMEOUT_EXIT, time.monotonic() - started, True)
     except StepStopped as stop:  # a signal: the runner records what the screen showed so far
         stop.partial = Result(spawn, screen.text, "", -1, time.monotonic() - started)
         raise
     finally:
-        if child.isalive():
-            child.terminate(force=True)
-    child.close()
-    if child.exitstatus is not None:
-        status = int(child.exitstatus)
-    else:
-        status = 128 + int(child.signalstatus or 0)
+        stream.close()
     return Result(spawn, screen.text, "", status, time.monotonic() - started)
 
 
@@ -142,12 +196,23 @@ class _TimedOut(Exception):
     pass
 
 
+class _Ended(Exception):
+    def __init__(self, raw: str) -> None:
+        super().__init__("the program ended")
+        self.raw = raw
+
+
 class _Session:
-    def __init__(self, child: Any, screen: Screen, deadline: float, watcher: PromptWatcher) -> None:
+    """Types the lines of one session and builds its screen."""
+
+    def __init__(
+        self, child: Terminal, screen: Screen, deadline: float, prompt: str | None
+    ) -> None:
         self.child = child
         self.screen = screen
         self.deadline = deadline
-        self.watcher = watcher
+        self.custom_prompt = prompt is not None
+        self.watcher = PromptWatcher.for_prompt(prompt)
 
     def remaining(self) -> float:
         left = self.deadline - time.monotonic()
@@ -157,8 +222,6 @@ class _Session:
 
     def read_some(self, wait: float) -> str | None:
         """Whatever the program printed within `wait` seconds: "" when quiet, None at its end."""
-        import pexpect
-
         try:
             data: str = self.child.read_nonblocking(65536, timeout=min(wait, self.remaining()))
         except pexpect.TIMEOUT:
@@ -178,32 +241,31 @@ class _Session:
                 if data == "" and self.watcher.ends_in_prompt(raw):
                     return raw
                 raw += data
-        except StepStopped:
-            self.screen.add(raw)  # stopped by a signal: the runner records the screen so far
+        except (StepStopped, _TimedOut):
+            self.screen.add(raw)  # the runner records the screen so far
             raise
 
-    def run(self, lines: Sequence[str], custom_prompt: bool) -> None:
+    def run(self, lines: Sequence[str]) -> None:
         try:
             self.screen.add(self.first_prompt())
         except _Ended as ended:
             self.screen.add(ended.raw)  # it ended before any prompt, e.g. "No such container"
             return
         shown_prompt = self.screen.last_line()
-        expect_next = self.set_unique_prompt() if not custom_prompt else None
+        expect_next = None if self.custom_prompt else self.set_unique_prompt()
         for line in lines:
             self.child.sendline(line)
             if not self.type_and_wait(expect_next, shown_prompt):
                 return
-        if custom_prompt:
-            self.child.sendeof()
+        # A shell sees `exit` typed, as a person would end it; any other program gets Ctrl-D.
+        if self.custom_prompt:
+            self.child.send(EOF_KEY)
         else:
             self.child.sendline("exit")
         self.read_to_end()
 
     def set_unique_prompt(self) -> str | None:
         """Give the shell a prompt no output can contain; None when it is not a POSIX shell."""
-        import pexpect
-
         command, marker = unique_prompt()
         self.child.sendline(command)
         try:
@@ -216,8 +278,6 @@ class _Session:
     def type_and_wait(self, marker: str | None, shown_prompt: str) -> bool:
         """Wait for the prompt after a typed line; record echo, output and the prompt as seen.
         False when the program ended instead."""
-        import pexpect
-
         if marker is None:
             try:
                 self.screen.add(self.first_prompt())
@@ -245,9 +305,3 @@ class _Session:
                 raw += data
         finally:
             self.screen.add(raw)
-
-
-class _Ended(Exception):
-    def __init__(self, raw: str) -> None:
-        super().__init__("the program ended")
-        self.raw = raw
