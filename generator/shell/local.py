@@ -6,7 +6,7 @@ and `$?` on stdout, the token alone on stderr. We read both pipes until both mar
 - `</dev/null` keeps a step from eating the commands that follow it on bash's stdin.
 - The token is printed from two halves, so it never appears in bash's input, not even when a
   step turns on `set -v` or `set -x`.
-The protocol, timeouts and restarts are generator/shell/session.py's; this file only moves bytes
+The protocol, timeouts and restarts are generator/shell/marker_shell.py's; this file only moves bytes
 through the pipes and finds a step's processes by their start time (generator/shell/procs.py).
 """
 
@@ -20,12 +20,12 @@ import subprocess
 from collections.abc import Sequence
 
 from generator.shell.base import Result
+from generator.shell.marker_shell import GRACE, MarkerShell, Pumped, ShellEnded
 from generator.shell.procs import Mark, descendants, kill_all
-from generator.shell.session import GRACE, MarkerShell, Pumped, ShellEnded
 
 
 class LocalShell(MarkerShell):
-    """The marker protocol (generator/shell/session.py) over pipes to a local bash."""
+    """The marker protocol (generator/shell/marker_shell.py) over pipes to a local bash."""
 
     name = "local"
 

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from generator.shell.base import Result, SessionLost
-from generator.shell.session import MarkerShell, Pumped, ShellEnded
+from generator.shell.marker_shell import MarkerShell, Pumped, ShellEnded
 from generator.shell.ssh_connect import SSHError, connect
 from generator.shell.ssh_target import SSHTarget
 
@@ -61,7 +61,7 @@ class SudoRefused(SSHError):
 
 
 class SSHShell(MarkerShell):
-    """The marker protocol (generator/shell/session.py) over an SSH channel to a remote bash."""
+    """The marker protocol (generator/shell/marker_shell.py) over an SSH channel to a remote bash."""
 
     name = "ssh"
 

@@ -10,8 +10,8 @@ import pytest
 
 from generator.hosts import nodes as hosts
 from generator.shell.local import LocalShell
+from generator.shell.marker_shell import MarkerShell
 from generator.shell.markers import Markers
-from generator.shell.session import MarkerShell
 from generator.shell.ssh import SSHShell
 from generator.shell.ssh_target import resolve
 
