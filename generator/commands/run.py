@@ -19,6 +19,7 @@ from generator.errors import UserError
 from generator.lab import script as script_format
 from generator.lab.script import Script
 from generator.recipes import catalog as library
+from generator.visible import shown
 
 TRANSCRIPTS = Path("transcripts")
 # A rendered lab is a few KB; far more is the wrong file (an image, a log, /dev/zero's endless
@@ -54,22 +55,23 @@ def load_target(ctx: typer.Context, target: str | None, sets: list[str]) -> Targ
         return _script_target(ctx, script_format.parse_bytes(data, "<stdin>"), data, "-", sets)
     path = Path(target)
     kind = _file_kind(path)
+    named = shown(target)  # a name with escape codes or 100 kB of it is echoed safely
     # A directory without a slash is a recipe name that happens to match one (recipes/ holds a
     # directory per recipe); any other existing file is meant as a script.
     if kind not in (None, "directory") or "/" in target or target.endswith(".sh"):
         if kind == "directory":
-            raise UserError(f"{target} is a directory; give a script file or a recipe name")
+            raise UserError(f"{named} is a directory; give a script file or a recipe name")
         if kind not in (None, "regular file"):
             # Opening a FIFO would wait for a writer; a device may never end (/dev/zero).
             raise UserError(
-                f"{target} is a {kind}, not a script file; give a script file, or redirect it to "
-                f"stdin to read a script from it: recipe run - < {target}"
+                f"{named} is a {kind}, not a script file; give a script file, or redirect it to "
+                f"stdin to read a script from it: recipe run - < {named}"
             )
         try:
             with path.open("rb") as stream:
-                data = _read_capped(stream, target)
+                data = _read_capped(stream, named)
         except OSError as exc:
-            raise UserError(f"cannot read script {target}: {exc.strerror or exc}") from None
+            raise UserError(f"cannot read script {named}: {exc.strerror or exc}") from None
         return _script_target(ctx, script_format.parse_bytes(data, target), data, target, sets)
     from generator.recipes.render import render_script
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator import visible
 from generator.errors import UserError
 from generator.recipes.params import (
     PARSERS,
@@ -96,7 +97,10 @@ def load(name: str, extra: Iterable[Path] = ()) -> Recipe:
     found = discover(extra)
     if name not in found:
         known = ", ".join(sorted(found)) or "none"
-        raise UserError(f"unknown recipe {name!r}; known recipes: {known} (see `recipe list`)")
+        raise UserError(
+            f"unknown recipe {visible.shown(name, quote=True)}; known recipes: {known} "
+            "(see `recipe list`)"
+        )
     return load_dir(found[name])
 
 

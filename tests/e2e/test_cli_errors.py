@@ -53,3 +53,11 @@ def test_unwritable_output_is_one_line() -> None:
         )
     assert failed.returncode == 2
     assert failed.stderr.strip() == "recipe: No space left on device"
+
+
+@pytest.mark.parametrize("name", ["\x1b[2Jgone", "x" * 100_000])
+def test_a_hostile_target_is_echoed_quoted_and_short(name: str) -> None:
+    line = assert_one_line_error(invoke("render", name), "unknown recipe")
+    assert "\x1b" not in line and len(line) < 400
+    line = assert_one_line_error(invoke("run", name + "/"), "")
+    assert "\x1b" not in line and len(line) < 400
