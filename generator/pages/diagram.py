@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from generator.errors import UserError
+
 
 @dataclass(frozen=True)
 class Node:
@@ -50,8 +52,39 @@ def _split_end(end: str) -> tuple[str, str]:
     return name, ifname
 
 
+class TopologyError(UserError):
+    """A topology a diagram cannot be drawn from truthfully; the message names the link end."""
+
+
+# The machine's own network namespace: the one node a link may name without declaring it.
+HOST = "host"
+
+
+def _resolve_end(end: object, order: dict[str, dict[str, Any]]) -> tuple[str, str]:
+    """(node identity, ifname) of a link end `[ROLE/]NODE:IFNAME`. A bare NODE names the one
+    declared node of that name, on whatever host; one that names no node, or two, is an error:
+    a drawing that guessed would show a node the lab does not have."""
+    name, ifname = _split_end(str(end))
+    if name in order:
+        return name, ifname
+    matches = [ident for ident, info in order.items() if info["name"] == name]
+    if len(matches) == 1:
+        return matches[0], ifname
+    if name == HOST:
+        order[HOST] = {"name": HOST, "kind": "host", "on": None}
+        return HOST, ifname
+    if matches:
+        where = ", ".join(matches)
+        raise TopologyError(f"topology: link end {end!s} could be {where}; write ROLE/{name}")
+    raise TopologyError(
+        f"topology: link end {end!s} names no node; declare {name} in [[nodes]] "
+        "(a link may name the machine itself only as host)"
+    )
+
+
 def graph_from(topology: Mapping[str, Any], hosts: Sequence[str] = ()) -> Graph:
-    """The nodes and edges a topology declares; nodes that links name but nobody declared are added.
+    """The nodes and edges a topology declares. A link end must name a declared node, or `host`
+    (the machine's own namespace); anything else is a TopologyError, never a made-up node.
 
     A node's `on` is the machine it lives on when it names one of the recipe's host roles
     (`hosts`), drawn as a box around it; otherwise it names what the node is attached to, such
@@ -79,10 +112,10 @@ def graph_from(topology: Mapping[str, Any], hosts: Sequence[str] = ()) -> Graph:
                 attached.append((name, str(on)))
     for _, network in attached:
         add(network, "network")
-    links = list(topology.get("links", []))
-    for link in links:
-        for end in link.get("ends", []):
-            add(_split_end(end)[0], "host")
+    links = [
+        (link, [_resolve_end(end, order) for end in link.get("ends", [])])
+        for link in topology.get("links", [])
+    ]
     keys = {ident: f"n{i}" for i, ident in enumerate(order)}
     addresses: dict[str, list[str]] = {ident: [] for ident in order}
     for addr in topology.get("addresses", []):
@@ -94,8 +127,7 @@ def graph_from(topology: Mapping[str, Any], hosts: Sequence[str] = ()) -> Graph:
         for ident, info in order.items()
     ]
     edges = [Edge(keys[name], keys[network], "attached") for name, network in attached]
-    for index, link in enumerate(links):
-        ends = [_split_end(end) for end in link.get("ends", [])]
+    for index, (link, ends) in enumerate(links):
         kind = str(link.get("kind", "link"))
         if len(ends) == 2:
             (a, if_a), (b, if_b) = ends

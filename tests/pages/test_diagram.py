@@ -62,8 +62,11 @@ def test_hostile_names_stay_inside_their_labels(name: str) -> None:
     assert_grammar(diagram.to_mermaid(diagram.graph_from(topology)))
 
 
-def test_links_with_many_ends_become_a_segment_and_undeclared_nodes_appear() -> None:
-    topology = {"links": [{"kind": "vxlan", "ends": ["a:vx0", "b:vx0", "c:vx0"]}]}
+def test_links_with_many_ends_become_a_segment() -> None:
+    topology = {
+        "nodes": [{"name": name, "kind": "netns"} for name in "abc"],
+        "links": [{"kind": "vxlan", "ends": ["a:vx0", "b:vx0", "c:vx0"]}],
+    }
     graph = diagram.graph_from(topology)
     assert [n.name for n in graph.nodes] == ["a", "b", "c", "vxlan"]
     assert len(graph.edges) == 3
@@ -115,3 +118,37 @@ def test_multi_host_nodes_of_one_name_stay_apart() -> None:
     text = diagram.to_mermaid(graph)
     assert_grammar(text)
     assert text.count("subgraph") == 2
+
+
+def test_a_link_end_that_names_no_node_is_an_error_not_a_host() -> None:
+    topology = {"nodes": [{"name": "a", "kind": "netns"}], "links": [{"ends": ["a:x", "b:y"]}]}
+    with pytest.raises(diagram.TopologyError, match="link end b:y names no node"):
+        diagram.graph_from(topology)
+
+
+def test_a_bare_name_on_two_hosts_must_say_which() -> None:
+    topology = {
+        "nodes": [{"name": "c", "kind": "container", "on": h} for h in ("n1", "n2")],
+        "links": [{"ends": ["c:eth0", "n1/c:eth1"]}],
+    }
+    with pytest.raises(diagram.TopologyError, match="could be n1/c, n2/c; write ROLE/c"):
+        diagram.graph_from(topology, ("n1", "n2"))
+
+
+def test_the_machine_itself_may_be_named_host_without_a_declaration() -> None:
+    topology = {"nodes": [{"name": "a", "kind": "netns"}], "links": [{"ends": ["host:v0", "a:v1"]}]}
+    graph = diagram.graph_from(topology)
+    assert [(n.name, n.kind) for n in graph.nodes] == [("a", "netns"), ("host", "host")]
+
+
+def test_swarm_overlay_draws_each_host_with_its_container_on_the_overlay() -> None:
+    recipe = load("swarm-overlay")
+    graph = diagram.graph_from(render_topology(recipe.directory, resolve(recipe, {})), recipe.hosts)
+    by_key = {n.key: n for n in graph.nodes}
+    assert {(n.host, n.name, n.kind) for n in graph.nodes} == {
+        ("docker-node1", "test1", "container"),
+        ("docker-node2", "test2", "container"),
+        (None, "my-overlay", "docker-network"),
+    }
+    edges = {(by_key[e.a].name, by_key[e.b].name) for e in graph.edges}
+    assert edges == {("test1", "my-overlay"), ("test2", "my-overlay")}

@@ -86,7 +86,9 @@ def recipe_diagrams() -> list[tuple[str, str]]:
     for recipe in sorted(load_all(), key=lambda r: r.name):
         topology = render_topology(recipe.directory, resolve(recipe, {}))
         if topology:
-            found.append((recipe.name, diagram.to_mermaid(diagram.graph_from(topology))))
+            found.append(
+                (recipe.name, diagram.to_mermaid(diagram.graph_from(topology, recipe.hosts)))
+            )
     return found
 
 
@@ -97,6 +99,7 @@ def hostile_diagram() -> str:
             {"name": name, "kind": "container", "on": name},
             {"name": "b", "kind": "bridge"},
             {"name": "end", "kind": "netns"},
+            {"name": "x", "kind": "netns"},
         ],
         "links": [
             {"kind": "veth", "ends": [f"{name}:eth0", "b:veth0"]},
