@@ -6,8 +6,8 @@ and `$?` on stdout, the token alone on stderr. We read both pipes until both mar
 - `</dev/null` keeps a step from eating the commands that follow it on bash's stdin.
 - The token is printed from two halves, so it never appears in bash's input, not even when a
   step turns on `set -v` or `set -x`.
-The protocol, timeouts and restarts are generator/shell/marker_shell.py's; this file only moves bytes
-through the pipes and finds a step's processes by their start time (generator/shell/procs.py).
+The protocol, timeouts and restarts are generator/shell/marker_shell.py's; this file only moves
+bytes through the pipes and finds a step's processes by their start time (generator/shell/procs.py).
 """
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ class SudoRefused(SSHError):
 
 
 class SSHShell(MarkerShell):
-    """The marker protocol (generator/shell/marker_shell.py) over an SSH channel to a remote bash."""
+    """The marker protocol (generator/shell/marker_shell.py) over an SSH channel to remote bash."""
 
     name = "ssh"
 
