@@ -22,7 +22,6 @@ ip -n {A} link add rcp-obs-va type veth peer name rcp-obs-vb netns {B}
 ip -n {A} link add rcp-obs-br type bridge
 ip -n {A} link set rcp-obs-va master rcp-obs-br
 ip -n {A} link add rcp-obs-vx type vxlan id 42 remote 10.99.0.2 dev rcp-obs-br dstport 4789
-ip -n {A} link add rcp-obs-d type dummy
 ip -n {A} addr add 10.99.0.1/24 dev rcp-obs-br
 ip -n {B} addr add 10.99.0.2/24 dev rcp-obs-vb
 ip -n {A} link set rcp-obs-br up; ip -n {A} link set rcp-obs-va up; ip -n {B} link set rcp-obs-vb up
@@ -67,10 +66,10 @@ def test_a_veth_peer_bridge_vxlan_and_addresses_across_namespaces(two_namespaces
         4789,
     )
     kinds = {link.ifname: link.kind for link in a.links}
-    assert kinds["rcp-obs-d"] == "dummy" and kinds["rcp-obs-br"] == "bridge"
+    assert (kinds["rcp-obs-br"], kinds["rcp-obs-va"], kinds["lo"]) == ("bridge", "veth", "loopback")
     assert [x.cidr for x in b.addresses if x.ifname == "rcp-obs-vb"] == ["10.99.0.2/24"]
     assert any(r.dst == "default" and r.gateway == "10.99.0.1" for r in b.routes)
-    assert vb.state == "UP" and len(vb.mac) == 17 and vb.mtu == 1500
+    assert va.state == "UP" and len(vb.mac) == 17 and vb.mtu == 1500 and vx.mtu == 1450
 
 
 def test_a_container_on_a_user_defined_network(clean_machine: None, docker_engine: None) -> None:
