@@ -20,8 +20,11 @@ from generator.transcript import state_build, state_parse
 from generator.transcript.state import Snapshot
 
 # One `ip` process per namespace: -batch runs the four listings in it, one JSON array a line.
-# A stale file in Docker's netns directory (its sandbox is gone) makes nsenter fail; its
-# section then holds no JSON and is dropped.
+# Named namespaces by name; every other mounted one (a container's sandbox, wherever its
+# engine's exec-root puts it, e.g. a virtual node's) is found in the mount table, so no fixed
+# Docker path is assumed and no stale sandbox file costs a process. A mount of another
+# namespace type cannot be entered as a network namespace; its section holds no JSON and is
+# dropped.
 _IP_PART = r"""
 _rcp_ip() { "$@" -j -d -batch - 2>&1 <<'RCP_EOF'
 link show
@@ -36,10 +39,12 @@ if ! command -v ip >/dev/null 2>&1; then echo '@@rcp missing ip'; else
     [ -e "$p" ] || continue
     echo "@@rcp ns netns ${p##*/} $p"; _rcp_ip ip -n "${p##*/}"
   done
-  for p in /var/run/docker/netns/*; do
-    [ -e "$p" ] || continue
-    echo "@@rcp ns docker ${p##*/} $p"; _rcp_ip nsenter --net="$p" ip
-  done
+  while read -r p; do
+    case "$p" in /run/netns/*|/var/run/netns/*) continue ;; esac
+    echo "@@rcp ns mounted - $p"; _rcp_ip nsenter --net="$p" ip
+  done <<RCP_EOF
+$(grep ' - nsfs ' /proc/self/mountinfo 2>/dev/null | cut -d' ' -f5 | sort -u)
+RCP_EOF
 fi
 """.strip()
 

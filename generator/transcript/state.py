@@ -5,9 +5,9 @@ turns what `ip -j`, Docker and `iptables-save` print into it. It lives in the tr
 because a run records it (issue 12), and a transcript must read without any transport.
 
 Namespaces are named by an id that says what they are, not by a kernel counter: `host`,
-`netns:NAME` (`ip netns`), `container:NAME` (a container's sandbox) or `docker:NAME` (Docker's
-own namespaces, e.g. the swarm's ingress_sbox). A veth's peer points at such an id, so it reads
-the same on every machine, whatever netnsid the kernel handed out.
+`netns:NAME` (`ip netns`), `container:NAME` (a container's sandbox) or `mounted:PATH` (any
+other namespace mounted somewhere, e.g. the swarm's ingress_sbox). A veth's peer points at such
+an id, so it reads the same on every machine, whatever netnsid the kernel handed out.
 """
 
 from __future__ import annotations
@@ -75,8 +75,8 @@ class Route:
 
 @dataclass(frozen=True)
 class Namespace:
-    id: str  # host, netns:NAME, container:NAME or docker:NAME
-    kind: str  # host, netns, container or docker
+    id: str  # host, netns:NAME, container:NAME or mounted:PATH
+    kind: str  # host, netns, container or mounted
     name: str
     links: tuple[Link, ...] = ()
     addresses: tuple[Address, ...] = ()

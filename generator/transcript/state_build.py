@@ -75,7 +75,7 @@ def build(
                 raw.append(found)
             elif words[1] == "host":
                 partial.append("ip -j printed no JSON (iproute2 older than 4.14?)")
-            elif words[1] == "netns":  # a stale Docker sandbox file is no loss; this is
+            elif words[1] == "netns":  # a mount that is no network namespace is no loss; this is
                 partial.append(f"netns {words[2]}: ip -n printed no JSON (not root?)")
     namespaces = parse.resolve_peers(raw)
     containers = _with_namespaces(containers, labels, {ns.id for ns in namespaces})
@@ -102,10 +102,10 @@ def _namespace(
         return parse.namespace_from("host", "host", "host", "", body)
     if kind == "netns":
         return parse.namespace_from(f"netns:{name}", "netns", name, path, body)
-    label = labels.get(path)
+    label = labels.get(parse.canonical_path(path))
     if label is not None:  # a container's sandbox: named by the container
         return parse.namespace_from(label, "container", label.split(":", 1)[1], path, body)
-    return parse.namespace_from(f"docker:{name}", "docker", name, path, body)
+    return parse.namespace_from(f"mounted:{path}", "mounted", path, path, body)
 
 
 def _with_namespaces(
@@ -114,6 +114,6 @@ def _with_namespaces(
     """Each container's namespace id, or "" when its sandbox was not among those read."""
     done = []
     for c in containers:
-        label = labels.get(c.namespace.removeprefix("sandbox:"), "")
+        label = labels.get(parse.canonical_path(c.namespace.removeprefix("sandbox:")), "")
         done.append(replace(c, namespace=label if label in seen else ""))
     return tuple(done)

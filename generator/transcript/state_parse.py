@@ -29,7 +29,6 @@ from generator.transcript.state import (
 )
 
 MARK = "@@rcp"
-DOCKER_NETNS_DIR = "/var/run/docker/netns"
 Json = Any  # what json.loads returns: the sections are checked field by field as they are read
 
 
@@ -76,8 +75,8 @@ class RawNamespace:
 
 
 def namespace_from(id: str, kind: str, name: str, path: str, body: str) -> RawNamespace | None:
-    """One namespace section; None when it holds no `ip -j` output (a stale Docker sandbox file
-    that nsenter cannot enter, or an ip without -j)."""
+    """One namespace section; None when it holds no `ip -j` output (a mount of another namespace
+    type, which nsenter cannot enter as a network namespace, or an ip without -j)."""
     values = json_values(body)
     if len(values) < 4 or not all(isinstance(v, list) for v in values[:4]):
         return None
@@ -266,10 +265,18 @@ def swarm_nodes(attrs: Iterable[Mapping[str, Json]]) -> tuple[SwarmNode, ...]:
     return tuple(sorted(nodes, key=lambda n: n.hostname))
 
 
+def canonical_path(path: str) -> str:
+    """Docker names a sandbox /var/run/docker/netns/X; the mount table, through the /var/run
+    symlink, /run/docker/netns/X."""
+    return "/run/" + path[len("/var/run/") :] if path.startswith("/var/run/") else path
+
+
 def sandbox_labels(found: Iterable[Container]) -> dict[str, str]:
-    """Sandbox key -> the namespace id of the container that owns it."""
+    """Sandbox key (canonical) -> the namespace id of the container that owns it."""
     return {
-        c.namespace.removeprefix("sandbox:"): f"container:{c.name}" for c in found if c.namespace
+        canonical_path(c.namespace.removeprefix("sandbox:")): f"container:{c.name}"
+        for c in found
+        if c.namespace
     }
 
 

@@ -15,6 +15,7 @@ from generator.transcript.state import Peer, Snapshot
 from tests import busybox_image
 from tests.cli_runner import assert_one_line_error, invoke
 
+pytestmark = pytest.mark.root
 A, B = "rcp-obs-a", "rcp-obs-b"
 SETUP = f"""
 ip netns add {A}; ip netns add {B}
@@ -72,6 +73,7 @@ def test_a_veth_peer_bridge_vxlan_and_addresses_across_namespaces(two_namespaces
     assert va.state == "UP" and len(vb.mac) == 17 and vb.mtu == 1500 and vx.mtu == 1450
 
 
+@pytest.mark.docker
 def test_a_container_on_a_user_defined_network(clean_machine: None, docker_engine: None) -> None:
     busybox_image.ensure()
     try:
@@ -134,6 +136,34 @@ def test_recipe_state_json(two_namespaces: None) -> None:
     assert links["rcp-obs-va"]["peer"] == {"namespace": f"netns:{B}", "ifname": "rcp-obs-vb"}
     table = invoke("state")
     assert f"peer netns:{B}/rcp-obs-vb" in table.stdout
+
+
+@pytest.mark.docker
+def test_a_virtual_node_over_ssh_the_remote_way(virtual_nodes: None) -> None:
+    """Docker's JSON printed by the node's engine, through the one SSH shell."""
+    from generator.hosts import nodes as hosts
+    from generator.shell.ssh import SSHShell
+    from generator.shell.ssh_target import resolve
+
+    node = hosts.NODES[0].name
+    with SSHShell(resolve(node)) as shell:
+        try:
+            started = shell.run("docker run -d --name rcp-obs-r busybox sleep 300", 60)
+            assert started, started.stderr
+            snap = observe.take(shell, host=node)
+        finally:
+            shell.run("docker rm -f rcp-obs-r", 60)
+    assert not snap.is_partial, snap.partial
+    c = snap.container("rcp-obs-r")
+    assert c is not None and c.namespace == "container:rcp-obs-r"
+    (att,) = c.networks
+    inside, host = snap.namespace(c.namespace), snap.namespace("host")
+    assert inside is not None and host is not None
+    eth0 = inside.link("eth0")
+    assert eth0 is not None and eth0.mac == att.mac and eth0.peer is not None
+    bridge = snap.network("bridge")
+    assert bridge is not None and bridge.members == ("rcp-obs-r",)
+    assert host.bridge_ports()["docker0"] == (eth0.peer.ifname,)
 
 
 def test_recipe_state_refuses_a_bad_host_in_one_line() -> None:
