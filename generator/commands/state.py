@@ -20,6 +20,7 @@ def state(
         list[str] | None,
         typer.Option(
             "--host",
+            metavar="HOST",
             help="Observe this host (repeatable): local (default), a node of `recipe hosts`, a "
             "Vagrant machine, a ~/.ssh/config host or [user@]host[:port].",
             show_default=False,

@@ -35,6 +35,7 @@ RCP_EOF
 }
 if ! command -v ip >/dev/null 2>&1; then echo '@@rcp missing ip'; else
   echo '@@rcp ns host host -'; _rcp_ip ip
+  [ "${EUID:-0}" = 0 ] || echo '@@rcp unprivileged'
   for p in /run/netns/*; do
     [ -e "$p" ] || continue
     echo "@@rcp ns netns ${p##*/} $p"; _rcp_ip ip -n "${p##*/}"

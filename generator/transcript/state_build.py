@@ -67,6 +67,8 @@ def build(
         words = section.words
         if words[:1] == ["missing"]:
             partial.append(f"{' '.join(words[1:])} is not installed")
+        elif words[:1] == ["unprivileged"]:
+            partial.append("not root: namespaces other than this shell's could not be entered")
         elif words[:1] == ["iptables"]:
             iptables_text = "\n".join(section.body)
         elif words[:1] == ["ns"] and len(words) >= 4:

@@ -192,6 +192,9 @@ def test_what_is_missing_makes_the_snapshot_partial() -> None:
     assert state_build.docker_from_output("@@rcp no-docker docker is not installed\n") == (
         "docker is not installed"
     )
+    assert state_build.build("h", "@@rcp unprivileged\n", None).partial == (
+        "not root: namespaces other than this shell's could not be entered",
+    )
     with_baseline = state_build.build("h", BATCHED, None, baseline=frozenset())
     assert with_baseline.partial == ("iptables-save gave nothing to compare with the baseline",)
 
