@@ -127,7 +127,7 @@ def _local_docker() -> state_build.DockerAttrs | str:
         return "the Docker SDK (python package docker) is not installed"
     try:
         client = docker.from_env(timeout=10)
-    except DockerException as exc:
+    except (DockerException, OSError) as exc:  # requests' errors are OSErrors
         return f"the Docker engine is not reachable: {_first_line(exc)}"
     try:
         api = client.api
@@ -137,7 +137,7 @@ def _local_docker() -> state_build.DockerAttrs | str:
         swarm = (api.info().get("Swarm") or {}).get("ControlAvailable") is True
         nodes = tuple(n.attrs for n in client.nodes.list()) if swarm else ()
         return state_build.DockerAttrs(containers, networks, nodes)
-    except DockerException as exc:
+    except (DockerException, OSError) as exc:  # requests' errors are OSErrors
         return f"the Docker engine is not reachable: {_first_line(exc)}"
     finally:
         client.close()
