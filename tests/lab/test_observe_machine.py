@@ -1,0 +1,170 @@
+"""The snapshot of real namespaces, links and containers, made here and removed in finally."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from generator.lab import observe
+from generator.shell.local import LocalShell
+from generator.transcript.state import Peer, Snapshot
+from tests import busybox_image
+from tests.cli_runner import assert_one_line_error, invoke
+
+pytestmark = pytest.mark.root
+A, B = "rcp-obs-a", "rcp-obs-b"
+SETUP = f"""
+ip netns add {A}; ip netns add {B}
+ip -n {A} link add rcp-obs-va type veth peer name rcp-obs-vb netns {B}
+ip -n {A} link add rcp-obs-br type bridge
+ip -n {A} link set rcp-obs-va master rcp-obs-br
+ip -n {A} link add rcp-obs-vx type vxlan id 42 remote 10.99.0.2 dev rcp-obs-br dstport 4789
+ip -n {A} addr add 10.99.0.1/24 dev rcp-obs-br
+ip -n {B} addr add 10.99.0.2/24 dev rcp-obs-vb
+ip -n {A} link set rcp-obs-br up; ip -n {A} link set rcp-obs-va up; ip -n {B} link set rcp-obs-vb up
+ip -n {B} route add default via 10.99.0.1
+"""
+
+
+def sh(script: str) -> None:
+    subprocess.run(["bash", "-c", script], check=False, capture_output=True)
+
+
+@pytest.fixture
+def two_namespaces(clean_machine: None) -> Iterator[None]:
+    try:
+        done = subprocess.run(["bash", "-ec", SETUP], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        yield
+    finally:
+        sh(f"ip netns del {A}; ip netns del {B}")
+
+
+def take(docker_json: bool | None = None) -> Snapshot:
+    with LocalShell() as shell:
+        return observe.take(shell, docker_json=docker_json)
+
+
+def test_a_veth_peer_bridge_vxlan_and_addresses_across_namespaces(two_namespaces: None) -> None:
+    snap = take()
+    a, b = snap.namespace(f"netns:{A}"), snap.namespace(f"netns:{B}")
+    assert a is not None and b is not None
+    va, vb = a.link("rcp-obs-va"), b.link("rcp-obs-vb")
+    assert va is not None and vb is not None
+    assert va.peer == Peer(f"netns:{B}", "rcp-obs-vb")
+    assert vb.peer == Peer(f"netns:{A}", "rcp-obs-va")
+    assert a.bridge_ports() == {"rcp-obs-br": ("rcp-obs-va",)}
+    vx = a.link("rcp-obs-vx")
+    assert vx is not None and vx.vxlan is not None
+    assert (vx.vxlan.vni, vx.vxlan.remote, vx.vxlan.device, vx.vxlan.port) == (
+        42,
+        "10.99.0.2",
+        "rcp-obs-br",
+        4789,
+    )
+    kinds = {link.ifname: link.kind for link in a.links}
+    assert (kinds["rcp-obs-br"], kinds["rcp-obs-va"], kinds["lo"]) == ("bridge", "veth", "loopback")
+    assert [x.cidr for x in b.addresses if x.ifname == "rcp-obs-vb"] == ["10.99.0.2/24"]
+    assert any(r.dst == "default" and r.gateway == "10.99.0.1" for r in b.routes)
+    assert va.state == "UP" and len(vb.mac) == 17 and vb.mtu == 1500 and vx.mtu == 1450
+
+
+@pytest.mark.docker
+def test_a_container_on_a_user_defined_network(clean_machine: None, docker_engine: None) -> None:
+    busybox_image.ensure()
+    try:
+        sh(
+            "docker network create rcp-obs-net >/dev/null && docker run -d --name rcp-obs-c "
+            "--network rcp-obs-net busybox sleep 300 >/dev/null"
+        )
+        for snap in (take(), take(docker_json=True)):  # the SDK's socket and the remote way
+            assert not snap.is_partial, snap.partial
+            c, net = snap.container("rcp-obs-c"), snap.network("rcp-obs-net")
+            assert c is not None and net is not None
+            assert (c.image, c.state, c.namespace) == ("busybox", "running", "container:rcp-obs-c")
+            (att,) = c.networks
+            assert att.network == "rcp-obs-net" and att.gateway == net.gateway
+            assert att.ip and len(att.mac) == 17
+            assert net.driver == "bridge" and net.bridge == f"br-{net.id[:12]}"
+            assert net.members == ("rcp-obs-c",)
+            inside = snap.namespace(c.namespace)
+            assert inside is not None
+            eth0 = inside.link("eth0")
+            assert eth0 is not None and eth0.mac == att.mac and eth0.peer is not None
+            host = snap.namespace("host")
+            assert host is not None
+            assert host.bridge_ports()[net.bridge] == (eth0.peer.ifname,)
+    finally:
+        sh("docker rm -f rcp-obs-c; docker network rm rcp-obs-net")
+
+
+def test_the_firewall_as_a_difference_from_the_baseline(clean_machine: None) -> None:
+    rule = "-A FORWARD -s 10.99.7.0/24 -j ACCEPT"
+    with LocalShell() as shell:
+        baseline = observe.iptables_baseline(shell)
+        try:
+            sh(f"iptables -w {rule.replace('-A', '-I', 1)}")
+            snap = observe.take(shell, baseline=baseline)
+        finally:
+            sh(f"iptables -w {rule.replace('-A', '-D', 1)}")
+    assert snap.iptables is not None
+    assert f"filter: {rule}" in snap.iptables.added
+    assert not snap.iptables.removed
+
+
+def test_without_ip_the_snapshot_is_partial_and_says_why(tmp_path: Path) -> None:
+    (tmp_path / "bash").symlink_to("/bin/bash")  # bash alone on PATH: no ip
+    with LocalShell(env={"PATH": str(tmp_path)}) as shell:
+        snap = observe.take(shell, docker_json=True)
+    assert snap.is_partial
+    assert "ip is not installed" in snap.partial
+    assert "docker is not installed" in snap.partial
+    assert snap.namespaces == ()
+
+
+def test_recipe_state_json(two_namespaces: None) -> None:
+    done = invoke("state", "--json")
+    assert done.returncode == 0, done.stderr
+    (snap,) = json.loads(done.stdout)
+    assert snap["host"] == "local"
+    ids = {ns["id"]: ns for ns in snap["namespaces"]}
+    links = {link["ifname"]: link for link in ids[f"netns:{A}"]["links"]}
+    assert links["rcp-obs-va"]["peer"] == {"namespace": f"netns:{B}", "ifname": "rcp-obs-vb"}
+    table = invoke("state")
+    assert f"peer netns:{B}/rcp-obs-vb" in table.stdout
+
+
+@pytest.mark.docker
+def test_a_virtual_node_over_ssh_the_remote_way(virtual_nodes: None) -> None:
+    """Docker's JSON printed by the node's engine, through the one SSH shell."""
+    from generator.hosts import nodes as hosts
+    from generator.shell.ssh import SSHShell
+    from generator.shell.ssh_target import resolve
+
+    node = hosts.NODES[0].name
+    with SSHShell(resolve(node)) as shell:
+        try:
+            started = shell.run("docker run -d --name rcp-obs-r busybox sleep 300", 60)
+            assert started, started.stderr
+            snap = observe.take(shell, host=node)
+        finally:
+            shell.run("docker rm -f rcp-obs-r", 60)
+    assert not snap.is_partial, snap.partial
+    c = snap.container("rcp-obs-r")
+    assert c is not None and c.namespace == "container:rcp-obs-r"
+    (att,) = c.networks
+    inside, host = snap.namespace(c.namespace), snap.namespace("host")
+    assert inside is not None and host is not None
+    eth0 = inside.link("eth0")
+    assert eth0 is not None and eth0.mac == att.mac and eth0.peer is not None
+    bridge = snap.network("bridge")
+    assert bridge is not None and bridge.members == ("rcp-obs-r",)
+    assert host.bridge_ports()["docker0"] == (eth0.peer.ifname,)
+
+
+def test_recipe_state_refuses_a_bad_host_in_one_line() -> None:
+    assert_one_line_error(invoke("state", "--host", "no such host"), "no such host")
