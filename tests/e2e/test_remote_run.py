@@ -216,90 +216,52 @@ def test_ctrl_c_stops_the_remote_step_and_tears_down(virtual_nodes: None, tmp_pa
     assert record.steps[-1].phase == "teardown" and record.steps[-1].exit == 0
 
 
+def _docker_on(node: hosts.Node, *args: str, check: bool = True) -> str:
+    """stdout of `docker ARGS` against the node's own engine, from this machine."""
+    done = subprocess.run(
+        ["docker", "-H", f"unix://{node.socket}", *args],
+        capture_output=True,
+        text=True,
+        check=check,
+    )
+    return done.stdout.strip()
+
+
+def _swarm_overlay(*args: str) -> subprocess.CompletedProcess[str]:
+    return recipe("run", "swarm-overlay", "--host", "docker-node1", "--host", "docker-node2", *args)
+
+
 def test_a_multi_host_lab_refuses_a_name_taken_on_one_of_its_hosts(
     virtual_nodes: None, tmp_path: Path
 ) -> None:
     """Each host's names are checked on that host before any step: a container test2 on
     docker-node2 stops the run, and nothing of the lab is made on docker-node1."""
     node1, node2 = hosts.NODES
-    docker2 = ["docker", "-H", f"unix://{node2.socket}"]
-    subprocess.run(
-        [*docker2, "run", "-d", "--name", "test2", "busybox", "sleep", "300"],
-        check=True,
-        capture_output=True,
-    )
+    _docker_on(node2, "run", "-d", "--name", "test2", "busybox", "sleep", "300")
     try:
-        done = recipe(
-            "run",
-            "swarm-overlay",
-            "--host",
-            "docker-node1",
-            "--host",
-            "docker-node2",
-            "--record",
-            str(tmp_path / "t.transcript"),
-        )
+        done = _swarm_overlay("--record", str(tmp_path / "t.transcript"))
         assert done.returncode == 2, done.stderr
         assert done.stderr.strip().splitlines()[-1] == (
             "recipe: docker-node2: container test2 already exists; "
             "remove it or choose another name with --set"
         ), done.stderr
-        state = subprocess.run(
-            [
-                "docker",
-                "-H",
-                f"unix://{node1.socket}",
-                "info",
-                "--format",
-                "{{.Swarm.LocalNodeState}}",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        assert state.stdout.strip() == "inactive"  # no step ran on the manager
-        alive = subprocess.run(
-            [*docker2, "inspect", "-f", "{{.State.Running}}", "test2"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        assert alive.stdout.strip() == "true"
+        # No step ran on the manager, and the squatter still runs.
+        assert _docker_on(node1, "info", "--format", "{{.Swarm.LocalNodeState}}") == "inactive"
+        assert _docker_on(node2, "inspect", "-f", "{{.State.Running}}", "test2") == "true"
     finally:
-        subprocess.run([*docker2, "rm", "-f", "test2"], capture_output=True, check=False)
+        _docker_on(node2, "rm", "-f", "test2", check=False)
 
 
 def test_a_host_already_in_a_swarm_is_refused_not_left(virtual_nodes: None, tmp_path: Path) -> None:
     """The teardown runs `docker swarm leave --force`: on a host in a swarm of its own it would
     break that swarm, so the lab refuses to start there."""
     node1 = hosts.NODES[0]
-    docker1 = ["docker", "-H", f"unix://{node1.socket}"]
-    subprocess.run(
-        [*docker1, "swarm", "init", "--advertise-addr", node1.address],
-        check=True,
-        capture_output=True,
-    )
+    _docker_on(node1, "swarm", "init", "--advertise-addr", node1.address)
     try:
-        done = recipe(
-            "run",
-            "swarm-overlay",
-            "--host",
-            "docker-node1",
-            "--host",
-            "docker-node2",
-            "--no-record",
-        )
+        done = _swarm_overlay("--no-record")
         assert done.returncode == 2, done.stderr
         assert "docker-node1: this host is in a Docker Swarm already" in done.stderr
-        state = subprocess.run(
-            [*docker1, "info", "--format", "{{.Swarm.LocalNodeState}}"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        assert state.stdout.strip() == "active"
+        assert _docker_on(node1, "info", "--format", "{{.Swarm.LocalNodeState}}") == "active"
     finally:
-        subprocess.run([*docker1, "swarm", "leave", "--force"], capture_output=True, check=False)
-        subprocess.run(
-            [*docker1, "network", "rm", "docker_gwbridge"], capture_output=True, check=False
-        )
+        _docker_on(node1, "swarm", "leave", "--force", check=False)
+        _docker_on(node1, "network", "rm", "docker_gwbridge", check=False)
