@@ -36,31 +36,30 @@ ip netns add {NS2}
 
 
 def recipe(
-    *args: str, env: dict[str, str], stdin: str | None = None
+    *args: str,
+    env: dict[str, str],
+    stdin: str | None = None,
+    cwd: Path | None = None,
+    timeout: float = 300,
 ) -> subprocess.CompletedProcess[str]:
+    """`recipe ARGS` as a user runs it; a short timeout catches a hang on a FIFO or an endless
+    file."""
     return subprocess.run(
         ["recipe", *args],
         input=stdin,
         capture_output=True,
         text=True,
         env=env,
-        timeout=300,
+        cwd=cwd,
+        timeout=timeout,
         check=False,
     )
 
 
-def recipe_cli(
-    *args: str, env: dict[str, str], cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """`recipe` with a time limit that a hang on a FIFO or an endless file would hit."""
-    return subprocess.run(
-        ["recipe", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=60,
-        check=False,
+def start(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    """`recipe ARGS` in the background, its output piped, for a test that signals it."""
+    return subprocess.Popen(
+        ["recipe", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
 
 

@@ -15,7 +15,7 @@ import pytest
 from generator import transcript as tr
 from tests import busybox_image as busybox_image_module
 from tests.cli_runner import assert_one_line_error
-from tests.lab.lab_cli import FAILING, NS, NS2, netns_names, recipe, recipe_cli
+from tests.lab.lab_cli import FAILING, NS, NS2, netns_names, recipe
 
 
 def test_veth_pair_runs_green_and_records(
@@ -114,7 +114,7 @@ def test_a_bad_record_path_is_refused_before_any_step(tmp_path: Path, env: dict[
         (a_file / "x.transcript", "is not a directory"),
     ]
     for path, message in cases:
-        done = recipe_cli("run", str(script), "--record", str(path), env=env)
+        done = recipe("run", str(script), "--record", str(path), env=env, timeout=60)
         line = assert_one_line_error(done, f"--record {path}", message)
         assert "--no-record" in line or "name a file" in line, line
         assert not ran.exists(), path
@@ -137,7 +137,7 @@ def test_odd_targets_are_one_line(tmp_path: Path, env: dict[str, str]) -> None:
         ([str(big)], "is larger than 10 MB", "recipe render NAME > lab.sh"),
     ]
     for args, *fragments in cases:
-        done = recipe_cli("run", *args, env=env, cwd=tmp_path)
+        done = recipe("run", *args, env=env, cwd=tmp_path, timeout=60)
         assert_one_line_error(done, *fragments)
     with open("/dev/zero", "rb") as endless:  # stdin that never ends: the cap stops the read
         done = subprocess.run(
@@ -163,9 +163,9 @@ def test_export_to_a_bad_place_is_one_line(tmp_path: Path, env: dict[str, str]) 
         (str(transcript / "x.cast"), "is not a directory"),
     ]
     for output, message in cases:
-        done = recipe_cli("export", str(transcript), "-o", output, env=env)
+        done = recipe("export", str(transcript), "-o", output, env=env, timeout=60)
         assert_one_line_error(done, f"-o {output}: ", message)
-    done = recipe_cli("export", str(transcript), "-o", str(tmp_path / "x.cast"), env=env)
+    done = recipe("export", str(transcript), "-o", str(tmp_path / "x.cast"), env=env, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "x.cast").read_text().splitlines()[0])["version"] == 2
 

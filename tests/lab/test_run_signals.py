@@ -14,17 +14,11 @@ from pathlib import Path
 import pytest
 
 from generator import transcript as tr
-from tests.lab.lab_cli import NS, netns_names, recipe
+from tests.lab.lab_cli import NS, netns_names, recipe, start
 
 
 def _start_veth_pair(count: int, path: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        ["recipe", "run", "veth-pair", "--set", f"count={count}", "--record", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    return start("run", "veth-pair", "--set", f"count={count}", "--record", str(path), env=env)
 
 
 def _partial(path: Path) -> Path | None:
@@ -94,13 +88,7 @@ def test_a_signal_during_an_interactive_step_keeps_its_screen(
         "#@ interactive sh\nsh <<'EOF'\necho typed-$((6*7))\nsleep 30\nEOF\n"
     )
     path = tmp_path / "session.transcript"
-    proc = subprocess.Popen(
-        ["recipe", "run", str(script), "--record", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc = start("run", str(script), "--record", str(path), env=env)
     _wait_for_step(path, 1, proc)
     time.sleep(1.5)  # the session is in `sleep 30` by now
     proc.send_signal(signal.SIGINT)
@@ -205,13 +193,7 @@ def test_a_second_signal_does_not_cut_the_teardown_short(
         f"#@ steps\nip netns add {NS}\n\nsleep 60\n"
     )
     path = tmp_path / "slow.transcript"
-    proc = subprocess.Popen(
-        ["recipe", "run", str(script), "--record", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc = start("run", str(script), "--record", str(path), env=env)
     _wait_for_step(path, 1, proc)
     time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
@@ -245,13 +227,7 @@ def test_ctrl_c_during_the_teardown_finishes_it_and_exits_130(
         f"#@ end-teardown\n#@ steps\nip netns add {NS}\n\nip netns list\n"
     )
     path = tmp_path / "teardown.transcript"
-    proc = subprocess.Popen(
-        ["recipe", "run", str(script), "--record", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc = start("run", str(script), "--record", str(path), env=env)
     deadline = time.monotonic() + 30
     while not mark.exists() and time.monotonic() < deadline:
         assert proc.poll() is None, proc.communicate()
