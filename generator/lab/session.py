@@ -59,7 +59,6 @@ class Finished:
     target: str  # how the hosts are written in a transcript: HOST, or ROLE=HOST,... per role
     transcript: Path | None  # the name the transcript got
     facts: HostFacts | None  # gathered when recording, or when asked for (replay)
-    name: str = ""  # the lab's name in lab state
 
 
 @dataclass
@@ -102,7 +101,7 @@ class Session:
         if state is not None and done:
             labstate.forget(name, state.run)  # torn down and checked: nothing left to clean
         path = recorder.path if recorder is not None else None
-        return Finished(report, target, path, facts, name)
+        return Finished(report, target, path, facts)
 
     def _recorder(self, target: str, facts: HostFacts | None) -> Recorder | None:
         if self.recording is None or facts is None:
