@@ -21,7 +21,7 @@ from generator.transcript.records import (
     STEP_BLOCKS,
     STEP_FIELDS,
     VERDICTS,
-    VERSION,
+    VERSIONS,
     Header,
     Outcome,
     StepRecord,
@@ -68,6 +68,7 @@ class _Reader:
         self.cut = self.lines.pop() != ""
         self.source = source
         self.pos = 0
+        self.version = VERSIONS[-1]
         self.expectations: dict[str, Expectation] = {}
 
     def error(self, message: str, number: int | None = None) -> TranscriptError:
@@ -126,12 +127,13 @@ class _Reader:
         if first is None or not first.startswith(MAGIC + " "):
             raise self.error(f"not a recipe transcript (the first line must be '{MAGIC} N')", 1)
         version = first[len(MAGIC) + 1 :].strip()
-        if version != str(VERSION):
+        if version not in {str(v) for v in VERSIONS}:
             raise self.error(
                 f"transcript format version {shown(version, quote=True)}; "
-                f"this recipe reads version {VERSION}",
+                f"this recipe reads versions {', '.join(map(str, VERSIONS))}",
                 1,
             )
+        self.version = int(version)
         return self.header()
 
     def transcript(self) -> Transcript:
@@ -160,7 +162,7 @@ class _Reader:
                     f"expected 'step N' or 'result: ...', got {shown(line, quote=True)}"
                 )
         truncated = truncated or (self.cut and outcome is None)
-        return Transcript(header, tuple(steps), outcome, self.source, VERSION, truncated)
+        return Transcript(header, tuple(steps), outcome, self.source, self.version, truncated)
 
     def header(self) -> Header:
         values: dict[str, str] = {}

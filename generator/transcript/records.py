@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from generator.errors import UserError
 from generator.transcript.expectation import Expectation
 from generator.transcript.facts import HostFacts
+from generator.transcript.state import Snapshot
 
 MAGIC = "recipe-transcript"
-VERSION = 1
+VERSION = 2  # 2 adds the snapshot sections; version 1 files still read
+VERSIONS = (1, 2)
 PARTIAL_SUFFIX = ".partial"
 VERDICTS = ("ok", "expected-failure", "FAIL")
 # The first problem of a step that a signal stopped (verdict FAIL): version 1 has no verdict of
@@ -75,6 +77,17 @@ class StepRecord:
 
 
 @dataclass(frozen=True)
+class SnapshotRecord:
+    """The observed state of one host at one point of the run (docs/state.md)."""
+
+    index: int  # 1, 2, ... in the order taken
+    after_step: int  # the index of the last step that ran before it; 0: none
+    state: Snapshot
+    role: str | None = None  # the host role of a multi-host recipe
+    label: str = ""  # "end of main", or the name a `#@ snapshot NAME` step gave
+
+
+@dataclass(frozen=True)
 class Outcome:
     status: str  # one of STATUSES
     complete: bool  # every step of the script ran
@@ -92,6 +105,7 @@ class Transcript:
     path: str = ""
     version: int = VERSION
     truncated: bool = False  # the file ended inside a step record, which was dropped
+    snapshots: tuple[SnapshotRecord, ...] = ()  # none in version 1
 
     @property
     def status(self) -> str:

@@ -156,6 +156,9 @@ class Snapshot:
     iptables: IptablesDiff | None = None  # None: no baseline was taken
     # Why parts are missing ("ip not found", "Docker engine not reachable: ..."); empty: whole.
     partial: tuple[str, ...] = ()
+    # What was there before the lab began (state_names.keys): the rest is what the lab made,
+    # which is what replay compares. Empty: no snapshot was taken before.
+    preexisting: tuple[str, ...] = ()
 
     @property
     def is_partial(self) -> bool:
