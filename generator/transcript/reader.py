@@ -10,6 +10,7 @@ import math
 import re
 from collections.abc import Iterator
 
+from generator.transcript import snapshot_section
 from generator.transcript.expectation import Expectation
 from generator.transcript.facts import FACT_NAMES, HostFacts
 from generator.transcript.records import (
@@ -24,6 +25,7 @@ from generator.transcript.records import (
     VERSIONS,
     Header,
     Outcome,
+    SnapshotRecord,
     StepRecord,
     Transcript,
     TranscriptError,
@@ -139,6 +141,7 @@ class _Reader:
     def transcript(self) -> Transcript:
         header = self.opening()
         steps: list[StepRecord] = []
+        snapshots: list[SnapshotRecord] = []
         outcome = None
         truncated = False
         while (line := self.next()) is not None:
@@ -152,6 +155,12 @@ class _Reader:
                     truncated = True
                     break
                 steps.append(step)
+            elif line.startswith("snapshot ") and self.version >= 2:
+                snapshot = snapshot_section.read(self, line)
+                if snapshot is None:
+                    truncated = True
+                    break
+                snapshots.append(snapshot)
             elif line.startswith("result: "):
                 outcome = self.outcome(line)
                 if outcome is None:
@@ -159,10 +168,12 @@ class _Reader:
                     break
             else:
                 raise self.error(
-                    f"expected 'step N' or 'result: ...', got {shown(line, quote=True)}"
+                    f"expected 'step N', 'snapshot N' or 'result: ...', got {shown(line, quote=True)}"
                 )
         truncated = truncated or (self.cut and outcome is None)
-        return Transcript(header, tuple(steps), outcome, self.source, self.version, truncated)
+        return Transcript(
+            header, tuple(steps), outcome, self.source, self.version, truncated, tuple(snapshots)
+        )
 
     def header(self) -> Header:
         values: dict[str, str] = {}

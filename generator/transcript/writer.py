@@ -14,7 +14,7 @@ from pathlib import Path
 
 from generator import atomicfile
 from generator.errors import UserError
-from generator.transcript import redact
+from generator.transcript import redact, state_json
 from generator.transcript.records import (
     BLOCK,
     MAGIC,
@@ -24,6 +24,7 @@ from generator.transcript.records import (
     VERSION,
     Header,
     Outcome,
+    SnapshotRecord,
     StepRecord,
     Transcript,
 )
@@ -90,6 +91,20 @@ def format_step(step: StepRecord) -> str:
     return "\n".join(lines) + "\n"
 
 
+def format_snapshot(record: SnapshotRecord, redactor: redact.Redactor | None = None) -> str:
+    """The snapshot section: where it was taken, then the state as JSON with sorted keys, one
+    value a line, so git shows a changed address or port as one changed line."""
+    lines = ["", f"snapshot {record.index}", f"after: {record.after_step}"]
+    if record.label:
+        lines.append(f"label: {_one_line(record.label)}")
+    if record.role:
+        lines.append(f"role: {record.role}")
+    state = json.dumps(state_json.to_data(record.state), indent=1, sort_keys=True)
+    lines += _block("state", (redactor or redact.BUILTIN).text(state))
+    lines.append(f"end snapshot {record.index}")
+    return "\n".join(lines) + "\n"
+
+
 def format_outcome(outcome: Outcome) -> str:
     lines = ["", f"result: {outcome.status}", f"complete: {'yes' if outcome.complete else 'no'}"]
     if outcome.reason:
@@ -101,8 +116,15 @@ def format_outcome(outcome: Outcome) -> str:
 
 
 def format_transcript(transcript: Transcript) -> str:
-    text = format_header(transcript.header) + "".join(format_step(s) for s in transcript.steps)
-    return text + (format_outcome(transcript.outcome) if transcript.outcome else "")
+    """The whole file, each snapshot after the step it followed."""
+    pieces = [format_header(transcript.header)]
+    pending = sorted(transcript.snapshots, key=lambda r: (r.after_step, r.index))
+    for step in transcript.steps:
+        while pending and pending[0].after_step < step.index:
+            pieces.append(format_snapshot(pending.pop(0)))
+        pieces.append(format_step(step))
+    pieces += [format_snapshot(record) for record in pending]
+    return "".join(pieces) + (format_outcome(transcript.outcome) if transcript.outcome else "")
 
 
 def partials(path: Path) -> list[Path]:
@@ -187,6 +209,9 @@ class Recorder:
 
     def step(self, record: StepRecord) -> None:
         self._write(format_step(self.redactor.record(record)))
+
+    def snapshot(self, record: SnapshotRecord) -> None:
+        self._write(format_snapshot(record, self.redactor))
 
     def finish(self, outcome: Outcome) -> Path:
         """Write the result, make it durable, and move the file to its final name."""

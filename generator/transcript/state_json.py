@@ -1,0 +1,88 @@
+"""A Snapshot to and from JSON data, strictly: a transcript is never trusted.
+
+The reader checks every object against the dataclass it stands for: no unknown keys, no missing
+ones without a default, every value of its declared type (an `int` no bool, a string no number).
+The first fault is raised as StateError naming the path to it (`namespaces[2].links[0].mtu`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import types
+import typing
+from typing import Any
+
+from generator.transcript.state import Snapshot
+
+_IGNORED = frozenset({"is_partial"})  # derived; `recipe state --json` prints it
+
+
+class StateError(ValueError):
+    """A state section that does not hold a snapshot; the message names where."""
+
+
+def to_data(snapshot: Snapshot) -> dict[str, Any]:
+    data: dict[str, Any] = dataclasses.asdict(snapshot)
+    return data
+
+
+def from_data(data: object) -> Snapshot:
+    found = _value(Snapshot, data, "state")
+    assert isinstance(found, Snapshot)
+    return found
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _value(hint: Any, data: object, path: str) -> object:
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        options = typing.get_args(hint)
+        if data is None and type(None) in options:
+            return None
+        (inner,) = [o for o in options if o is not type(None)]
+        return _value(inner, data, path)
+    if origin is tuple:
+        if not isinstance(data, list):
+            raise StateError(f"{path}: expected a list, got {_kind(data)}")
+        (inner, _) = typing.get_args(hint)
+        return tuple(_value(inner, item, f"{path}[{i}]") for i, item in enumerate(data))
+    if dataclasses.is_dataclass(hint):
+        return _object(hint, data, path)
+    if hint is int:
+        if not isinstance(data, int) or isinstance(data, bool):
+            raise StateError(f"{path}: expected a whole number, got {_kind(data)}")
+        return data
+    if hint is str:
+        if not isinstance(data, str):
+            raise StateError(f"{path}: expected a string, got {_kind(data)}")
+        return data
+    raise StateError(f"{path}: cannot read a value of type {hint}")  # pragma: no cover
+
+
+def _object(cls: Any, data: object, path: str) -> object:
+    if not isinstance(data, dict):
+        raise StateError(f"{path}: expected an object, got {_kind(data)}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields) - _IGNORED)
+    if unknown:
+        raise StateError(f"{path}: unknown field {unknown[0]!r}")
+    hints = _hints(cls)
+    values: dict[str, object] = {}
+    for name, spec in fields.items():
+        if name in data:
+            values[name] = _value(hints[name], data[name], f"{path}.{name}")
+        elif spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+            raise StateError(f"{path}: missing field {name!r}")
+    return cls(**values)
+
+
+def _kind(data: object) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "true/false"}
+    if data is None:
+        return "null"
+    return names.get(type(data), "a number")
