@@ -24,6 +24,7 @@ from types import FrameType
 from generator.lab import leftovers
 from generator.lab.listener import Guarded, Listener
 from generator.lab.script import Script, Step
+from generator.lab.snapshots import Observer
 from generator.shell.base import Result, SessionLost, Shell, StepStopped
 from generator.transcript import INTERRUPTED_PROBLEM, Outcome, Recorder, StepRecord
 
@@ -51,6 +52,7 @@ class RunOptions:
     keep_going: bool = False  # go on after a step contradicts its expectation
     timeout: float | None = None  # default step timeout for this run, over the script's
     check_leftovers: bool = True
+    snapshots: bool = True  # observe the hosts' state and record it (docs/state.md)
 
 
 @dataclass
@@ -211,8 +213,10 @@ class Runner:
         options: RunOptions,
         recorder: Recorder | None = None,
         listener: Listener | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self.script = script
+        self.observer = observer
         self.shell = shell
         self.options = options
         self.recorder = recorder
@@ -232,7 +236,11 @@ class Runner:
         try:
             try:
                 before = self._snapshot()
+                if self.observer is not None:
+                    self.observer.before()
                 self._main(signals)
+                if self.observer is not None:  # the lab as built, before the teardown
+                    self.observer.after(self.report.records[-1].index if self.report.records else 0)
             except Interrupted as stop:
                 self.report.status = "interrupted"
                 self.report.signum = stop.signum
@@ -314,6 +322,8 @@ class Runner:
                 self._record(interrupted_record(step, stop, time.monotonic() - started), len(steps))
                 raise
             record = self._record(judge(step, result, timeout), len(steps))
+            if step.snapshot is not None and self.observer is not None:
+                self.observer.after(step.index, step.snapshot or f"after step {step.index}")
             if not record.passed:
                 self.report.status = "failed"
                 if not self.report.reason:

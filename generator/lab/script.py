@@ -42,6 +42,7 @@ class Step:
     phase: str = "main"  # "main" or "teardown"
     host: str | None = None  # role of a multi-host recipe, from `#@ on ROLE`
     line: int = 0
+    snapshot: str | None = None  # `#@ snapshot [LABEL]`: observe the hosts after this step
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,7 @@ class _Pending:
         self.interactive: str | None = None
         self.prompt: str | None = None
         self.host: str | None = None
+        self.snapshot: str | None = None
 
     def directive(self, text: str, source: str, number: int) -> None:
         name, _, value = text.partition(" ")
@@ -259,6 +261,8 @@ class _Pending:
             self.prompt = _literal(value)
         elif name == "on":
             self.host = value.strip()
+        elif name == "snapshot":
+            self.snapshot = _literal(value) if value.strip() else ""
         else:
             raise UserError(f"{source}:{number}: unknown step directive '#@ {name}'")
 
@@ -287,6 +291,7 @@ class _Pending:
             phase=phase,
             host=self.host,
             line=line,
+            snapshot=self.snapshot,
         )
 
 

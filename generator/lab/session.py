@@ -18,14 +18,16 @@ from generator import __version__
 from generator.errors import UserError
 from generator.lab import labstate, preflight
 from generator.lab.listener import Listener
-from generator.lab.runner import Report, Runner, RunOptions, utc_now
+from generator.lab.runner import Report, Runner, RunOptions, uses_docker, utc_now
 from generator.lab.script import Script
+from generator.lab.snapshots import Observer
 from generator.recipes.catalog import Recipe
 from generator.shell.base import Shell
 from generator.shell.multi import RoleShells
 from generator.shell.remote import LOCAL, assign, one
 from generator.transcript import Header, Recorder, check_destination, redact
 from generator.transcript.facts import HostFacts, gather
+from generator.transcript.records import SnapshotRecord
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Finished:
     target: str  # how the hosts are written in a transcript: HOST, or ROLE=HOST,... per role
     transcript: Path | None  # the name the transcript got
     facts: HostFacts | None  # gathered when recording, or when asked for (replay)
+    snapshots: tuple[SnapshotRecord, ...] = ()  # the observed state, as recorded
 
 
 @dataclass
@@ -96,12 +99,16 @@ class Session:
         with shell:
             facts = host_facts(shell) if self.recording or self.want_facts else None
             recorder = self._recorder(target, facts)
-            report = Runner(script, shell, self.options, recorder, self.listener).run()
+            observer = None
+            if self.options.snapshots:
+                observer = Observer(shell, target, script.hosts, uses_docker(script), recorder)
+            report = Runner(script, shell, self.options, recorder, self.listener, observer).run()
+            taken = tuple(observer.taken) if observer is not None else ()
         done = not self.options.keep and not report.leftovers and report.status != "incomplete"
         if state is not None and done:
             labstate.forget(name, state.run)  # torn down and checked: nothing left to clean
         path = recorder.path if recorder is not None else None
-        return Finished(report, target, path, facts)
+        return Finished(report, target, path, facts, taken)
 
     def _recorder(self, target: str, facts: HostFacts | None) -> Recorder | None:
         if self.recording is None or facts is None:

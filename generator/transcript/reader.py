@@ -168,7 +168,8 @@ class _Reader:
                     break
             else:
                 raise self.error(
-                    f"expected 'step N', 'snapshot N' or 'result: ...', got {shown(line, quote=True)}"
+                    "expected 'step N', 'snapshot N' or 'result: ...', "
+                    f"got {shown(line, quote=True)}"
                 )
         truncated = truncated or (self.cut and outcome is None)
         return Transcript(

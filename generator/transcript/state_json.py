@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import types
 import typing
 from typing import Any
@@ -22,9 +23,37 @@ class StateError(ValueError):
     """A state section that does not hold a snapshot; the message names where."""
 
 
-def to_data(snapshot: Snapshot) -> dict[str, Any]:
-    data: dict[str, Any] = dataclasses.asdict(snapshot)
-    return data
+def to_data(value: Any) -> Any:
+    """Plain JSON data, each field left out that holds its default (the reader puts it back)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        data: dict[str, Any] = {}
+        for spec in dataclasses.fields(value):
+            item = getattr(value, spec.name)
+            if spec.default is dataclasses.MISSING or item != spec.default:
+                data[spec.name] = to_data(item)
+        return data
+    if isinstance(value, tuple):
+        return [to_data(item) for item in value]
+    return value
+
+
+def dumps(data: object, indent: str = "") -> str:
+    """JSON with sorted keys, a value on one line when it fits in _WIDTH characters, else one
+    member a line: a snapshot stays short, and a changed link or address is one changed line."""
+    flat = json.dumps(data, sort_keys=True, ensure_ascii=False)
+    if len(flat) + len(indent) <= _WIDTH or not isinstance(data, dict | list | tuple) or not data:
+        return flat
+    inner = indent + " "
+    if isinstance(data, dict):
+        items = [
+            f"{inner}{json.dumps(k)}: {dumps(v, inner).lstrip()}" for k, v in sorted(data.items())
+        ]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    items = [inner + dumps(v, inner).lstrip() for v in data]
+    return "[\n" + ",\n".join(items) + "\n" + indent + "]"
+
+
+_WIDTH = 150
 
 
 def from_data(data: object) -> Snapshot:

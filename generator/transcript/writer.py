@@ -92,14 +92,13 @@ def format_step(step: StepRecord) -> str:
 
 
 def format_snapshot(record: SnapshotRecord, redactor: redact.Redactor | None = None) -> str:
-    """The snapshot section: where it was taken, then the state as JSON with sorted keys, one
-    value a line, so git shows a changed address or port as one changed line."""
+    """The snapshot section: where it was taken, then the state as JSON (state_json.dumps)."""
     lines = ["", f"snapshot {record.index}", f"after: {record.after_step}"]
     if record.label:
         lines.append(f"label: {_one_line(record.label)}")
     if record.role:
         lines.append(f"role: {record.role}")
-    state = json.dumps(state_json.to_data(record.state), indent=1, sort_keys=True)
+    state = state_json.dumps(state_json.to_data(record.state))
     lines += _block("state", (redactor or redact.BUILTIN).text(state))
     lines.append(f"end snapshot {record.index}")
     return "\n".join(lines) + "\n"
