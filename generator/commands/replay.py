@@ -165,14 +165,17 @@ def _replay_one(
             visible(f"recipe: replaying {plan.path} on {plan.host}", one_line=True), file=sys.stderr
         )
     run = engine.run_plan(plan, progress.choose(quiet), timeout, identity, strict_host_key)
-    report = engine.drift_report(plan, run.records)
+    report = engine.drift_report(plan, run.records, run.snapshots)
     if run.leftovers:
         report.problems.append("the replay left behind: " + ", ".join(run.leftovers))
-    if update and (not report.comparison.ok or plan.recipe_changed or plan.incomplete):
+    stale = not report.comparison.ok or plan.recipe_changed or plan.incomplete
+    if update and (stale or not plan.recorded.snapshots):
         if plan.recipe_changed or plan.incomplete:
-            new = tr.Transcript(run.header, tuple(run.records), run.outcome)
+            new = tr.Transcript(
+                run.header, tuple(run.records), run.outcome, snapshots=run.snapshots
+            )
         else:
-            new = engine.merged(plan.recorded, run.records, report, run.outcome)
+            new = engine.merged(plan.recorded, run.records, report, run.outcome, run.snapshots)
         engine.write_atomically(plan.path, new, plan.compare_options.redactor)
         report.updated = True
     return report
@@ -259,7 +262,7 @@ def diff(
 ) -> None:
     """Compare two transcripts without running anything: exit 0 same, 1 drift, 2 bad input."""
     from generator import transcript as tr
-    from generator.compare import sidebyside
+    from generator.compare import sidebyside, statedrift
     from generator.compare.driftreport import TranscriptReport
     from generator.compare.for_transcript import recipe_for
     from generator.compare.runs import compare_runs
@@ -278,7 +281,10 @@ def diff(
         if not transcript.complete:
             notes.append(f"{transcript.path} is incomplete ({transcript.status})")
     comparison = compare_runs(old_run.run, new_run.run, options)
-    report = TranscriptReport(f"{recorded} vs {other}", comparison, notes=notes)
+    comparison.state, more = statedrift.compare(old.snapshots, new.snapshots)
+    if old.snapshots and not new.snapshots:
+        more = [f"{other} holds no state snapshot: the observed state is not compared"]
+    report = TranscriptReport(f"{recorded} vs {other}", comparison, notes=notes + more)
     _print_reports([report], as_json, colour)
     raise SystemExit(0 if report.ok else 1)
 

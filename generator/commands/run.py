@@ -173,6 +173,14 @@ def run(
         ),
     ] = None,
     no_record: Annotated[bool, typer.Option("--no-record", help="Write no transcript.")] = False,
+    no_snapshots: Annotated[
+        bool,
+        typer.Option(
+            "--no-snapshots",
+            help="Observe no state: the transcript holds the steps only, and replay compares "
+            "only their output.",
+        ),
+    ] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")
     ] = False,
@@ -202,7 +210,7 @@ def run(
         recording = Recording(destination, loaded.label, unique=record is None, redactor=redactor)
     session = Session(
         Lab(script, host or [], identity, strict_host_key, loaded.recipe),
-        RunOptions(keep=keep, keep_going=keep_going, timeout=timeout),
+        RunOptions(keep=keep, keep_going=keep_going, timeout=timeout, snapshots=not no_snapshots),
         recording=recording,
         state_text=loaded.text,
         listener=progress.choose(quiet),

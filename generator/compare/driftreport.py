@@ -34,6 +34,8 @@ class TranscriptReport:
         c = self.comparison
         verdict = "ok" if c.ok else "DRIFT"
         text = f"{self.path}: {verdict}, {c.compared} steps compared, {len(c.drifts)} drifting"
+        if c.state:
+            text += f", {len(c.state)} change(s) in the observed state"
         if self.recipe_changed:
             text += ", recipe changed since recording"
         if self.commands == "transcript":
@@ -85,6 +87,10 @@ def text_lines(report: TranscriptReport, colour: bool) -> Iterator[str]:
     """Each drifting step, then the transcript's notes and its one-line summary."""
     for drift in report.comparison.drifts:
         yield from step_lines(drift, colour)
+    if report.comparison.state:
+        yield _paint("observed state:", _BOLD, colour)
+        for line in report.comparison.state:
+            yield "  " + visible(line, one_line=True)
     for problem in report.problems:
         yield _paint(f"problem: {problem}", _RED, colour)
     for note in report.notes + report.comparison.notes:
@@ -104,6 +110,7 @@ def as_json(report: TranscriptReport) -> dict[str, Any]:
         "updated": report.updated,
         "notes": report.notes + c.notes,
         "problems": list(report.problems),
+        "state": list(c.state),
         "drifts": [
             {
                 "index": d.index,

@@ -18,7 +18,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from generator.compare.views import viewer
 from generator.transcript.patterns import PatternError, compile_pattern
+from generator.transcript.state_names import Names
 
 # Values that look volatile but are constants; masking them would hide real changes.
 _CONSTANT_MACS = frozenset({"00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff"})
@@ -184,12 +186,19 @@ class Rule:
 
 @dataclass
 class Bindings:
-    """Real value <-> placeholder for one transcript. Numbering follows first appearance."""
+    """Real value <-> placeholder for one transcript. A value the run's snapshots name by what
+    it is gets that name (`VETH(test2:eth0)`, state_names); the others are numbered by first
+    appearance (`VETH#3`)."""
 
     numbers: dict[str, dict[str, int]] = field(default_factory=dict)
     values: dict[str, list[str]] = field(default_factory=dict)  # kind -> values by number - 1
+    canonical: Names | None = None
 
     def placeholder(self, kind: str, value: str) -> str:
+        if self.canonical is not None:
+            name = self.canonical.get(kind, value)
+            if name is not None:
+                return f"{kind}({name})"
         table = self.numbers.get(kind)
         if table is None:
             table = self.numbers[kind] = {}
@@ -213,46 +222,6 @@ class Bindings:
 # referred to it. It counts what ran on the machine before, and every viewer counts on its own,
 # so it is bound per viewer: (viewer, N) is one namespace; the same N in another viewer is not.
 _NETNSID = re.compile(r"(?<=link-netnsid )\d+\b")
-_DOCKER_EXEC_VALUED = frozenset(
-    {"-e", "--env", "-u", "--user", "-w", "--workdir", "--env-file", "--detach-keys"}
-)
-
-
-def netns_view(command: str, role: str | None = None) -> str:
-    """Which namespace a step's command looks from, as far as its words tell: `ip netns exec
-    NS`, `ip -n NS`, `docker exec [options] NAME`, `nsenter ...`; "" is the shell's own. The
-    role tells the hosts of a multi-host run apart."""
-    words = command.split()
-    where = ""
-    for i, word in enumerate(words):
-        rest = words[i + 1 :]
-        if word == "ip" and rest[:2] == ["netns", "exec"] and len(rest) > 2:
-            where = "netns " + rest[2]
-        elif word == "ip" and len(rest) > 1 and rest[0] in ("-n", "-netns", "--netns"):
-            where = "netns " + rest[1]
-        elif word == "docker":
-            where = _docker_exec_target(rest)
-        elif word == "nsenter":
-            where = "nsenter " + " ".join(w for w in rest if w.startswith("-"))
-        if where:
-            break
-    return f"{role}: {where}" if role else where
-
-
-def _docker_exec_target(words: list[str]) -> str:
-    if words[:1] == ["container"]:
-        words = words[1:]
-    if words[:1] != ["exec"]:
-        return ""
-    skip = False
-    for word in words[1:]:
-        if skip:
-            skip = False
-        elif word in _DOCKER_EXEC_VALUED:
-            skip = True
-        elif not word.startswith("-"):
-            return "container " + word
-    return ""
 
 
 def _id_key(value: str) -> str:
@@ -300,9 +269,15 @@ class Normalizer:
         if "link-netnsid" not in text:
             return text
         seen_from = view or "this shell"
-        return _NETNSID.sub(
-            lambda m: self._placeholder("NSID", f"{m.group()} (seen from {seen_from})"), text
-        )
+        names = self.bindings.canonical
+        seen = viewer(view) if names else None
+
+        def bound(m: re.Match[str]) -> str:
+            if names and seen and (found := names.nsid.get((*seen, m.group()))):
+                return f"NSID({found})"
+            return self._placeholder("NSID", f"{m.group()} (seen from {seen_from})")
+
+        return _NETNSID.sub(bound, text)
 
     def text(self, text: str, view: str = "") -> str:
         return self._volatile(self.netnsids(text, view))

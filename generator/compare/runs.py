@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from generator.compare import jsondata
-from generator.compare.normalize import PLACEHOLDER, Bindings, Normalizer, Rule, netns_view
+from generator.compare.normalize import PLACEHOLDER, Bindings, Normalizer, Rule
+from generator.compare.views import netns_view
 from generator.transcript.redact import BUILTIN, Redactor
+from generator.transcript.state_names import Names
 
 STREAMS = ("stdout", "stderr")
 
@@ -98,17 +100,19 @@ class Comparison:
     compared: int = 0
     drifts: list[StepDrift] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # The observed graphs differ: one line per changed edge (generator/compare/graph.py).
+    state: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.drifts
+        return not self.drifts and not self.state
 
 
 class Side:
     """One run's normalizer: stdout and stderr of every step go through it in order."""
 
-    def __init__(self, options: CompareOptions) -> None:
-        self.bindings = Bindings()
+    def __init__(self, options: CompareOptions, names: Names | None = None) -> None:
+        self.bindings = Bindings(canonical=names or None)
         self.normalizer = Normalizer(options.rules, self.bindings)
         self.ignore = options.ignore
 
@@ -169,9 +173,13 @@ class NormalizedRun:
 
 
 def normalize_run(
-    steps: Sequence[StepLike], options: CompareOptions = CompareOptions()
+    steps: Sequence[StepLike],
+    options: CompareOptions = CompareOptions(),
+    names: Names | None = None,
 ) -> NormalizedRun:
-    side = Side(options)
+    """The steps' output normalized in order; `names`: what the run's snapshots call its
+    volatile values (state_names.names)."""
+    side = Side(options, names)
     clean = options.redactor.text
     texts = [clean(text) for step in steps for text in (step.stdout, step.stderr)]
     views = [netns_view(s.command, getattr(s, "role", None)) for s in steps for _ in (0, 1)]
@@ -224,9 +232,15 @@ def compare(
     recorded: Sequence[StepLike],
     replayed: Sequence[StepLike],
     options: CompareOptions = CompareOptions(),
+    names: tuple[Names | None, Names | None] = (None, None),
 ) -> Comparison:
-    """Compare step by step, by position within each phase. Missing and extra steps are drift."""
-    return compare_runs(normalize_run(recorded, options), normalize_run(replayed, options), options)
+    """Compare step by step, by position within each phase. Missing and extra steps are drift.
+    names: each side's canonical names, from its own snapshots."""
+    old, new = (
+        normalize_run(recorded, options, names[0]),
+        normalize_run(replayed, options, names[1]),
+    )
+    return compare_runs(old, new, options)
 
 
 def compare_runs(
@@ -253,6 +267,9 @@ def compare_runs(
         old_texts, new_texts = before[2 * i : 2 * i + 2], after[2 * j : 2 * j + 2]
         if any(p.search(replayed[j].command) for p in options.unordered):
             old_texts, new_texts = _as_sets(old_texts, new_texts)
+        elif old_texts != new_texts:
+            pairs = zip(old_texts, new_texts, strict=True)
+            old_texts = [b if _reordered(a, b) else a for a, b in pairs]
         drift = compare_step(recorded[i], replayed[j], old_texts, new_texts)
         if drift is not None:
             result.drifts.append(_with_bindings(drift, old_run.bindings, new_run.bindings))
@@ -263,6 +280,28 @@ def _as_sets(before: list[str], after: list[str]) -> tuple[list[str], list[str]]
     """Texts whose words are the same, in any order, count as equal; others stay as they are."""
     same = [sorted(a.split()) == sorted(b.split()) for a, b in zip(before, after, strict=False)]
     return [b if s else a for a, b, s in zip(before, after, same, strict=False)], after
+
+
+def _reordered(before: str, after: str) -> bool:
+    """The same lines, some in other places, each moved one naming a veth: a listing whose
+    order follows the random veth names (a directory, a member list) changed nothing. A line
+    and the indented lines under it move as one."""
+    if len(before) != len(after) or "VETH" not in before:
+        return False
+    old, new = _blocks(before), _blocks(after)
+    if sorted(old) != sorted(new):
+        return False
+    return all(a == b or ("VETH" in a and "VETH" in b) for a, b in zip(old, new, strict=True))
+
+
+def _blocks(text: str) -> list[str]:
+    blocks: list[str] = []
+    for line in text.split("\n"):
+        if blocks and line[:1] in (" ", "\t"):
+            blocks[-1] += "\n" + line
+        else:
+            blocks.append(line)
+    return blocks
 
 
 def compare_step(

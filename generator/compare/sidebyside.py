@@ -19,6 +19,7 @@ from typing import Generic, NoReturn, TypeVar
 from generator import transcript as tr
 from generator.compare.normalize import Bindings
 from generator.compare.runs import CompareOptions, NormalizedRun, StepHead, normalize_run
+from generator.transcript import state_names
 from generator.transcript.files import read_all
 
 T = TypeVar("T")
@@ -36,7 +37,8 @@ class LoadedRun:
 
 def load(path: Path, options: CompareOptions) -> LoadedRun:
     (transcript,) = read_all([path])  # refuses files cut off inside a record
-    return LoadedRun(transcript, normalize_run(transcript.steps, options))
+    names = state_names.of_records(transcript.snapshots)
+    return LoadedRun(transcript, normalize_run(transcript.steps, options, names))
 
 
 def load_both(

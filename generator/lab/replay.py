@@ -19,14 +19,16 @@ from typing import TYPE_CHECKING
 
 from generator import atomicfile
 from generator import transcript as tr
-from generator.compare import jsondata
+from generator.compare import jsondata, statedrift
 from generator.compare.driftreport import TranscriptReport
 from generator.compare.for_transcript import normalization, recipe_for
 from generator.compare.runs import UNORDERED, CompareOptions, compare
 from generator.errors import UserError
 from generator.lab import script as script_format
 from generator.lab.script import Script, Step
-from generator.transcript import redact
+from generator.lab.snapshots import END_OF_MAIN
+from generator.transcript import redact, state_names
+from generator.transcript.records import VERSION, SnapshotRecord
 
 if TYPE_CHECKING:
     from generator.recipes.catalog import Recipe
@@ -211,8 +213,10 @@ def _like_recorded(rendered: Script, recorded: tr.Transcript) -> Script:
 
 
 def _from_records(recorded: tr.Transcript) -> Script:
-    """A script made of the recorded commands with their recorded expectations."""
-    main = tuple(_step(r) for r in recorded.main_steps)
+    """A script made of the recorded commands with their recorded expectations, observed after
+    the same steps as the recording was."""
+    marks = {s.after_step: s.label for s in recorded.snapshots if s.label != END_OF_MAIN}
+    main = tuple(replace(_step(r), snapshot=marks.get(r.index)) for r in recorded.main_steps)
     teardown = tuple(_step(r) for r in recorded.teardown_steps)
     roles = tuple(dict.fromkeys(r.role for r in recorded.steps if r.role))
     return Script(
@@ -245,14 +249,20 @@ def _step(record: tr.StepRecord) -> Step:
     )
 
 
-def drift_report(plan: Plan, records: Sequence[tr.StepRecord]) -> TranscriptReport:
-    """Compare the replay's records with the recording's, phase by phase."""
+def drift_report(
+    plan: Plan, records: Sequence[tr.StepRecord], snapshots: Sequence[SnapshotRecord] = ()
+) -> TranscriptReport:
+    """Compare the replay's records with the recording's, phase by phase, and the state the
+    replay observed with the recorded one."""
     recorded: Sequence[tr.StepRecord] = plan.recorded.steps
     notes = list(plan.notes)
     if plan.incomplete and not plan.recorded.teardown_steps:
         # The crash came before the teardown; the replay's teardown has nothing to match.
         records = [r for r in records if r.phase == "main"]
-    comparison = compare(recorded, records, plan.compare_options)
+    names = (state_names.of_records(plan.recorded.snapshots), state_names.of_records(snapshots))
+    comparison = compare(recorded, records, plan.compare_options, names)
+    comparison.state, more = statedrift.compare(plan.recorded.snapshots, snapshots)
+    notes += more
     if plan.recipe_changed:
         notes.append("recipe changed since recording")
     return TranscriptReport(
@@ -270,6 +280,7 @@ def merged(
     records: Sequence[tr.StepRecord],
     report: TranscriptReport,
     outcome: tr.Outcome,
+    snapshots: Sequence[SnapshotRecord] = (),
 ) -> tr.Transcript:
     """The recording with each drifting step replaced by its replay; matching steps stay as
     recorded, byte for byte, so the file's diff in git shows only what changed."""
@@ -283,7 +294,15 @@ def merged(
             steps.append(new_by_index[step.index])
     known = {s.index for s in recorded.steps}
     steps += [r for r in records if r.index not in known]
-    return replace(recorded, steps=tuple(steps), outcome=outcome, truncated=False)
+    kept = recorded.snapshots if not report.comparison.state and recorded.snapshots else snapshots
+    return replace(
+        recorded,
+        steps=tuple(steps),
+        outcome=outcome,
+        truncated=False,
+        snapshots=tuple(kept),
+        version=VERSION,
+    )
 
 
 def write_atomically(
@@ -304,6 +323,7 @@ class Run:
     outcome: tr.Outcome
     header: tr.Header
     leftovers: list[str]
+    snapshots: tuple[SnapshotRecord, ...] = ()
 
 
 def run_plan(
@@ -342,4 +362,4 @@ def run_plan(
     outcome = outcome_of(report)
     if report.signum is not None:
         raise KeyboardInterrupt  # the teardown ran; the replay itself stops here
-    return Run(list(report.records), outcome, header, list(report.leftovers))
+    return Run(list(report.records), outcome, header, list(report.leftovers), finished.snapshots)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from generator.transcript.records import SnapshotRecord
 from generator.transcript.state import Link, Namespace, Snapshot
 
 # The names Docker and other tools give a veth at random; a name a person chose is kept.
@@ -109,6 +110,11 @@ def names(snapshots: Sequence[tuple[str, Snapshot]]) -> Names:
         ifindex={str(k): v for k, v in done["ifindex"].items()},
         nsid={k: v for k, v in done["nsid"].items() if isinstance(k, tuple)},
     )
+
+
+def of_records(records: Sequence[SnapshotRecord]) -> Names | None:
+    """The names a transcript's snapshot records give; None for a transcript without any."""
+    return names([(r.role or "", r.state) for r in records]) if records else None
 
 
 def _collect(snapshot: Snapshot, prefix: str, role: str, tables: Mapping[str, _Table]) -> None:

@@ -182,7 +182,7 @@ def test_bad_recipe_rules_say_which_entry_and_why(entry: dict[str, object], mess
     ],
 )
 def test_netns_view_reads_where_a_command_looks_from(command: str, view: str) -> None:
-    from generator.compare.normalize import netns_view
+    from generator.compare.views import netns_view
 
     assert netns_view(command) == view
     assert netns_view(command, "node1") == f"node1: {view}"
