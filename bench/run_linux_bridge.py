@@ -87,6 +87,7 @@ def main() -> None:
 
     bash_times: list[float] = []
     run_times: list[float] = []
+    bare_times: list[float] = []  # --no-snapshots: what observing the state costs
     with LOCK.open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         before = leftovers.take_local()
@@ -96,9 +97,11 @@ def main() -> None:
             run_times.append(
                 timed(["recipe", "run", str(lab), "--record", str(transcript)], "recipe run")
             )
+            bare = ["recipe", "run", str(lab), "--record", str(transcript), "--no-snapshots"]
+            bare_times.append(timed(bare, "recipe run --no-snapshots"))
             print(
                 f"round {number + 1}: bash {bash_times[-1]:.3f} s, "
-                f"recipe run {run_times[-1]:.3f} s",
+                f"recipe run {run_times[-1]:.3f} s, without snapshots {bare_times[-1]:.3f} s",
                 file=sys.stderr,
             )
         left = leftovers.take_local().added_since(before)
@@ -116,12 +119,14 @@ def main() -> None:
         f"median of {args.rounds} rounds"
     )
     print(f"  bash lab.sh                         {bash_s:8.3f} s")
-    print(f"  recipe run lab.sh --record FILE     {run_s:8.3f} s")
+    print(f"  recipe run lab.sh --record FILE     {run_s:8.3f} s  (state snapshots on)")
+    bare_s = statistics.median(bare_times)
+    print(f"  the same with --no-snapshots        {bare_s:8.3f} s  ({run_s - bare_s:+.3f} s)")
     print(f"  ratio                               {ratio:8.3f}x   (target <= {RATIO_TARGET}x)")
     print(
         f"  overhead per step, whole run        {overhead_ms:8.3f} ms  "
         f"(target < {STEP_TARGET_MS} ms;"
-        " includes Python start, host facts, two leftover snapshots)"
+        " includes Python start, host facts, leftover checks, state snapshots)"
     )
     print(f"  persistent shell, per `:` step      {shell_ms:8.3f} ms")
     print(

@@ -10,7 +10,6 @@ import math
 import re
 from collections.abc import Iterator
 
-from generator.transcript import snapshot_section
 from generator.transcript.expectation import Expectation
 from generator.transcript.facts import FACT_NAMES, HostFacts
 from generator.transcript.records import (
@@ -156,6 +155,8 @@ class _Reader:
                     break
                 steps.append(step)
             elif line.startswith("snapshot ") and self.version >= 2:
+                from generator.transcript import snapshot_section  # late: render reads none
+
                 snapshot = snapshot_section.read(self, line)
                 if snapshot is None:
                     truncated = True

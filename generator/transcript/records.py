@@ -4,11 +4,14 @@ limits the writer and the reader share. docs/transcript-format.md describes the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from generator.errors import UserError
 from generator.transcript.expectation import Expectation
 from generator.transcript.facts import HostFacts
-from generator.transcript.state import Snapshot
+
+if TYPE_CHECKING:  # only a run or a reader of snapshots loads the state model
+    from generator.transcript.state import Snapshot
 
 MAGIC = "recipe-transcript"
 VERSION = 2  # 2 adds the snapshot sections; version 1 files still read

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from generator import atomicfile
 from generator.errors import UserError
-from generator.transcript import redact, state_json
+from generator.transcript import redact
 from generator.transcript.records import (
     BLOCK,
     MAGIC,
@@ -98,6 +98,8 @@ def format_snapshot(record: SnapshotRecord, redactor: redact.Redactor | None = N
         lines.append(f"label: {_one_line(record.label)}")
     if record.role:
         lines.append(f"role: {record.role}")
+    from generator.transcript import state_json  # late: render and replay without state load none
+
     state = state_json.dumps(state_json.to_data(record.state))
     lines += _block("state", (redactor or redact.BUILTIN).text(state))
     lines.append(f"end snapshot {record.index}")
