@@ -111,3 +111,10 @@ def test_rendering_loads_no_transport_or_terminal_library() -> None:
         name.split(".")[0] for name in json.loads(done.stdout)
     }
     assert not heavy, heavy
+
+
+def test_the_docker_sdk_is_imported_only_when_docker_is_read() -> None:
+    """The rooms that read Docker (lab, hosts) import the SDK inside functions, so loading them
+    whole, as every `recipe` command does, costs none of its 0.2-0.5 s."""
+    loaded = _loaded_by([*_modules("lab"), *_modules("hosts")])
+    assert not {name for name in loaded if name.split(".")[0] in ("docker", "requests")}

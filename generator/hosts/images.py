@@ -2,8 +2,9 @@
 
 No registry is reachable on the machines this tool targets, and a pull would send packets off the
 machine. So the busybox image is built locally: an in-memory root filesystem holding /bin/busybox
-and one symlink per applet, fed to `docker import`. The docker CLI does the work (not the SDK),
-so this module imports nothing heavy and `recipe render` never pays for it.
+and one symlink per applet, fed to `docker import`. Actions (import, pull, rmi) are docker CLI
+lines; reading (is the engine up, is an image there, its id and labels) goes through the SDK
+(engine.py), imported only when called, so `recipe render` never pays for it.
 """
 
 from __future__ import annotations
@@ -15,9 +16,14 @@ import subprocess
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from generator.errors import UserError
+from generator.hosts import engine
+
+if TYPE_CHECKING:
+    from docker import DockerClient
+    from docker.models.images import Image
 
 BUSYBOX = Path("/bin/busybox")
 BUILDABLE = "busybox"
@@ -66,12 +72,13 @@ def docker(
 
 
 def require_engine() -> None:
-    done = docker("info", "--format", "{{.ServerVersion}}", timeout=30)
-    if done.returncode != 0:
-        raise UserError(
-            "the Docker engine is not running; start it with scripts/start-docker.sh "
-            "(or systemctl start docker)"
-        )
+    """The docker CLI that builds and pulls, and an engine that answers the SDK."""
+    if shutil.which("docker") is None:
+        raise UserError("docker is not installed; install docker.io (scripts/install.sh does it)")
+    try:
+        engine.read(lambda client: client.version(), timeout=30)
+    except engine.EngineError as exc:
+        raise UserError(exc.advice()) from None
 
 
 def is_static_elf(path: Path) -> bool:
@@ -151,15 +158,12 @@ def _entry(name: str, kind: bytes, mode: int) -> tarfile.TarInfo:
 
 def image_label(tag: str, label: str) -> str | None:
     """A label of a local image, "" when it has none, None when there is no such image."""
-    done = docker("image", "inspect", "--format", f'{{{{index .Config.Labels "{label}"}}}}', tag)
-    if done.returncode != 0:
-        return None
-    value = done.stdout.decode().strip()
-    return "" if value == "<no value>" else value
+    found = _inspect(tag)
+    return None if found is None else str(found.labels.get(label, ""))
 
 
 def image_present(name: str) -> bool:
-    return docker("image", "inspect", "--format", "{{.Id}}", name).returncode == 0
+    return _inspect(name) is not None
 
 
 def build_busybox(
@@ -224,7 +228,31 @@ def ensure_image(name: str, *, pull: bool = False) -> ImageOutcome:
 
 
 def _image_id(tag: str) -> str:
-    return docker("image", "inspect", "--format", "{{.Id}}", tag).stdout.decode().strip()
+    found = _inspect(tag)
+    return "" if found is None else str(found.id)
+
+
+def _inspect(name: str) -> Image | None:
+    """The image `name` (a tag or an id) through the SDK, None when there is no such image.
+    A name Docker rejects as a reference names no image either, as `docker image inspect`
+    says."""
+
+    def get(client: DockerClient) -> Image | None:
+        from docker.errors import APIError, ImageNotFound
+
+        try:
+            return client.images.get(name)
+        except ImageNotFound:
+            return None
+        except APIError as exc:
+            if exc.is_client_error():
+                return None
+            raise
+
+    try:
+        return engine.read(get)
+    except engine.EngineError as exc:
+        raise UserError(exc.advice()) from None
 
 
 def _busybox_version(binary: Path) -> str:

@@ -5,19 +5,23 @@ a process per fact would not fit the budget of docs/state.md): every namespace p
 addresses, routes and netnsids through one `ip -batch` process, between marker lines that
 generator/transcript/state_build.py reads.
 
-Docker is read through the Docker SDK, imported only here and only when a snapshot is taken
-(`recipe render` never loads it). On this machine the SDK talks to the engine's socket. On a
-remote host or a virtual node the same command prints `docker inspect` JSON, and the SDK's
-models are built from it (docs/state.md says why).
+Docker is read through the Docker SDK (generator/hosts/engine.py), imported only when a
+snapshot is taken (`recipe render` never loads it). On this machine the SDK talks to the
+engine's socket. On a remote host or a virtual node the same command prints `docker inspect`
+JSON, and the SDK's models are built from it (docs/state.md says why).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from generator.hosts import engine
 from generator.shell.base import Shell
 from generator.transcript import state_build, state_parse
 from generator.transcript.state import Snapshot
+
+if TYPE_CHECKING:
+    from docker import DockerClient
 
 # One `ip` process per namespace: -batch runs the four listings in it, one JSON array a line.
 # Named namespaces by name; every other mounted one (a container's sandbox, wherever its
@@ -125,26 +129,19 @@ def _is_local(shell: Shell) -> bool:
 def _local_docker() -> state_build.DockerAttrs | str:
     """This machine's engine through the SDK's socket client; a reason when it cannot."""
     try:
-        import docker
-        from docker.errors import DockerException
-    except ImportError:
-        return "the Docker SDK (python package docker) is not installed"
-    try:
-        client = docker.from_env(timeout=10)
-    except (DockerException, OSError) as exc:  # requests' errors are OSErrors
-        return f"the Docker engine is not reachable: {_first_line(exc)}"
-    try:
-        api = client.api
-        containers = tuple(c.attrs for c in client.containers.list(all=True))
-        # The list endpoint leaves out each network's members; inspect fills them in.
-        networks = tuple(api.inspect_network(n["Id"]) for n in api.networks())
-        swarm = (api.info().get("Swarm") or {}).get("ControlAvailable") is True
-        nodes = tuple(n.attrs for n in client.nodes.list()) if swarm else ()
-        return state_build.DockerAttrs(containers, networks, nodes)
-    except (DockerException, OSError) as exc:  # requests' errors are OSErrors
-        return f"the Docker engine is not reachable: {_first_line(exc)}"
-    finally:
-        client.close()
+        return engine.read(_read_engine)
+    except engine.EngineError as exc:
+        return exc.message
+
+
+def _read_engine(client: DockerClient) -> state_build.DockerAttrs:
+    api = client.api
+    containers = tuple(c.attrs for c in client.containers.list(all=True))
+    # The list endpoint leaves out each network's members; inspect fills them in.
+    networks = tuple(api.inspect_network(n["Id"]) for n in api.networks())
+    swarm = (api.info().get("Swarm") or {}).get("ControlAvailable") is True
+    nodes = tuple(n.attrs for n in client.nodes.list()) if swarm else ()
+    return state_build.DockerAttrs(containers, networks, nodes)
 
 
 def _remote_docker(output: str) -> state_build.DockerAttrs | str:
@@ -155,22 +152,15 @@ def _remote_docker(output: str) -> state_build.DockerAttrs | str:
     if isinstance(found, str):
         return found
     try:
-        from docker.models.containers import Container
-        from docker.models.networks import Network
-        from docker.models.nodes import Node
-    except ImportError:
-        return "the Docker SDK (python package docker) is not installed"
-    return state_build.DockerAttrs(
-        tuple(_attrs(Container(attrs=dict(a))) for a in found.containers),
-        tuple(_attrs(Network(attrs=dict(a))) for a in found.networks),
-        tuple(_attrs(Node(attrs=dict(a))) for a in found.nodes),
-    )
+        return state_build.DockerAttrs(
+            tuple(_attrs(c) for c in engine.containers(found.containers)),
+            tuple(_attrs(n) for n in engine.networks(found.networks)),
+            tuple(_attrs(n) for n in engine.nodes(found.nodes)),
+        )
+    except engine.EngineError as exc:
+        return exc.message
 
 
 def _attrs(model: Any) -> dict[str, Any]:
     attrs: dict[str, Any] = model.attrs
     return attrs
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -56,23 +56,14 @@ def check_tools(tools: Iterable[str]) -> list[Finding]:
 
 
 def check_docker_engine() -> Finding:
-    if shutil.which("docker") is None:
-        return Finding("error", "missing tool 'docker' (apt-get install docker.io)")
+    """The engine's version through the SDK: one request on its socket, no CLI output parsed."""
+    from generator.hosts import engine
+
     try:
-        done = subprocess.run(
-            ["docker", "info", "--format", "{{.ServerVersion}}"],
-            capture_output=True,
-            text=True,
-            timeout=15,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return Finding("error", "the Docker engine does not answer (docker info timed out)")
-    if done.returncode != 0 or not done.stdout.strip():
-        return Finding(
-            "error", "the Docker engine is not running; start it (scripts/start-docker.sh)"
-        )
-    return Finding("ok", f"Docker engine {done.stdout.strip()} running")
+        version = engine.read(lambda client: str(client.version().get("Version", "")), timeout=15)
+    except engine.EngineError as exc:
+        return Finding("error", exc.advice())
+    return Finding("ok", f"Docker engine {version or '(version unknown)'} running")
 
 
 def check_forward_policy() -> Finding:
@@ -99,8 +90,13 @@ def check_forward_policy() -> Finding:
 
 
 def check_image(name: str) -> Finding:
-    done = subprocess.run(["docker", "image", "inspect", name], capture_output=True, check=False)
-    if done.returncode != 0:
+    from generator.hosts import images
+
+    try:
+        present = images.image_present(name)
+    except UserError as exc:
+        return Finding("warning", f"cannot check the {name} image: {exc.message}")
+    if not present:
         return Finding("warning", f"no {name} image; build it offline: recipe image build {name}")
     return Finding("ok", f"{name} image present")
 

@@ -265,3 +265,17 @@ def test_a_host_already_in_a_swarm_is_refused_not_left(virtual_nodes: None, tmp_
     finally:
         _docker_on(node1, "swarm", "leave", "--force", check=False)
         _docker_on(node1, "network", "rm", "docker_gwbridge", check=False)
+
+
+def test_a_container_left_on_the_node_is_a_leftover(virtual_nodes: None, tmp_path: Path) -> None:
+    """Over SSH the leftover check reads the node's Docker from the JSON its one snapshot command
+    prints (docs/state.md): a container the lab never removes is named, as on this machine."""
+    node1, _ = hosts.NODES
+    script = tmp_path / "leaky.sh"
+    script.write_text("#@ steps\ndocker run -d --name rcp-left-remote busybox sleep 300\n")
+    try:
+        done = recipe("run", str(script), "--host", "docker-node1", "--no-record")
+        assert done.returncode == 1, done.stderr
+        assert "LEFTOVERS after the teardown: container rcp-left-remote" in done.stderr
+    finally:
+        _docker_on(node1, "rm", "-f", "rcp-left-remote", check=False)

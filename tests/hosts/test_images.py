@@ -161,3 +161,24 @@ def test_cli_build_reports_up_to_date_on_the_second_run(scratch_tag: str) -> Non
     assert first.returncode == 0 and f"{tag}: built (BusyBox v" in first.stderr
     assert second.returncode == 0 and f"{tag}: already up to date" in second.stderr
     assert first.stdout == second.stdout == ""
+
+
+@pytest.mark.docker
+def test_image_reads_go_through_the_sdk(
+    docker_engine: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Present, absent, a name Docker rejects, and an engine that is not there: no traceback."""
+    from tests import busybox_image
+
+    busybox_image.ensure()
+    assert images.image_present("busybox")
+    assert images.image_label("busybox", "no.such.label") == ""
+    absent = f"recipe-test-absent-{os.getpid()}:1"
+    assert not images.image_present(absent) and images.image_label(absent, "x") is None
+    assert not images.image_present("Bad Name")
+    images.require_engine()
+    where = f"unix://{tmp_path}/no-engine.sock"
+    monkeypatch.setenv("DOCKER_HOST", where)
+    for check in (images.require_engine, lambda: images.image_present("busybox")):
+        with pytest.raises(UserError, match=f"the Docker engine is not running at {where}"):
+            check()

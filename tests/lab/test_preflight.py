@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,59 @@ def test_doctor_exits_2_on_an_error(tmp_path: Path, env: dict[str, str]) -> None
     done = recipe("--recipes", str(recipes), "doctor", env=env)
     assert done.returncode == 2, done.stdout + done.stderr
     assert any("no-such-tool-rcp" in line for line in done.stdout.splitlines())
+
+
+def _engine_lines(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines() if "Docker engine" in line or "Docker SDK" in line]
+
+
+@pytest.mark.skipif(
+    shutil.which("docker") is None, reason="doctor checks the engine only with docker"
+)
+def test_doctor_says_in_one_line_that_the_engine_is_down(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """The SDK finds no socket there: one error line with the address and the fix."""
+    where = f"unix://{tmp_path}/no-engine.sock"
+    done = recipe("doctor", env={**env, "DOCKER_HOST": where})
+    (line,) = _engine_lines(done.stdout)
+    assert line.startswith(f"error: the Docker engine is not running at {where} (")
+    assert line.endswith("; start it with scripts/start-docker.sh (or systemctl start docker)")
+    assert done.returncode == 2 and "Traceback" not in done.stdout + done.stderr
+
+
+@pytest.mark.skipif(
+    shutil.which("docker") is None, reason="doctor checks the engine only with docker"
+)
+def test_doctor_says_in_one_line_that_the_sdk_is_missing(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """A `docker` package that fails to import stands in for an installation without the SDK."""
+    shadow = tmp_path / "no-sdk" / "docker"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('no Docker SDK here')\n")
+    path = os.pathsep.join(p for p in (str(shadow.parent), env.get("PYTHONPATH")) if p)
+    done = recipe("doctor", env={**env, "PYTHONPATH": path})
+    assert _engine_lines(done.stdout) == [
+        "error: the Docker SDK (python package docker) is not installed; "
+        "reinstall recipe, or pip install docker"
+    ]
+    assert done.returncode == 2 and "Traceback" not in done.stdout + done.stderr
+
+
+@pytest.mark.docker
+def test_the_image_check_sees_a_present_and_an_absent_image(
+    docker_engine: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from generator.lab import preflight
+    from tests import busybox_image
+
+    busybox_image.ensure()
+    assert preflight.check_image("busybox") == preflight.Finding("ok", "busybox image present")
+    absent = f"recipe-test-absent-{os.getpid()}"
+    assert preflight.check_image(absent) == preflight.Finding(
+        "warning", f"no {absent} image; build it offline: recipe image build {absent}"
+    )
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    found = preflight.check_image("busybox")
+    assert found.level == "warning" and "the Docker engine is not running at" in found.message
