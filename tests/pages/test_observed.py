@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from generator.compare.declared import check_declared
 from generator.compare.observed import observe
-from generator.pages import diagram
-from generator.pages.observed import describe, graph_from_snapshots
+from generator.pages import diagram, model
+from generator.pages import html as docs_html
+from generator.pages import markdown as docs_markdown
+from generator.pages.observed import CAPTION, describe, graph_from_snapshots
 from generator.recipes.catalog import load, load_all, resolve
 from generator.recipes.topology import render_topology
+from generator.transcript import read
 from tests.pages import observed_labs as labs
 from tests.pages.test_diagram import assert_grammar
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def declared(name: str, **params: str) -> dict[str, Any]:
@@ -209,3 +215,41 @@ def test_every_declared_topology_still_draws() -> None:
             assert "host (host)" not in text or recipe.name in ("bridge-nat", "linux-bridge")
             drawn += 1
     assert drawn == 11
+
+
+# ---- pages --------------------------------------------------------------------------------------
+
+
+def page_of(name: str, records: list[Any]) -> model.LabPage:
+    transcript = dataclasses.replace(
+        read(ROOT / "transcripts" / f"{name}.transcript"), snapshots=tuple(records)
+    )
+    return model.build(transcript)
+
+
+def test_a_page_with_snapshots_draws_from_observation_and_says_so() -> None:
+    page = page_of("swarm-overlay", labs.swarm_overlay())
+    assert page.observed is not None and page.graph is page.observed
+    assert page.topology_warnings == ()
+    text = docs_markdown.render(page)
+    assert CAPTION in text
+    assert "test1 (container)" in text and "(host)" not in text
+    assert "does not match" not in text
+    assert CAPTION in docs_html.render(page)
+
+
+def test_a_page_shows_the_mismatches_beside_the_diagram() -> None:
+    page = page_of("veth-pair", labs.veth_pair("veth1", "veth9"))
+    assert page.topology_warnings
+    text = docs_markdown.render(page)
+    section = text.split("## Topology")[1].split("## Steps")[0]
+    assert "> **The declared topology does not match what the run observed:**" in section
+    assert "is not observed" in section
+    assert "is not observed" in docs_html.render(page)
+
+
+def test_a_page_without_snapshots_draws_the_declared_topology_as_before() -> None:
+    page = page_of("vxlan", [])
+    assert page.observed is None and page.topology_warnings == ()
+    text = docs_markdown.render(page)
+    assert CAPTION not in text and "vx-ns (netns)" in text
