@@ -218,3 +218,52 @@ def docker_bridge() -> list[SnapshotRecord]:
         preexisting=tuple(sorted(keys(before))),
     )
     return [record(snap, None)]
+
+
+def linux_bridge() -> list[SnapshotRecord]:
+    """One host: a bridge br0 the lab made, a namespace on each of two of its ports."""
+    ports, spaces = [], []
+    for i, name in enumerate(("test1", "test2"), start=2):
+        ports.append(veth(f"veth-{name}", f"netns:{name}", "eth0", master="br0"))
+        spaces.append(
+            Namespace(
+                f"netns:{name}",
+                "netns",
+                name,
+                (link("lo", "loopback"), veth("eth0", "host", f"veth-{name}")),
+                (inet("eth0", f"172.30.0.{i}/24"),),
+            )
+        )
+    host = host_ns(link("br0", "bridge"), *ports, addresses=(inet("br0", "172.30.0.1/24"),))
+    before = machine_before("lab")
+    snap = Snapshot("lab", (host, *spaces), preexisting=tuple(sorted(keys(before))))
+    return [record(snap, None)]
+
+
+def bridge_nat() -> list[SnapshotRecord]:
+    """One host: a container on docker0, and a veth from the host's namespace to `outside`."""
+    (docker,) = docker_bridge()
+    host, test1, _ = docker.state.namespaces
+    outside = Namespace(
+        "netns:outside",
+        "netns",
+        "outside",
+        (veth("eth0", "host", "veth-uplink"),),
+        (inet("eth0", "203.0.113.10/24"),),
+    )
+    uplink = veth("veth-uplink", "netns:outside", "eth0")
+    host = Namespace(
+        "host",
+        "host",
+        "",
+        (*host.links[:-1], uplink),  # test2's port gone: one container here
+        (*host.addresses, inet("veth-uplink", "203.0.113.1/24")),
+    )
+    state = Snapshot(
+        "lab",
+        (host, test1, outside),
+        docker.state.containers[:1],
+        docker.state.networks,
+        preexisting=docker.state.preexisting,
+    )
+    return [record(state, None)]

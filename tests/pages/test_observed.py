@@ -123,6 +123,40 @@ def test_containers_on_docker0_are_on_the_preexisting_bridge_network() -> None:
     assert not any("veth" in line for line in describe(graph))  # random names stay off
 
 
+def test_a_bridge_the_lab_made_has_its_ports_as_edges_and_its_address() -> None:
+    graph = graph_from_snapshots(labs.linux_bridge())
+    assert graph is not None
+    assert [(n.name, n.kind, n.lines) for n in graph.nodes] == [
+        ("test1", "netns", ("eth0 172.30.0.2/24",)),
+        ("test2", "netns", ("eth0 172.30.0.3/24",)),
+        ("br0", "bridge", ("br0 172.30.0.1/24",)),
+    ]
+    assert {(a, b) for a, b, _ in named_edges(graph)} == {("br0", "test1"), ("br0", "test2")}
+    assert {label for _, _, label in named_edges(graph)} == {
+        "veth-test1 veth eth0",
+        "veth-test2 veth eth0",
+    }
+
+
+def test_the_hosts_own_namespace_is_drawn_only_for_what_the_lab_made_there() -> None:
+    graph = graph_from_snapshots(labs.bridge_nat())
+    assert graph is not None
+    hosts = [n for n in graph.nodes if n.kind == "host"]
+    assert [(n.name, n.lines) for n in hosts] == [("host", ("veth-uplink 203.0.113.1/24",))]
+    assert ("host", "outside", "veth-uplink veth eth0") in named_edges(graph)
+    assert ("test1", "bridge", "eth0 172.17.0.2/16") in named_edges(graph)
+
+
+@pytest.mark.parametrize("lab", [labs.veth_pair, labs.docker_bridge, labs.vxlan, labs.bridge_nat])
+def test_without_a_snapshot_before_the_lab_the_hosts_own_things_stay_off(lab: Any) -> None:
+    """No `preexisting`: the host's devices, loopbacks and Docker's defaults are not the lab's."""
+    records = lab()
+    bare = [
+        dataclasses.replace(r, state=dataclasses.replace(r.state, preexisting=())) for r in records
+    ]
+    assert graph_from_snapshots(bare) == graph_from_snapshots(records)
+
+
 def test_the_last_end_of_main_snapshot_of_each_host_is_drawn() -> None:
     early = dataclasses.replace(labs.veth_pair()[0], label="before", index=1)
     late = dataclasses.replace(labs.veth_pair("a0", "b0")[0], index=2)
@@ -158,6 +192,8 @@ def test_hostile_names_from_snapshots_stay_inside_their_labels(name: str) -> Non
         ("vxlan", labs.vxlan),
         ("veth-pair", labs.veth_pair),
         ("docker-bridge", labs.docker_bridge),
+        ("linux-bridge", labs.linux_bridge),
+        ("bridge-nat", labs.bridge_nat),
     ],
 )
 def test_a_declaration_the_run_bears_out_has_no_mismatch(recipe: str, records: Any) -> None:
