@@ -271,8 +271,9 @@ class _Host:
 
     def veths(self) -> None:
         done: set[frozenset[tuple[str, str]]] = set()
-        for ns in self.snap.namespaces:
-            for link in ns.links:
+        # By namespace and name, so which end comes first never follows the kernel's order.
+        for ns in sorted(self.snap.namespaces, key=lambda n: n.id):
+            for link in sorted(ns.links, key=lambda x: x.ifname):
                 if link.kind != "veth" or link.peer is None:
                     continue
                 pair = frozenset({(ns.id, link.ifname), (link.peer.namespace, link.peer.ifname)})

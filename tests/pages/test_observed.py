@@ -157,6 +157,24 @@ def test_without_a_snapshot_before_the_lab_the_hosts_own_things_stay_off(lab: An
     assert graph_from_snapshots(bare) == graph_from_snapshots(records)
 
 
+@pytest.mark.parametrize("lab", [labs.veth_pair, labs.linux_bridge, labs.bridge_nat])
+def test_the_order_the_snapshot_lists_things_in_changes_nothing(lab: Any) -> None:
+    records = lab()
+    flipped = [
+        dataclasses.replace(
+            r,
+            state=dataclasses.replace(
+                r.state,
+                namespaces=tuple(
+                    dataclasses.replace(ns, links=ns.links[::-1]) for ns in r.state.namespaces[::-1]
+                ),
+            ),
+        )
+        for r in records
+    ]
+    assert graph_from_snapshots(flipped) == graph_from_snapshots(records)
+
+
 def test_the_last_end_of_main_snapshot_of_each_host_is_drawn() -> None:
     early = dataclasses.replace(labs.veth_pair()[0], label="before", index=1)
     late = dataclasses.replace(labs.veth_pair("a0", "b0")[0], index=2)
