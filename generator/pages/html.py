@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from generator.pages import diagram
+from generator.pages import diagram, observed
 from generator.pages.markdown import console_text, verdict_note
 from generator.pages.model import LabPage, PageStep, firewall_rules
 
@@ -69,16 +69,27 @@ def _step(step: PageStep) -> list[str]:
 
 
 def _topology(page: LabPage) -> list[str]:
-    graph = diagram.graph_from(page.topology, page.hosts)
+    graph = page.graph
+    if graph is None:
+        return []
     svg = diagram.to_svg(diagram.to_dot(graph))
     out = ["<h2>Topology</h2>"]
+    if page.observed is not None:
+        out.append(f"<p>{escape(observed.CAPTION)}</p>")
     if svg is not None:
         out.append(f'<figure class="topology">{svg}</figure>')
     else:  # no Graphviz here: say it in words rather than fetch a renderer
         from generator.recipes.topology import describe
 
-        items = "".join(f"<li>{escape(line)}</li>" for line in describe(page.topology))
+        words = observed.describe(graph) if page.observed else describe(page.topology)
+        items = "".join(f"<li>{escape(line)}</li>" for line in words)
         out.append(f'<ul class="topology">{items}</ul>')
+    if page.topology_warnings:
+        items = "".join(f"<li>{escape(line)}</li>" for line in page.topology_warnings)
+        out += [
+            '<div class="note fail"><p>The declared topology does not match what the run '
+            f"observed:</p><ul>{items}</ul></div>"
+        ]
     rules = firewall_rules(page.topology)
     if rules:
         items = "".join(f"<li><code>{escape(rule)}</code></li>" for rule in rules)
@@ -152,8 +163,7 @@ def render(page: LabPage) -> str:
             "<h2>Parameters</h2>",
             f"<table><tr><th>name</th><th>value</th><th>meaning</th></tr>{rows}</table>",
         ]
-    if page.topology:
-        out += _topology(page)
+    out += _topology(page)
     out.append("<h2>Steps</h2>")
     for step in page.main_steps:
         out += _step(step)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import UserError
+from generator.pages import diagram
 from generator.transcript import StepRecord, Transcript
 from generator.transcript.expectation import Expectation
 
@@ -61,6 +62,18 @@ class LabPage:
     status: str
     complete: bool
     normalized: bool
+    # The diagram drawn from the run's snapshots; None: drawn from `topology`, as declared.
+    observed: diagram.Graph | None = None
+    # What the recipe declares but the run did not observe (generator/compare/declared.py).
+    topology_warnings: tuple[str, ...] = ()
+
+    @property
+    def graph(self) -> diagram.Graph | None:
+        """The topology diagram: from observation when the run recorded snapshots, else from
+        the declared topology; None when there is neither."""
+        if self.observed is not None:
+            return self.observed
+        return diagram.graph_from(self.topology, self.hosts) if self.topology else None
 
     @property
     def main_steps(self) -> tuple[PageStep, ...]:
@@ -222,7 +235,20 @@ def build(
         status=transcript.status,
         complete=transcript.complete,
         normalized=transform is not None,
+        **_observation(transcript, topology, hosts),
     )
+
+
+def _observation(transcript: Transcript, topology: dict[str, Any], hosts: tuple[str, ...]) -> Any:
+    """The observed diagram and the declared topology's mismatches, as LabPage fields."""
+    from generator.compare.declared import check_declared
+    from generator.pages.observed import graph_from_snapshots
+
+    graph = graph_from_snapshots(transcript.snapshots)
+    if graph is None:
+        return {}
+    warnings = check_declared(topology, transcript.snapshots, hosts) if topology else []
+    return {"observed": graph, "topology_warnings": tuple(warnings)}
 
 
 def _topology(recipe: Any, params: dict[str, str]) -> dict[str, Any]:

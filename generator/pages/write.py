@@ -68,8 +68,9 @@ def load_pages(
 def write_markdown(page: docs_model.LabPage, out: Path) -> Path:
     """PAGE.md, and PAGE.svg beside it when Graphviz is installed."""
     svg_name = None
-    if page.topology and diagram.dot_available():
-        svg = diagram.to_svg(diagram.to_dot(diagram.graph_from(page.topology, page.hosts)))
+    graph = page.graph
+    if graph is not None and diagram.dot_available():
+        svg = diagram.to_svg(diagram.to_dot(graph))
         if svg is not None:
             svg_name = f"{page.slug}.svg"
             _write(out / svg_name, svg)
