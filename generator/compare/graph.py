@@ -134,23 +134,41 @@ class _Reader:
         self.bridges = {n.bridge: n.name for n in snapshot.networks if n.bridge}
         self.kinds = {ns.id: ns.kind for ns in snapshot.namespaces}
         self.facts: dict[Key, Fact] = {}
+        # Areas are tagged with the role once, and a namespace's read once: graph() must stay
+        # within a few milliseconds for a hundred namespaces.
+        self.docker_only = self.tag("docker")
+        self._ns_areas: dict[str, frozenset[str]] = {}
+        self._ns_labels: dict[str, str] = {}
         # (namespace id, ifname) -> canonical ifname, None when it has none (a random veth
         # whose peer is unknown): such a link has no name that would read the same next run.
+        self.link_kinds = {
+            (ns.id, x.ifname): x.kind for ns in snapshot.namespaces for x in ns.links
+        }
         self.names = {
             (ns.id, link.ifname): self._ifname(link)
             for ns in self.snapshot.namespaces
             for link in ns.links
         }
 
+    def tag(self, *areas: str) -> frozenset[str]:
+        return frozenset(f"{self.role}|{a}" for a in (*areas, "all"))
+
     def add(
-        self, kind: str, subject: str, value: str, areas: Iterable[str], parents: Iterable[Key] = ()
+        self,
+        kind: str,
+        subject: str,
+        value: str,
+        areas: frozenset[str],
+        parents: Sequence[Key] = (),
     ) -> Key:
-        tagged = frozenset(f"{self.role}|{a}" for a in (*areas, "all"))
-        fact = Fact(kind, subject, value, tagged, tuple(parents))
-        if (old := self.facts.get(fact.key)) is not None:
-            fact = Fact(kind, subject, value, old.areas | tagged, (*old.parents, *fact.parents))
-        self.facts[fact.key] = fact
-        return fact.key
+        key = (kind, subject, value)
+        old = self.facts.get(key)
+        if old is None:
+            self.facts[key] = Fact(kind, subject, value, areas, tuple(parents))
+        elif not areas <= old.areas or not set(parents) <= set(old.parents):
+            both = (*old.parents, *parents)
+            self.facts[key] = Fact(kind, subject, value, old.areas | areas, both)
+        return key
 
     def made(self, key: str) -> bool:
         return key not in self.pre
@@ -170,22 +188,27 @@ class _Reader:
         return f"vx({owner})" if owner else name
 
     def ns_label(self, ns_id: str) -> str:
-        return self.prefix + state_names.namespace_label(ns_id, self.ids)
+        if (found := self._ns_labels.get(ns_id)) is None:
+            found = self.prefix + state_names.namespace_label(ns_id, self.ids)
+            self._ns_labels[ns_id] = found
+        return found
 
-    def ns_areas(self, ns_id: str) -> set[str]:
-        areas = {"ip", f"ns:{ns_id}"}
-        if ns_id != HOST:
-            areas.add("netns")
-        if self.kinds.get(ns_id, "mounted") in _DOCKER_KINDS:
-            areas.add("docker")
-        return areas
+    def ns_areas(self, ns_id: str) -> frozenset[str]:
+        if (found := self._ns_areas.get(ns_id)) is None:
+            areas = ["ip", f"ns:{ns_id}"]
+            if ns_id != HOST:
+                areas.append("netns")
+            if self.kinds.get(ns_id, "mounted") in _DOCKER_KINDS:
+                areas.append("docker")
+            found = self._ns_areas[ns_id] = self.tag(*areas)
+        return found
 
-    def link_areas(self, ns: Namespace, link: Link) -> set[str]:
+    def link_areas(self, ns: Namespace, link: Link) -> frozenset[str]:
         areas = self.ns_areas(ns.id)
         if link.peer is not None:
             areas |= self.ns_areas(link.peer.namespace)
         if _DOCKER_BRIDGE.fullmatch(link.ifname) or _DOCKER_BRIDGE.fullmatch(link.master):
-            areas.add("docker")  # named by its network only while Docker can be read
+            areas |= self.docker_only  # named by its network only while Docker can be read
         return areas
 
     def label(self, ns_id: str, ifname: str) -> str | None:
@@ -201,12 +224,16 @@ class _Reader:
         endpoint = self.endpoint(ns.id)
         if made and ns.kind != "container":  # a container's own endpoint comes from Docker
             self.add(*endpoint, self.ns_areas(ns.id))
+        addresses: dict[str, list[str]] = {}
+        for address in ns.addresses:
+            if not _link_local(address.address):
+                addresses.setdefault(address.ifname, []).append(address.cidr)
         for link in ns.links:
-            self.link(ns, link, endpoint)
+            self.link(ns, link, endpoint, addresses.get(link.ifname, ()))
         if made:
             self.routes(ns, endpoint)
 
-    def link(self, ns: Namespace, link: Link, endpoint: Key) -> None:
+    def link(self, ns: Namespace, link: Link, endpoint: Key, addresses: Sequence[str]) -> None:
         label = self.label(ns.id, link.ifname)
         if label is None:
             return
@@ -232,13 +259,12 @@ class _Reader:
             device = self.names.get((ns.id, vx.device)) or vx.device
             value = f"vni {vx.vni}, remote {vx.remote or '-'}, device {device or '-'}"
             self.add("vxlan", label, value, areas, [me])
-        for address in ns.addresses:
-            if address.ifname == link.ifname and not _link_local(address.address):
-                self.add("address", label, address.cidr, areas, [me])
+        for cidr in addresses:
+            self.add("address", label, cidr, areas, [me])
 
-    def port(self, ns: Namespace, link: Link, made: bool, areas: set[str]) -> None:
+    def port(self, ns: Namespace, link: Link, made: bool, areas: frozenset[str]) -> None:
         """A port on its bridge (or bond), kept when either side of that edge is the lab's."""
-        bridge = ns.link(link.master)
+        bridge = self.link_kinds.get((ns.id, link.master))
         master = self.names.get((ns.id, link.master)) or link.master
         bridge_made = self.made(f"link {ns.id} {link.master}")
         if not (made or bridge_made):
@@ -252,7 +278,7 @@ class _Reader:
         if link.peer is not None:
             parents.append(self.endpoint(link.peer.namespace))
         if bridge is not None and bridge_made:
-            parents.append(("interface", f"{self.ns_label(ns.id)}:{master}", bridge.kind))
+            parents.append(("interface", f"{self.ns_label(ns.id)}:{master}", bridge))
         self.add("port", subject, master, areas, parents)
 
     def routes(self, ns: Namespace, endpoint: Key) -> None:
@@ -269,26 +295,26 @@ class _Reader:
         for c in snap.containers:
             if not self.made(f"container {c.name}"):
                 continue
-            me = self.add("endpoint", p + c.name, "container", ["docker"])
-            self.add("container-state", p + c.name, c.state, ["docker"], [me])
+            me = self.add("endpoint", p + c.name, "container", self.docker_only)
+            self.add("container-state", p + c.name, c.state, self.docker_only, [me])
             for att in c.networks:
-                on = self.add("attachment", p + c.name, att.network, ["docker"], [me])
+                on = self.add("attachment", p + c.name, att.network, self.docker_only, [me])
                 if att.ip:
                     cidr = f"{att.ip}/{att.prefixlen}"
                     subject = f"{p}{c.name} on {att.network}"
-                    self.add("attachment-ip", subject, cidr, ["docker"], [on])
+                    self.add("attachment-ip", subject, cidr, self.docker_only, [on])
         for net in snap.networks:
             made = self.made(f"network {net.name}")
             if made:
-                me = self.add("network", p + net.name, net.driver, ["docker"])
+                me = self.add("network", p + net.name, net.driver, self.docker_only)
                 if net.subnet:
-                    self.add("subnet", p + net.name, net.subnet, ["docker"], [me])
+                    self.add("subnet", p + net.name, net.subnet, self.docker_only, [me])
             for member in net.members:  # the same edge seen from the network's side
                 if made or self.made(f"container {member}"):
                     parent: Key = ("endpoint", p + member, "container")
-                    self.add("attachment", p + member, net.name, ["docker"], [parent])
+                    self.add("attachment", p + member, net.name, self.docker_only, [parent])
         for node in snap.swarm_nodes:
-            self.add("swarm", p + node.hostname, node.role, ["docker"])
+            self.add("swarm", p + node.hostname, node.role, self.docker_only)
 
 
 def _link_local(address: str) -> bool:
