@@ -24,6 +24,7 @@ between machines, with no difference in what the lab built:
   created times, MACs, endpoint ids): new releases change or add them;
 - addresses and routes of preexisting interfaces and namespaces: the snapshot has no key for an
   address, so a lab's from the machine's own (a DHCP lease on eth0) cannot be told apart;
+- a VXLAN's local address: it is the underlay's own address, the machine's, not the lab's;
 - the firewall: Docker's own chains differ between releases and iptables backends.
 """
 
@@ -205,8 +206,8 @@ class _Reader:
 
     def link_areas(self, ns: Namespace, link: Link) -> frozenset[str]:
         areas = self.ns_areas(ns.id)
-        if link.peer is not None:
-            areas |= self.ns_areas(link.peer.namespace)
+        if link.peer is not None and state_names.VOLATILE_VETH.fullmatch(link.ifname):
+            areas |= self.ns_areas(link.peer.namespace)  # it is named by its peer
         if _DOCKER_BRIDGE.fullmatch(link.ifname) or _DOCKER_BRIDGE.fullmatch(link.master):
             areas |= self.docker_only  # named by its network only while Docker can be read
         return areas
@@ -250,14 +251,17 @@ class _Reader:
             if other is not None:  # a peer never read (a namespace not entered) has no name
                 ends = [endpoint, self.endpoint(link.peer.namespace)]
                 pair = graph_facts.veth(label, other)
-                parents.append(self.add("veth", pair, "", areas, ends))
+                both = areas | self.ns_areas(link.peer.namespace)
+                parents.append(self.add("veth", pair, "", both, ends))
         self.add(*me, areas, parents)
         up = "up" if link.state in ("UP", "UNKNOWN") else "down"
         self.add("state", label, up, areas, [me])
         if link.vxlan is not None:
             vx = link.vxlan
             device = self.names.get((ns.id, vx.device)) or vx.device
-            value = f"vni {vx.vni}, remote {vx.remote or '-'}, device {device or '-'}"
+            value = (
+                f"vni {vx.vni}, remote {vx.remote or '-'}, device {device or '-'}, port {vx.port}"
+            )
             self.add("vxlan", label, value, areas, [me])
         for cidr in addresses:
             self.add("address", label, cidr, areas, [me])

@@ -170,7 +170,7 @@ def test_the_graph_holds_what_the_lab_made_under_canonical_names() -> None:
     assert "the veth host:veth(test2:eth0) <-> test2:eth0" in phrases
     assert "port veth(test2:eth0) on br(my-bridge)" in phrases
     assert "port veth1 on br0" in phrases
-    assert "vxlan host:vx0 (vni 42, remote 10.9.0.2, device eth0)" in phrases
+    assert "vxlan host:vx0 (vni 42, remote 10.9.0.2, device eth0, port 4789)" in phrases
     assert "address 10.0.0.1/24 on test1:eth0" in phrases
     assert "address 172.18.0.2/16 of test2 on my-bridge" in phrases
     assert "test2 on my-bridge" in phrases
@@ -269,6 +269,15 @@ def test_a_side_that_could_not_read_docker_says_nothing_about_docker() -> None:
         ),
     )
     assert drift(was, moved) == ["test1:eth0 has 10.0.0.1/24 in the recording, 10.0.0.7/24 now"]
+
+
+def test_a_side_that_could_not_enter_namespaces_still_compares_the_host() -> None:
+    was = lab()
+    now = replace(
+        lab(seed=2, address="10.0.0.9", port_on="docker0"),
+        partial=("not root: namespaces other than this shell's could not be entered",),
+    )
+    assert drift(was, now) == ["port veth1 is on br0 in the recording, on docker0 now"]
 
 
 def test_several_hosts_are_named_by_role() -> None:
