@@ -68,10 +68,11 @@ def veth(end: str, other: str) -> str:
 def lines(removed: Iterable[Fact], added: Iterable[Fact]) -> list[str]:
     """One line per changed subject: `in the recording X, now Y` when a subject lost values
     and gained others, `... is missing` or `... is new` when it is on one side only."""
-    gone, new = set(removed), set(added)
+    was_side, now_side = set(removed), set(added)
+    gone, new = set(was_side), set(now_side)
     # A moved veth end first: the new namespace it now ends in must not explain it away.
     found = _moved_veths(gone, new)
-    gone, new = _unexplained(gone, set(removed)), _unexplained(new, set(added))
+    gone, new = _unexplained(gone, was_side), _unexplained(new, now_side)
     by_subject: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
     for fact in gone:
         by_subject.setdefault((fact.kind, fact.subject), ([], []))[0].append(fact.value)
@@ -102,19 +103,19 @@ def _unexplained(facts: set[Fact], side: set[Fact]) -> set[Fact]:
 def _moved_veths(gone: set[Fact], new: set[Fact]) -> list[tuple[int, str, str]]:
     """A pair that lost one end and gained another: `the veth from A ends at B in the
     recording, at C now`. Takes the pairs it words out of `gone` and `new`."""
+    by_end: dict[str, list[Fact]] = {}  # today's new pairs by each of their ends, in order
+    for fact in sorted(f for f in new if f.kind == "veth"):
+        for end in dict.fromkeys(fact.subject.split(VETH_JOIN)):
+            by_end.setdefault(end, []).append(fact)
     found = []
     for old in sorted(f for f in gone if f.kind == "veth"):
         ends = old.subject.split(VETH_JOIN)
         for end in ends:
-            match = next(
-                (f for f in sorted(new) if f.kind == "veth" and end in f.subject.split(VETH_JOIN)),
-                None,
-            )
+            match = next((f for f in by_end.get(end, ()) if f in new), None)
             if match is None:
                 continue
-            was = next(e for e in ends if e != end) if len(set(ends)) > 1 else end
-            now_ends = match.subject.split(VETH_JOIN)
-            now = next((e for e in now_ends if e != end), end)
+            was = next((e for e in ends if e != end), end)
+            now = next((e for e in match.subject.split(VETH_JOIN) if e != end), end)
             text = f"the veth from {end} ends at {was} in the recording, at {now} now"
             found.append((ORDER["veth"], end, text))
             gone.discard(old)
