@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from generator.hosts import engine
+from generator.lab import netlink
 from generator.shell.base import Shell
 from generator.transcript import state_build, state_parse
 from generator.transcript.state import Snapshot
@@ -75,9 +76,10 @@ fi
 TIMEOUT = 60.0
 
 
-def command(iptables: bool = False, docker: bool = False) -> str:
-    """The batched command: `ip` always, iptables-save and Docker's JSON when asked."""
-    parts = [_IP_PART]
+def command(iptables: bool = False, docker: bool = False, ip: bool = True) -> str:
+    """The batched command: `ip` (unless read here, over netlink), iptables-save and Docker's
+    JSON when asked."""
+    parts = [_IP_PART] if ip else []
     if iptables:
         parts.append(_IPTABLES_PART)
     if docker:
@@ -109,7 +111,9 @@ def take(
     SDK costs 0.2 to 0.5 s to import)."""
     local = _is_local(shell) if docker_json is None else not docker_json
     printed = docker and not local
-    output = shell.run(command(iptables=baseline is not None, docker=printed), TIMEOUT).stdout
+    read = _netlink() if local else None
+    wanted = command(iptables=baseline is not None, docker=printed, ip=read is None)
+    output = shell.run(wanted, TIMEOUT).stdout
     problems: list[str] = []
     attrs: state_build.DockerAttrs | None = None
     found = (_local_docker() if local else _remote_docker(output)) if docker else None
@@ -117,7 +121,16 @@ def take(
         problems.append(found)
     else:
         attrs = found
-    return state_build.build(host, output, attrs, problems, baseline)
+    return state_build.build(host, output, attrs, problems, baseline, read or ())
+
+
+def _netlink() -> list[netlink.Section] | None:
+    """This machine's namespaces over netlink, in this process; None when it cannot (not
+    root), and `ip` in the shell reads them instead."""
+    try:
+        return netlink.sections()
+    except netlink.Unavailable:
+        return None
 
 
 def _is_local(shell: Shell) -> bool:

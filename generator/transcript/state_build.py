@@ -15,6 +15,7 @@ from generator.transcript import state_parse as parse
 from generator.transcript.state import Container, Snapshot
 
 Attrs = Mapping[str, Any]
+Section = tuple[str, str, str, Sequence[Any]]  # kind, name, path, the four `ip -j` lists
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,20 @@ def build(
     docker: DockerAttrs | None,
     problems: Sequence[str] = (),
     baseline: frozenset[str] | None = None,
+    read: Sequence[Section] = (),
 ) -> Snapshot:
     """The snapshot of one host. `problems` are reasons found while collecting (the Docker
-    engine unreachable, say); they and whatever this output lacks make the snapshot partial."""
+    engine unreachable, say); they and whatever this output lacks make the snapshot partial.
+    `read`: namespaces read in this process (generator/lab/netlink.py), in place of the
+    output's `ns` sections."""
     partial = list(problems)
     containers = parse.containers(docker.containers) if docker else ()
     labels = parse.sandbox_labels(containers)
     raw: list[parse.RawNamespace] = []
+    for kind, name, path, values in read:
+        found = _namespace(kind, name, path, values, labels)
+        if found is not None:
+            raw.append(found)
     iptables_text: str | None = None
     for section in parse.sections(output):
         words = section.words
@@ -98,7 +106,7 @@ def build(
 
 
 def _namespace(
-    kind: str, name: str, path: str, body: str, labels: Mapping[str, str]
+    kind: str, name: str, path: str, body: str | Sequence[Any], labels: Mapping[str, str]
 ) -> parse.RawNamespace | None:
     if kind == "host":
         return parse.namespace_from("host", "host", "host", "", body)

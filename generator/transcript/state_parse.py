@@ -74,10 +74,13 @@ class RawNamespace:
     nsids: dict[int, str]  # nsid, as this namespace sees it -> namespace id (named ones only)
 
 
-def namespace_from(id: str, kind: str, name: str, path: str, body: str) -> RawNamespace | None:
-    """One namespace section; None when it holds no `ip -j` output (a mount of another namespace
-    type, which nsenter cannot enter as a network namespace, or an ip without -j)."""
-    values = json_values(body)
+def namespace_from(
+    id: str, kind: str, name: str, path: str, body: str | Sequence[Json]
+) -> RawNamespace | None:
+    """One namespace section, as text or as its lists already read (generator/lab/netlink.py);
+    None when it holds no `ip -j` output (a mount of another namespace type, which nsenter
+    cannot enter as a network namespace, or an ip without -j)."""
+    values = json_values(body) if isinstance(body, str) else list(body)
     if len(values) < 4 or not all(isinstance(v, list) for v in values[:4]):
         return None
     links, addrs, routes, ids = values[:4]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from generator.lab import observe
 from generator.shell.local import LocalShell
-from generator.transcript.state import Peer, Snapshot
+from generator.transcript.state import Namespace, Peer, Snapshot
 from tests import busybox_image
 from tests.cli_runner import assert_one_line_error, invoke
 
@@ -68,7 +69,9 @@ def test_a_veth_peer_bridge_vxlan_and_addresses_across_namespaces(two_namespaces
     )
     kinds = {link.ifname: link.kind for link in a.links}
     assert (kinds["rcp-obs-br"], kinds["rcp-obs-va"], kinds["lo"]) == ("bridge", "veth", "loopback")
-    assert [x.cidr for x in b.addresses if x.ifname == "rcp-obs-vb"] == ["10.99.0.2/24"]
+    # inet only: the link-local inet6 address comes a moment after the link goes up
+    vb_addresses = [x.cidr for x in b.addresses if x.ifname == "rcp-obs-vb" and x.family == "inet"]
+    assert vb_addresses == ["10.99.0.2/24"]
     assert any(r.dst == "default" and r.gateway == "10.99.0.1" for r in b.routes)
     assert va.state == "UP" and len(vb.mac) == 17 and vb.mtu == 1500 and vx.mtu == 1450
 
@@ -98,6 +101,7 @@ def test_a_container_on_a_user_defined_network(clean_machine: None, docker_engin
             host = snap.namespace("host")
             assert host is not None
             assert host.bridge_ports()[net.bridge] == (eth0.peer.ifname,)
+        assert _settled(take()) == _settled(take(docker_json=True))  # netlink here, ip there
     finally:
         sh("docker rm -f rcp-obs-c; docker network rm rcp-obs-net")
 
@@ -124,6 +128,24 @@ def test_without_ip_the_snapshot_is_partial_and_says_why(tmp_path: Path) -> None
     assert "ip is not installed" in snap.partial
     assert "docker is not installed" in snap.partial
     assert snap.namespaces == ()
+
+
+def _settled(snap: Snapshot) -> tuple[Namespace, ...]:
+    """The namespaces without link-local inet6 addresses, which come when the kernel is done."""
+    return tuple(
+        replace(ns, addresses=tuple(a for a in ns.addresses if not a.address.startswith("fe80:")))
+        for ns in snap.namespaces
+    )
+
+
+def test_netlink_here_and_ip_in_the_shell_read_the_same(two_namespaces: None) -> None:
+    """This machine's shell is read over netlink in-process; any other runs `ip -j` (forced
+    here with docker_json): both must give the same namespaces, links, peers and routes."""
+    with LocalShell() as shell:
+        ip_way = observe.take(shell, docker_json=True, docker=False)
+        here = observe.take(shell, docker=False)
+    assert len(here.namespaces) >= 3
+    assert _settled(here) == _settled(ip_way)
 
 
 def test_recipe_state_json(two_namespaces: None) -> None:
