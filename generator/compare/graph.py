@@ -30,6 +30,7 @@ between machines, with no difference in what the lab built:
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ __all__ = ["Fact", "Graph", "drift", "graph"]
 # sandbox's vxlan device by the VNI and the network's id: both are named by the network here.
 _DOCKER_BRIDGE = re.compile(r"br-([0-9a-f]{12})")
 _OVERLAY_VXLAN = re.compile(r"vx-[0-9a-f]{6}-([0-9a-f]{5})")
+_GATEWAY = re.compile(r"gateway_([0-9a-f]{12})")
 _ENDPOINT = {HOST: "host", "netns": "namespace", "container": "container"}
 _DOCKER_KINDS = ("container", "mounted")  # namespaces that only Docker names
 
@@ -133,6 +135,14 @@ class _Reader:
         self.pre = frozenset(snapshot.preexisting)
         self.ids = state_names.network_ids(snapshot)
         self.bridges = {n.bridge: n.name for n in snapshot.networks if n.bridge}
+        self.subnets = _subnets(snapshot)
+        # Docker names a container's endpoint on docker_gwbridge by its sandbox's id, which is
+        # the file name of the sandbox's mount.
+        self.sandboxes = {
+            ns.path.rsplit("/", 1)[-1][:12]: ns.name
+            for ns in snapshot.namespaces
+            if ns.kind == "container" and ns.path
+        }
         self.kinds = {ns.id: ns.kind for ns in snapshot.namespaces}
         self.facts: dict[Key, Fact] = {}
         # Areas are tagged with the role once, and a namespace's read once: graph() must stay
@@ -228,7 +238,7 @@ class _Reader:
         addresses: dict[str, list[str]] = {}
         for address in ns.addresses:
             if not _link_local(address.address):
-                addresses.setdefault(address.ifname, []).append(address.cidr)
+                addresses.setdefault(address.ifname, []).append(self.where(address.cidr))
         for link in ns.links:
             self.link(ns, link, endpoint, addresses.get(link.ifname, ()))
         if made:
@@ -290,9 +300,32 @@ class _Reader:
             if route.protocol == "kernel" or _link_local(route.dst) or route.dst.startswith("ff"):
                 continue
             dev = self.names.get((ns.id, route.dev), route.dev) if route.dev else ""
-            text = route.dst + (f" via {route.gateway}" if route.gateway else "")
+            text = self.where(route.dst) + (
+                f" via {self.where(route.gateway)}" if route.gateway else ""
+            )
             text += f" dev {dev}" if dev else ""
             self.add("route", self.ns_label(ns.id), text, self.ns_areas(ns.id), [endpoint])
+
+    def where(self, address: str) -> str:
+        """An address in a Docker network's range as its place there (`my-bridge+4/16`):
+        Docker picks the range from what earlier labs left, so only the place is the lab's."""
+        ip, slash, length = address.partition("/")
+        try:
+            value = ipaddress.ip_address(ip)
+        except ValueError:
+            return address  # `default`, a name
+        for network, name in self.subnets:
+            if value in network:
+                offset = int(value) - int(network.network_address)
+                return f"{name}+{offset}{slash}{length}"
+        return address
+
+    def member(self, name: str) -> str:
+        """A network member by name; Docker's `gateway_<sandbox id>` by its container."""
+        found = _GATEWAY.fullmatch(name)
+        if found and found[1] in self.sandboxes:
+            return f"gateway({self.sandboxes[found[1]]})"
+        return name
 
     def docker(self) -> None:
         snap, p = self.snapshot, self.prefix
@@ -304,21 +337,33 @@ class _Reader:
             for att in c.networks:
                 on = self.add("attachment", p + c.name, att.network, self.docker_only, [me])
                 if att.ip:
-                    cidr = f"{att.ip}/{att.prefixlen}"
+                    cidr = self.where(f"{att.ip}/{att.prefixlen}")
                     subject = f"{p}{c.name} on {att.network}"
                     self.add("attachment-ip", subject, cidr, self.docker_only, [on])
         for net in snap.networks:
             made = self.made(f"network {net.name}")
             if made:
                 me = self.add("network", p + net.name, net.driver, self.docker_only)
-                if net.subnet:
-                    self.add("subnet", p + net.name, net.subnet, self.docker_only, [me])
-            for member in net.members:  # the same edge seen from the network's side
+                if net.subnet:  # Docker's choice of range moves; its size is the lab's
+                    size = "/" + net.subnet.rpartition("/")[2]
+                    self.add("subnet", p + net.name, size, self.docker_only, [me])
+            for found in net.members:  # the same edge seen from the network's side
+                member = self.member(found)
                 if made or self.made(f"container {member}"):
                     parent: Key = ("endpoint", p + member, "container")
                     self.add("attachment", p + member, net.name, self.docker_only, [parent])
         for node in snap.swarm_nodes:
             self.add("swarm", p + node.hostname, node.role, self.docker_only)
+
+
+def _subnets(snapshot: Snapshot) -> list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]]:
+    found = []
+    for net in snapshot.networks:
+        try:
+            found.append((ipaddress.ip_network(net.subnet, strict=False), net.name))
+        except ValueError:
+            continue  # no subnet (host, none, null drivers)
+    return found
 
 
 def _link_local(address: str) -> bool:

@@ -28,7 +28,7 @@ from generator.lab import script as script_format
 from generator.lab.script import Script, Step
 from generator.lab.snapshots import END_OF_MAIN
 from generator.transcript import redact, state_names
-from generator.transcript.records import VERSION, SnapshotRecord
+from generator.transcript.records import SnapshotRecord
 
 if TYPE_CHECKING:
     from generator.recipes.catalog import Recipe
@@ -280,10 +280,10 @@ def merged(
     records: Sequence[tr.StepRecord],
     report: TranscriptReport,
     outcome: tr.Outcome,
-    snapshots: Sequence[SnapshotRecord] = (),
 ) -> tr.Transcript:
     """The recording with each drifting step replaced by its replay; matching steps stay as
-    recorded, byte for byte, so the file's diff in git shows only what changed."""
+    recorded, byte for byte, so the file's diff in git shows only what changed. Only for runs
+    without snapshots (the caller writes a whole replay otherwise)."""
     drifting = {d.index for d in report.comparison.drifts}
     new_by_index = {r.index: r for r in records}
     steps: list[tr.StepRecord] = []
@@ -294,15 +294,7 @@ def merged(
             steps.append(new_by_index[step.index])
     known = {s.index for s in recorded.steps}
     steps += [r for r in records if r.index not in known]
-    kept = recorded.snapshots if not report.comparison.state and recorded.snapshots else snapshots
-    return replace(
-        recorded,
-        steps=tuple(steps),
-        outcome=outcome,
-        truncated=False,
-        snapshots=tuple(kept),
-        version=VERSION,
-    )
+    return replace(recorded, steps=tuple(steps), outcome=outcome, truncated=False)
 
 
 def write_atomically(
@@ -332,8 +324,11 @@ def run_plan(
     timeout: float | None = None,
     identity: Path | None = None,
     strict_host_key: bool = False,
+    snapshots: bool | None = None,
 ) -> Run:
-    """Run the plan's steps through the runner on its host: one shell, teardown always."""
+    """Run the plan's steps through the runner on its host: one shell, teardown always.
+    snapshots: observe the hosts as the run does; by default when the recording did (there is
+    nothing to compare them with otherwise)."""
     from generator import __version__
     from generator.lab.listener import Listener
     from generator.lab.runner import RunOptions, outcome_of, utc_now
@@ -342,7 +337,8 @@ def run_plan(
     started = utc_now()
     # keep_going: a replay judges steps by comparison, so a step that now fails its
     # expectation must not stop the steps after it from being compared too.
-    options = RunOptions(keep_going=True, timeout=timeout)
+    observe = bool(plan.recorded.snapshots) if snapshots is None else snapshots
+    options = RunOptions(keep_going=True, timeout=timeout, snapshots=observe)
     refuse_untrusted(plan)  # again here: no caller reaches a host the transcript chose
     # The session, as `recipe run` has it: the name guard first, so a replay never tears down a
     # namespace or container someone else owns. The hosts as `recipe run` labelled them.

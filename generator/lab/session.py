@@ -104,11 +104,30 @@ class Session:
                 observer = Observer(shell, target, script.hosts, uses_docker(script), recorder)
             report = Runner(script, shell, self.options, recorder, self.listener, observer).run()
             taken = tuple(observer.taken) if observer is not None else ()
+        self._check_declared(taken)
         done = not self.options.keep and not report.leftovers and report.status != "incomplete"
         if state is not None and done:
             labstate.forget(name, state.run)  # torn down and checked: nothing left to clean
         path = recorder.path if recorder is not None else None
         return Finished(report, target, path, facts, taken)
+
+    def _check_declared(self, taken: Sequence[SnapshotRecord]) -> None:
+        """Say where the recipe's declared topology and the observed state disagree: the page
+        draws what was observed, and the declaration is for checking it."""
+        recipe = self.lab.recipe
+        if recipe is None or not taken or self.listener is None:
+            return
+        from generator.compare.declared import check_declared
+        from generator.recipes.catalog import resolve
+        from generator.recipes.topology import render_topology
+
+        try:
+            topology = render_topology(recipe.directory, resolve(recipe, self.lab.script.params))
+        except UserError as exc:  # the run is over: say it, never lose its report for it
+            self.listener.note(f"topology: {exc}")
+            return
+        for line in check_declared(topology, taken, self.lab.script.hosts):
+            self.listener.note(f"topology: {line}")
 
     def _recorder(self, target: str, facts: HostFacts | None) -> Recorder | None:
         if self.recording is None or facts is None:

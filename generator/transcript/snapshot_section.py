@@ -73,6 +73,8 @@ def _state(reader: _Reader, index: int, first: int, text: str) -> Snapshot:
     except json.JSONDecodeError as exc:
         where = first + exc.lineno - 1
         raise reader.error(f"snapshot {index}: the state is not JSON: {exc.msg}", where) from None
+    except ValueError:  # a number of thousands of digits: Python refuses to convert it
+        raise reader.error(f"snapshot {index}: the state holds a number too long", first) from None
     try:
         return state_json.from_data(data)
     except state_json.StateError as exc:

@@ -19,8 +19,12 @@ from generator.transcript.state import Link, Namespace, Snapshot
 
 # The names Docker and other tools give a veth at random; a name a person chose is kept.
 VOLATILE_VETH = re.compile(r"veth[0-9a-f]{6,8}")
-# Docker's overlay sandboxes: `1-<network id, 10 hex>`, `lb_<network id, 9 hex>`.
-_OVERLAY_SANDBOX = re.compile(r"(?:\d+-|lb_)([0-9a-f]{9,10})")
+# Docker's overlay sandboxes: `1-<network id, 10>`, `lb_<network id, 9>`; a swarm network's id
+# is base 36, a local one's hex.
+_OVERLAY_SANDBOX = re.compile(r"(?:\d+-|lb_)([0-9a-z]{9,10})")
+# A user-defined bridge network's Linux bridge, and an overlay's vxlan device in its sandbox.
+_DOCKER_BRIDGE = re.compile(r"br-([0-9a-f]{12})")
+_OVERLAY_VXLAN = re.compile(r"vx-[0-9a-f]{6}-([0-9a-z]{5})")
 
 
 def namespace_label(ns_id: str, networks: Mapping[str, str] | None = None) -> str:
@@ -84,9 +88,15 @@ def interface_label(ns: Namespace, link: Link, networks: Mapping[str, str] | Non
 
 
 def veth_name(link: Link, networks: Mapping[str, str] | None = None) -> str:
-    """The link's own name, or `veth(NS:IF)` for a randomly named veth whose peer is known."""
+    """The link's own name, or `veth(NS:IF)` for a randomly named veth whose peer is known, or
+    `br(NETWORK)` / `vx(NETWORK)` for the devices Docker names by a network's id."""
     if link.kind == "veth" and link.peer and VOLATILE_VETH.fullmatch(link.ifname):
         return f"veth({namespace_label(link.peer.namespace, networks)}:{link.peer.ifname})"
+    found = _DOCKER_BRIDGE.fullmatch(link.ifname) or _OVERLAY_VXLAN.fullmatch(link.ifname)
+    if found and networks:
+        owner = next((n for i, n in networks.items() if i.startswith(found[1])), None)
+        if owner:
+            return f"{link.ifname[:2]}({owner})"
     return link.ifname
 
 
@@ -130,10 +140,21 @@ def _collect(snapshot: Snapshot, prefix: str, role: str, tables: Mapping[str, _T
             if link.peer and link.peer_nsid is not None:
                 target = prefix + namespace_label(link.peer.namespace, networks)
                 tables["nsid"].add((role, ns.id, str(link.peer_nsid)), target)
+        _shared_bridge_macs(ns, tables["mac"])
     for container in snapshot.containers:
         tables["ids"].add(container.id[:12], prefix + container.name)
     for network in snapshot.networks:
         tables["ids"].add(network.id[:12], f"{prefix}network {network.name}")
+
+
+def _shared_bridge_macs(ns: Namespace, table: _Table) -> None:
+    """A bridge takes the lowest MAC of its ports, and which port has it is chance: then no MAC
+    of that bridge or its ports is named, or a port would be named in one run and not the next."""
+    macs = {link.ifname: link.mac.lower() for link in ns.links}
+    for bridge, ports in ns.bridge_ports().items():
+        if macs.get(bridge) in {macs.get(port) for port in ports}:
+            for name in (bridge, *ports):
+                table.clashes.add(macs.get(name, ""))
 
 
 def keys(snapshot: Snapshot) -> frozenset[str]:
