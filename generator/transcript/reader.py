@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from generator.transcript.expectation import Expectation
 from generator.transcript.facts import FACT_NAMES, HostFacts
+from generator.transcript.jsondepth import deeper_than
 from generator.transcript.records import (
     BLOCK,
     MAGIC,
@@ -41,7 +42,6 @@ _LISTS = ("output", "no_output", "match")
 # An expectation is an object of lists of strings, two levels; json.loads recurses once a level,
 # so a line nested 100,000 deep would end in RecursionError. Deeper than this is refused first.
 _MAX_DEPTH = 2
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 def parse_header(text: str, source: str) -> Header:
@@ -286,7 +286,7 @@ class _Reader:
     def decode_expectation(self, text: str) -> Expectation:
         """The `expect:` JSON, checked as strictly as the script reader checks its directives, so
         a runner never meets a value it cannot use (a bad regex, a fractional exit status)."""
-        if _depth(text) > _MAX_DEPTH:
+        if deeper_than(text, _MAX_DEPTH):
             raise self.field_error("expect", "expect: nested too deep; it is an object of lists")
         try:
             data = json.loads(text)
@@ -384,17 +384,3 @@ class _Reader:
 def _is_status(value: object) -> bool:
     # bool is an int to Python, and `true` is no exit status.
     return type(value) is int and 0 <= value < 10**9
-
-
-def _depth(text: str) -> int:
-    """How deep JSON text nests, strings aside; counted only when it could be deep at all."""
-    if text.count("[") + text.count("{") <= _MAX_DEPTH:
-        return 0
-    depth = deepest = 0
-    for char in _JSON_STRING.sub("", text):
-        if char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth -= 1
-    return deepest

@@ -16,10 +16,10 @@ of the JSON fault inside the block, or of the field that is wrong.
 from __future__ import annotations
 
 import json
-import re
 from typing import TYPE_CHECKING
 
 from generator.transcript import state_json
+from generator.transcript.jsondepth import deeper_than
 from generator.transcript.records import SnapshotRecord
 from generator.transcript.state import Snapshot
 from generator.visible import shown
@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 
 _FIELDS = frozenset({"after", "label", "role"})
 _MAX_DEPTH = 12  # a snapshot nests 6 deep; more is a crafted file (json recursion)
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 
 
 def read(reader: _Reader, opening: str) -> SnapshotRecord | None:
@@ -66,7 +64,7 @@ def read(reader: _Reader, opening: str) -> SnapshotRecord | None:
 
 
 def _state(reader: _Reader, index: int, first: int, text: str) -> Snapshot:
-    if _depth(text) > _MAX_DEPTH:
+    if deeper_than(text, _MAX_DEPTH):
         raise reader.error(f"snapshot {index}: the state nests deeper than a snapshot can", first)
     try:
         data = json.loads(text)
@@ -81,16 +79,3 @@ def _state(reader: _Reader, index: int, first: int, text: str) -> Snapshot:
         raise reader.error(
             f"snapshot {index}: {exc}; re-record it with recipe run", first
         ) from None
-
-
-def _depth(text: str) -> int:
-    if text.count("[") + text.count("{") <= _MAX_DEPTH:
-        return 0
-    depth = deepest = 0
-    for char in _NOT_BRACKET.sub("", _STRING.sub("", text)):
-        if char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth -= 1
-    return deepest

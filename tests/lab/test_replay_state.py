@@ -59,10 +59,21 @@ def _record_then_rewire(
     done = recipe("run", str(lab), "--record", str(golden), "-q", env=env)
     assert done.returncode == 0, done.stderr
     assert [s.label for s in tr.read(golden).snapshots] == ["end of main"]
-    again = recipe("replay", str(golden), "--quiet", "--color", "never", env=env)
+    again = recipe(
+        "replay", str(golden), "--recorded-commands", "--quiet", "--color", "never", env=env
+    )
     assert again.returncode == 0, again.stdout + again.stderr  # the same wiring: no drift
     where.write_text(then)
-    return recipe("replay", str(golden), "--quiet", "--color", "never", "--json", env=env)
+    return recipe(
+        "replay",
+        str(golden),
+        "--recorded-commands",
+        "--quiet",
+        "--color",
+        "never",
+        "--json",
+        env=env,
+    )
 
 
 def test_a_veth_on_another_bridge_is_drift_that_names_the_edge(
@@ -87,6 +98,37 @@ def test_a_container_on_another_network_is_drift_that_names_the_edge(
     (report,) = json.loads(done.stdout)["transcripts"]
     assert report["drifts"] == []
     assert "rcp-rw-box is on rcp-rw-a in the recording, on rcp-rw-b now" in report["state"]
-    text = recipe("replay", str(tmp_path / "lab.transcript"), "--color", "never", env=env)
+    path = str(tmp_path / "lab.transcript")
+    text = recipe("replay", path, "--recorded-commands", "--color", "never", env=env)
     assert "observed state:" in text.stdout
     assert "rcp-rw-box is on rcp-rw-a in the recording, on rcp-rw-b now" in text.stdout
+
+
+def test_a_snapshot_step_observes_the_lab_as_it_stands_then(
+    clean_machine: None, tmp_path: Path, env: dict[str, str]
+) -> None:
+    lab = tmp_path / "lab.sh"
+    lab.write_text(
+        "#@ steps\nip netns add rcp-rw-early\n#@ snapshot one namespace\n"
+        "ip netns exec rcp-rw-early ip link set lo up\n"
+        "ip netns add rcp-rw-late\n\n#@ teardown\nip netns del rcp-rw-early\n"
+        "ip netns del rcp-rw-late\n#@ end-teardown\n"
+    )
+    golden = tmp_path / "lab.transcript"
+    done = recipe("run", str(lab), "--record", str(golden), "-q", env=env)
+    assert done.returncode == 0, done.stderr
+    first, last = tr.read(golden).snapshots
+    assert (first.label, first.after_step) == ("one namespace", 1)
+    assert (last.label, last.after_step) == ("end of main", 3)
+    assert first.state.namespace("netns:rcp-rw-early") is not None
+    assert first.state.namespace("netns:rcp-rw-late") is None
+    assert last.state.namespace("netns:rcp-rw-late") is not None
+    early = first.state.namespace("netns:rcp-rw-early")
+    assert early is not None and early.links[0].state == "DOWN"  # lo is not up yet
+    # what the lab made is not listed as there before it
+    assert "namespace netns:rcp-rw-early" not in last.state.preexisting
+    assert "namespace host" in last.state.preexisting
+    again = recipe(
+        "replay", str(golden), "--recorded-commands", "--quiet", "--color", "never", env=env
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
