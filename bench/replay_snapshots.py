@@ -42,10 +42,11 @@ def lab(steps: int) -> str:
             f"ip -n {PREFIX}-{n} addr add 10.209.0.{n + 1}/24 dev eth0",
         ]
     listings = [f"ip -o link show master {PREFIX}-br", f"ip -n {PREFIX}-0 -o addr show", "true"]
-    body = ["#@ steps", *build, "#@ snapshot built"]
+    teardown = [f"  ip netns del {PREFIX}-{n}" for n in range(3)] + [f"  ip link del {PREFIX}-br"]
+    body = ["#@ teardown", "teardown() {", *teardown, "}", "#@ end-teardown", "#@ steps"]
+    body += [*build, "#@ snapshot built"]
     body += [listings[i % len(listings)] for i in range(steps - len(build))]
-    teardown = [f"ip netns del {PREFIX}-{n}" for n in range(3)] + [f"ip link del {PREFIX}-br"]
-    return "\n".join([*body, "", "#@ teardown", *teardown, "#@ end-teardown", ""])
+    return "\n".join([*body, ""])
 
 
 def timed(command: list[str]) -> float:

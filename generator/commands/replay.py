@@ -164,8 +164,9 @@ def _replay_one(
         print(
             visible(f"recipe: replaying {plan.path} on {plan.host}", one_line=True), file=sys.stderr
         )
-    # Observed when the recording was, or when --update will record what it observes.
-    observe = bool(plan.recorded.snapshots) or update
+    # Observed when the recording was, or when --update turns a version-1 file into one that
+    # holds snapshots (a file recorded with --no-snapshots stays without).
+    observe = bool(plan.recorded.snapshots) or (update and plan.recorded.version < 2)
     run = engine.run_plan(
         plan, progress.choose(quiet), timeout, identity, strict_host_key, snapshots=observe
     )
@@ -176,7 +177,7 @@ def _replay_one(
     if update and (stale or not plan.recorded.snapshots):
         # Steps of two runs in one file only while no snapshot names their values: a kept
         # step's veth or MAC is unknown to the replay's snapshot and would drift next time.
-        whole = plan.recipe_changed or plan.incomplete or run.snapshots or plan.recorded.snapshots
+        whole = plan.recipe_changed or plan.incomplete or run.snapshots
         if whole:
             new = tr.Transcript(
                 run.header, tuple(run.records), run.outcome, snapshots=run.snapshots

@@ -307,8 +307,8 @@ class _Reader:
             self.add("route", self.ns_label(ns.id), text, self.ns_areas(ns.id), [endpoint])
 
     def where(self, address: str) -> str:
-        """An address in a Docker network's range as its place there (`my-bridge+4/16`):
-        Docker picks the range from what earlier labs left, so only the place is the lab's."""
+        """An address in a Docker network's range as its place there (`my-bridge+4`): Docker
+        picks the range and its size from what earlier labs left; only the place is the lab's."""
         ip, slash, length = address.partition("/")
         try:
             value = ipaddress.ip_address(ip)
@@ -317,7 +317,7 @@ class _Reader:
         for network, name in self.subnets:
             if value in network:
                 offset = int(value) - int(network.network_address)
-                return f"{name}+{offset}{slash}{length}"
+                return f"{name}+{offset}"
         return address
 
     def member(self, name: str) -> str:
@@ -342,11 +342,9 @@ class _Reader:
                     self.add("attachment-ip", subject, cidr, self.docker_only, [on])
         for net in snap.networks:
             made = self.made(f"network {net.name}")
-            if made:
-                me = self.add("network", p + net.name, net.driver, self.docker_only)
-                if net.subnet:  # Docker's choice of range moves; its size is the lab's
-                    size = "/" + net.subnet.rpartition("/")[2]
-                    self.add("subnet", p + net.name, size, self.docker_only, [me])
+            if made:  # its driver, not its subnet: Docker picks a range, and its size, from
+                # what earlier labs left (172.18.0.0/16 fresh, 192.168.16.0/20 once /16s are used)
+                self.add("network", p + net.name, net.driver, self.docker_only)
             for found in net.members:  # the same edge seen from the network's side
                 member = self.member(found)
                 if made or self.made(f"container {member}"):

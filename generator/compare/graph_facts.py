@@ -19,7 +19,6 @@ Key = tuple[str, str, str]
 _WORDS: dict[str, tuple[str, str]] = {
     "endpoint": ("{s} ({v})", "{s} is a {r} in the recording, a {a} now"),
     "network": ("network {s} ({v})", "network {s} is {r} in the recording, {a} now"),
-    "subnet": ("subnet {v} of network {s}", "network {s} has {r} in the recording, {a} now"),
     "swarm": ("swarm node {s} ({v})", "swarm node {s} is a {r} in the recording, a {a} now"),
     "interface": ("interface {s} ({v})", "{s} is a {r} in the recording, a {a} now"),
     "veth": ("the veth {s}", ""),  # changes are worded by _moved_veths

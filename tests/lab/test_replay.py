@@ -131,10 +131,31 @@ def test_replay_catches_lost_packets_and_update_records_the_new_truth(
     assert done.returncode == 0, done.stdout + done.stderr
     assert "updated" in done.stdout
     updated = tr.read(recorded)
+    # The whole replay is the new recording: its snapshots name the values of all its steps.
+    assert "2 received, 0% packet loss" in updated.steps[10].stdout
+    assert [s.label for s in updated.snapshots] == ["end of main"]
+    assert updated.header.recorder.endswith("(replay)")
+    assert recipe("replay", str(recorded), "-q", env=env).returncode == 0
+
+
+def test_update_without_snapshots_rewrites_only_the_drifting_step(
+    tmp_path: Path, env: dict[str, str], clean_machine: None
+) -> None:
+    recorded = tmp_path / "rpl-lab.transcript"
+    done = recipe("run", "rpl-lab", "--record", str(recorded), "-q", "--no-snapshots", env=env)
+    assert done.returncode == 0, done.stderr
+    original = recorded.read_text()
+    recorded.write_text(
+        original.replace("2 received, 0% packet loss", "0 received, 100% packet loss")
+    )
+    done = recipe("replay", str(recorded), "-q", "--update", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    updated = tr.read(recorded)
     before = tr.parse(original)
     # Only the drifting step was rewritten; the others are the recorded ones, to the byte.
     assert [s for s in updated.steps if s.index != 11] == [s for s in before.steps if s.index != 11]
     assert "2 received, 0% packet loss" in updated.steps[10].stdout
+    assert updated.snapshots == ()
     assert recipe("replay", str(recorded), "-q", env=env).returncode == 0
 
 
@@ -237,7 +258,7 @@ def _script_transcript(command: str, stdout: str = "") -> str:
     ("damage", "message"),
     [
         (
-            lambda t: t.replace("recipe-transcript 1", "recipe-transcript 9"),
+            lambda t: "recipe-transcript 9" + t[t.index("\n") :],
             ":1: transcript format version '9'",
         ),
         (lambda t: t.replace("exit: 0\n", "exit: zero\n", 1), ": expected a number, got 'zero'"),

@@ -18,6 +18,13 @@ from tests.lab.lab_cli import recipe
 pytestmark = pytest.mark.root
 
 BRIDGES = """\
+#@ teardown
+teardown() {{
+  ip netns del rcp-rw-ns
+  ip link del rcp-rw-br1
+  ip link del rcp-rw-br2
+}}
+#@ end-teardown
 #@ steps
 ip netns add rcp-rw-ns
 ip link add rcp-rw-br1 type bridge
@@ -27,24 +34,19 @@ ip link add rcp-rw-h type veth peer name rcp-rw-c netns rcp-rw-ns
 ip link set rcp-rw-h master "$(cat {where})"
 ip -n rcp-rw-ns addr add 10.203.0.2/24 dev rcp-rw-c
 ip link set rcp-rw-h up
-
-#@ teardown
-ip netns del rcp-rw-ns
-ip link del rcp-rw-br1
-ip link del rcp-rw-br2
-#@ end-teardown
 """
 
 NETWORKS = """\
+#@ teardown
+teardown() {{
+  docker rm -f rcp-rw-box
+  docker network rm rcp-rw-a rcp-rw-b
+}}
+#@ end-teardown
 #@ steps
 docker network create rcp-rw-a
 docker network create rcp-rw-b
 docker run -d --name rcp-rw-box --network "$(cat {where})" busybox sleep 300
-
-#@ teardown
-docker rm -f rcp-rw-box
-docker network rm rcp-rw-a rcp-rw-b
-#@ end-teardown
 """
 
 
@@ -109,10 +111,9 @@ def test_a_snapshot_step_observes_the_lab_as_it_stands_then(
 ) -> None:
     lab = tmp_path / "lab.sh"
     lab.write_text(
-        "#@ steps\nip netns add rcp-rw-early\n#@ snapshot one namespace\n"
-        "ip netns exec rcp-rw-early ip link set lo up\n"
-        "ip netns add rcp-rw-late\n\n#@ teardown\nip netns del rcp-rw-early\n"
-        "ip netns del rcp-rw-late\n#@ end-teardown\n"
+        "#@ teardown\nteardown() {\n  ip netns del rcp-rw-early\n  ip netns del rcp-rw-late\n}\n"
+        "#@ end-teardown\n#@ steps\n#@ snapshot one namespace\nip netns add rcp-rw-early\n"
+        "ip netns exec rcp-rw-early ip link set lo up\nip netns add rcp-rw-late\n"
     )
     golden = tmp_path / "lab.transcript"
     done = recipe("run", str(lab), "--record", str(golden), "-q", env=env)
