@@ -42,7 +42,9 @@ def lab(steps: int) -> str:
             f"ip -n {PREFIX}-{n} addr add 10.209.0.{n + 1}/24 dev eth0",
         ]
     listings = [f"ip -o link show master {PREFIX}-br", f"ip -n {PREFIX}-0 -o addr show", "true"]
-    teardown = [f"  ip netns del {PREFIX}-{n}" for n in range(3)] + [f"  ip link del {PREFIX}-br"]
+    # Each veth deleted here: a namespace's deletion takes its ends with it only later.
+    teardown = [f"  ip link del {PREFIX}-h{n}" for n in range(3)]
+    teardown += [f"  ip netns del {PREFIX}-{n}" for n in range(3)] + [f"  ip link del {PREFIX}-br"]
     body = ["#@ teardown", "teardown() {", *teardown, "}", "#@ end-teardown", "#@ steps"]
     body += [*build, "#@ snapshot built"]
     body += [listings[i % len(listings)] for i in range(steps - len(build))]
