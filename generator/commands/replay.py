@@ -293,6 +293,8 @@ def diff(
     if old.snapshots and not new.snapshots:
         more = [f"{other} holds no state snapshot: the observed state is not compared"]
     report = TranscriptReport(f"{recorded} vs {other}", comparison, notes=notes + more)
+    if old.status != new.status:  # a run that failed (a leftover, say) is no run that passed
+        report.problems.append(f"the run {old.status} in {recorded}, {new.status} in {other}")
     _print_reports([report], as_json, colour)
     raise SystemExit(0 if report.ok else 1)
 

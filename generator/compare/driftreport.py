@@ -33,9 +33,13 @@ class TranscriptReport:
     def summary(self) -> str:
         c = self.comparison
         verdict = "ok" if c.ok else "DRIFT"
+        if c.ok and self.problems:  # the steps agree, but the run did not end as recorded
+            verdict = "PROBLEM"
         text = f"{self.path}: {verdict}, {c.compared} steps compared, {len(c.drifts)} drifting"
         if c.state:
             text += f", {len(c.state)} change(s) in the observed state"
+        if self.problems:
+            text += f", {len(self.problems)} problem(s)"
         if self.recipe_changed:
             text += ", recipe changed since recording"
         if self.commands == "transcript":

@@ -16,7 +16,9 @@ from typing import Any
 from generator.compare.normalize import PLACEHOLDER, Normalizer
 
 # Keys whose integer values are volatile identities, bound like their textual forms.
-_KEY_KINDS = {"ifindex": "IF", "link_index": "IF", "Pid": "PID"}
+# Docker's IPPrefixLen is the size of the range Docker picked (a /16 fresh, a /20 once its /16s
+# are used): bound like an index, so two networks of two sizes still read apart.
+_KEY_KINDS = {"ifindex": "IF", "link_index": "IF", "Pid": "PID", "IPPrefixLen": "PREFIX"}
 _TOKEN = re.compile(
     r"\.\.|\.?\[\*\]|\.?\[(\d+)\]|\.?\[\"((?:[^\"\\]|\\.)*)\"\]|\.?\*|\.?([^.\[\]*]+)"
 )

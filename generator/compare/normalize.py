@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from generator.compare.dockerranges import DockerRanges, docker_ranges
 from generator.compare.views import viewer
 from generator.transcript.patterns import PatternError, compile_pattern
 from generator.transcript.state_names import Names
@@ -236,6 +237,7 @@ class Normalizer:
         self.rules = tuple(rules)
         self.bindings = bindings if bindings is not None else Bindings()
         self._placeholder = self.bindings.placeholder  # hot path: skip an attribute lookup
+        self._ranges: DockerRanges | None = docker_ranges(self.bindings.canonical)
 
     def _builtin(self, match: re.Match[str]) -> str:
         rule = _GROUPS[match.lastgroup or ""]
@@ -288,6 +290,8 @@ class Normalizer:
             text = rule.pattern.sub(self._custom(rule), text)
         if not text:
             return text
+        if self._ranges is not None:
+            text = self._ranges.sub(text)
         return _COMBINED.sub(self._builtin, text)
 
     def many(self, texts: list[str], views: list[str] | None = None) -> list[str]:

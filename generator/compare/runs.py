@@ -45,8 +45,14 @@ class StepLike(StepHeadLike, Protocol):
 
 
 # Commands whose output lists things in an order set by volatile values: brctl lists a bridge's
-# ports in directory order, which follows the random veth names.
-UNORDERED = (re.compile(r"\bbrctl\s+show\b"),)
+# ports in directory order, which follows the random veth names; the neighbour and forwarding
+# tables come in hash order, which follows the addresses and MACs of the run.
+UNORDERED = (
+    re.compile(r"\bbrctl\s+show\b"),
+    re.compile(r"\bip\s+(?:-\S+\s+)*neigh(?:bour|bor)?\b"),
+    re.compile(r"\bbridge\s+(?:-\S+\s+)*fdb\b"),
+    re.compile(r"\barp\s+-\S*n"),
+)
 
 
 @dataclass(frozen=True)

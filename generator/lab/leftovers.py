@@ -8,6 +8,7 @@ also prints `docker inspect` JSON, read into the SDK's models (docs/state.md say
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -92,6 +93,26 @@ def take_local() -> Snapshot:
         return done.stdout
 
     return Snapshot(frozenset(_take_one(run, None, True, docker_json=False)))
+
+
+# The kernel destroys a deleted namespace's devices, and with them the host ends of its veths,
+# a moment later, in a worker of its own: a link can outlive `ip netns delete` by some 100 ms.
+SETTLE_SECONDS = 2.0
+_ASYNC_KINDS = frozenset({"link", "netns"})
+
+
+def settled(
+    before: Snapshot, take: Callable[[], Snapshot], seconds: float = SETTLE_SECONDS
+) -> list[tuple[str, str]]:
+    """What is left since `before`, asked again while only links and namespaces are left, and
+    they are still going, for up to `seconds`: nothing a lab removed is called a leftover for
+    being removed a moment late. Costs nothing when the first look finds nothing."""
+    deadline = time.monotonic() + seconds
+    added = take().added_since(before)
+    while added and {kind for kind, _ in added} <= _ASYNC_KINDS and time.monotonic() < deadline:
+        time.sleep(0.05)
+        added = take().added_since(before)
+    return added
 
 
 def describe(items: list[tuple[str, str]]) -> str:

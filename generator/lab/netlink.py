@@ -296,5 +296,7 @@ def _nsid_of(sock: socket.socket, path: str) -> int | None:
             value = _attrs(body, 4).get(_NETNSA_NSID)
             return struct.unpack("=i", value[:4])[0] if value else None
         return None
+    except OSError:  # a stale file in /run/netns, no namespace behind it: it names nothing
+        return None
     finally:
         os.close(fd)

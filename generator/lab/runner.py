@@ -371,8 +371,9 @@ class Runner:
     def _check_leftovers(self, before: leftovers.Snapshot | None) -> None:
         if before is None:
             return
-        after = leftovers.take(self.shell.output_of, docker=uses_docker(self.script))
-        added = after.added_since(before)
+        added = leftovers.settled(
+            before, lambda: leftovers.take(self.shell.output_of, docker=uses_docker(self.script))
+        )
         self.report.leftovers = [f"{kind} {name}" for kind, name in added]
         if added:
             self.listener.note(

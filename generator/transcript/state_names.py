@@ -54,9 +54,11 @@ class Names:
     ifindex: Mapping[str, str] = field(default_factory=dict)  # "12" -> interface
     # (host role or "", viewing namespace id, "N") -> the namespace N names from that viewer.
     nsid: Mapping[tuple[str, str, str], str] = field(default_factory=dict)
+    # The IPv4 ranges Docker picked for the networks the lab made: subnet -> network name.
+    subnets: Mapping[str, str] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return any((self.veth, self.mac, self.ids, self.ifindex, self.nsid))
+        return any((self.veth, self.mac, self.ids, self.ifindex, self.nsid, self.subnets))
 
     def get(self, kind: str, value: str) -> str | None:
         """The name of a value of one of normalize's bound kinds, or None."""
@@ -107,7 +109,7 @@ def network_ids(snapshot: Snapshot) -> dict[str, str]:
 def names(snapshots: Sequence[tuple[str, Snapshot]]) -> Names:
     """The names that a transcript's snapshots give, each `(role, snapshot)`; with more than
     one host, every name starts with its host's role (`node1/test1:eth0`)."""
-    tables = {key: _Table() for key in ("veth", "mac", "ids", "ifindex", "nsid")}
+    tables = {key: _Table() for key in ("veth", "mac", "ids", "ifindex", "nsid", "subnets")}
     hosts = {role for role, _ in snapshots}
     for role, snapshot in snapshots:
         prefix = f"{role}/" if len(hosts) > 1 else ""
@@ -119,6 +121,7 @@ def names(snapshots: Sequence[tuple[str, Snapshot]]) -> Names:
         ids={str(k): v for k, v in done["ids"].items()},
         ifindex={str(k): v for k, v in done["ifindex"].items()},
         nsid={k: v for k, v in done["nsid"].items() if isinstance(k, tuple)},
+        subnets={str(k): v for k, v in done["subnets"].items()},
     )
 
 
@@ -145,6 +148,9 @@ def _collect(snapshot: Snapshot, prefix: str, role: str, tables: Mapping[str, _T
         tables["ids"].add(container.id[:12], prefix + container.name)
     for network in snapshot.networks:
         tables["ids"].add(network.id[:12], f"{prefix}network {network.name}")
+        made = f"network {network.name}" not in snapshot.preexisting
+        if made and network.subnet and "." in network.subnet:
+            tables["subnets"].add(network.subnet, network.name)
 
 
 def _shared_bridge_macs(ns: Namespace, table: _Table) -> None:

@@ -133,3 +133,59 @@ def test_netnsid_is_named_per_viewer() -> None:
     assert found.nsid[("", HOST, "1")] == "c1" and found.nsid[("", HOST, "2")] == "c2"
     assert found.nsid[("", "container:c1", "0")] == "host"
     assert isinstance(found, Names) and found
+
+
+def _docker_lab(subnet: str, gateway: str, ip: str) -> Snapshot:
+    from generator.transcript.state import Attachment, Container, DockerNetwork
+
+    box = Container(
+        "box", "c" * 64, "busybox", "running", "", (Attachment("nu-net", ip, 20, "", gateway),)
+    )
+    net = DockerNetwork("nu-net", "d" * 64, "bridge", subnet, gateway, "br-dddddddddddd", ("box",))
+    return Snapshot("local", containers=(box,), networks=(net,))
+
+
+def test_addresses_in_a_range_docker_picked_are_named_by_their_place_in_it() -> None:
+    """A fresh engine gives the lab's network 172.18.0.0/16; after other labs 192.168.96.0/20:
+    the same lab, so the same text; another place in the range still drifts."""
+    old = _docker_lab("172.18.0.0/16", "172.18.0.1", "172.18.0.2")
+    new = _docker_lab("192.168.96.0/20", "192.168.96.1", "192.168.96.2")
+
+    def inspect(subnet: str, gateway: str, address: str, broadcast: str) -> list[StepRecord]:
+        return [
+            _step(
+                1,
+                "docker network inspect nu-net",
+                f'"Subnet": "{subnet}", "Gateway": "{gateway}"\n',
+            ),
+            _step(
+                2,
+                "docker exec box ip addr show eth0",
+                f"inet {address} brd {broadcast} scope global eth0\n",
+            ),
+            _step(
+                3,
+                "docker exec box ping -c1 box",
+                f"PING box ({address.split('/')[0]}): 56 data bytes\n",
+            ),
+        ]
+
+    before = inspect("172.18.0.0/16", "172.18.0.1", "172.18.0.2/16", "172.18.255.255")
+    after = inspect("192.168.96.0/20", "192.168.96.1", "192.168.96.2/20", "192.168.111.255")
+    both = (names([("", old)]), names([("", new)]))
+    assert not compare(before, after).ok  # without the snapshots, every address drifts
+    result = compare(before, after, names=both)
+    assert result.ok, [d.diffs for d in result.drifts]
+    elsewhere = inspect("192.168.96.0/20", "192.168.96.1", "192.168.96.9/20", "192.168.111.255")
+    moved = compare(before, elsewhere, names=both)
+    assert [d.index for d in moved.drifts] == [2, 3]
+    assert "IP(nu-net+9)" in "\n".join(moved.drifts[0].diffs[0].lines)
+
+
+def test_a_range_there_before_the_lab_is_not_renamed() -> None:
+    from dataclasses import replace
+
+    snap = replace(
+        _docker_lab("172.17.0.0/16", "172.17.0.1", "172.17.0.2"), preexisting=("network nu-net",)
+    )
+    assert names([("", snap)]).subnets == {}
