@@ -30,7 +30,8 @@ _SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
 _ARPHRD_LOOPBACK, _MAIN_TABLE = 772, 254
 _NETNS_DIRS = ("/run/netns/", "/var/run/netns/")
 
-Section = tuple[str, str, str, list[Any]]  # kind, name, mount path, the four `ip -j` lists
+# kind, name, mount path, the four `ip -j` lists, the namespace's inode
+Section = tuple[str, str, str, list[Any], int]
 
 
 class Unavailable(Exception):
@@ -62,13 +63,20 @@ def sections() -> list[Section]:
 def _read_all() -> Iterator[Section]:
     libc = ctypes.CDLL(None, use_errno=True)
     named = _named()
-    yield ("host", "host", "-", _dump(named))
+    yield ("host", "host", "-", _dump(named), _inode("/proc/thread-self/ns/net"))
     for name, path in named.items():
         if _enter(libc, path):
-            yield ("netns", name, path, _dump(named))
+            yield ("netns", name, path, _dump(named), _inode(path))
     for path in _mounted():
         if _enter(libc, path):
-            yield ("mounted", "-", path, _dump(named))
+            yield ("mounted", "-", path, _dump(named), _inode(path))
+
+
+def _inode(path: str) -> int:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return 0
 
 
 def _named() -> dict[str, str]:

@@ -45,12 +45,16 @@ if ! command -v ip >/dev/null 2>&1; then echo '@@rcp missing ip'; else
     [ -e "$p" ] || continue
     echo "@@rcp ns netns ${p##*/} $p"; _rcp_ip ip -n "${p##*/}"
   done
+  mounted=$(grep ' - nsfs ' /proc/self/mountinfo 2>/dev/null | cut -d' ' -f5 | sort -u)
   while read -r p; do
-    case "$p" in /run/netns/*|/var/run/netns/*) continue ;; esac
+    case "$p" in /run/netns/*|/var/run/netns/*|'') continue ;; esac
     echo "@@rcp ns mounted - $p"; _rcp_ip nsenter --net="$p" ip
   done <<RCP_EOF
-$(grep ' - nsfs ' /proc/self/mountinfo 2>/dev/null | cut -d' ' -f5 | sort -u)
+$mounted
 RCP_EOF
+  # One namespace can be found twice (a container's, linked into /run/netns by hand): the
+  # inodes tell, one stat for all.
+  echo '@@rcp inodes'; stat -L -c '%i %n' /proc/self/ns/net /run/netns/* $mounted 2>/dev/null
 fi
 """.strip()
 

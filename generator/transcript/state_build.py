@@ -15,7 +15,10 @@ from generator.transcript import state_parse as parse
 from generator.transcript.state import Container, Snapshot
 
 Attrs = Mapping[str, Any]
-Section = tuple[str, str, str, Sequence[Any]]  # kind, name, path, the four `ip -j` lists
+# kind, name, path, the four `ip -j` lists, the namespace's inode (0: unknown)
+Section = tuple[str, str, str, Sequence[Any], int]
+# Which one to keep of two ids for one namespace: what it is over how it was found.
+_RANK = {"host": 0, "container": 1, "netns": 2, "mounted": 3}
 
 
 @dataclass(frozen=True)
@@ -66,14 +69,18 @@ def build(
     containers = parse.containers(docker.containers) if docker else ()
     labels = parse.sandbox_labels(containers)
     raw: list[parse.RawNamespace] = []
-    for kind, name, path, values in read:
+    inodes: dict[str, int] = {}  # mount path -> inode
+    for kind, name, path, values, inode in read:
         found = _namespace(kind, name, path, values, labels)
         if found is not None:
             raw.append(found)
+            inodes[path if kind != "host" else "/proc/self/ns/net"] = inode
     iptables_text: str | None = None
     for section in parse.sections(output):
         words = section.words
-        if words[:1] == ["missing"]:
+        if words[:1] == ["inodes"]:
+            inodes.update(_inodes(section.body))
+        elif words[:1] == ["missing"]:
             partial.append(f"{' '.join(words[1:])} is not installed")
         elif words[:1] == ["unprivileged"]:
             partial.append("not root: namespaces other than this shell's could not be entered")
@@ -87,7 +94,7 @@ def build(
                 partial.append("ip -j printed no JSON (iproute2 older than 4.14?)")
             elif words[1] == "netns":  # a mount that is no network namespace is no loss; this is
                 partial.append(f"netns {words[2]}: ip -n printed no JSON (not root?)")
-    namespaces = parse.resolve_peers(raw)
+    namespaces = parse.resolve_peers(_once_each(raw, inodes))
     containers = _with_namespaces(containers, labels, {ns.id for ns in namespaces})
     iptables = None
     if baseline is not None and iptables_text is not None:
@@ -103,6 +110,34 @@ def build(
         iptables=iptables,
         partial=tuple(dict.fromkeys(partial)),  # each reason once, in the order found
     )
+
+
+def _inodes(lines: Sequence[str]) -> dict[str, int]:
+    found = {}
+    for line in lines:
+        inode, _, path = line.partition(" ")
+        if inode.isdigit() and path:
+            found[path] = int(inode)
+    return found
+
+
+def _once_each(
+    raw: list[parse.RawNamespace], inodes: Mapping[str, int]
+) -> list[parse.RawNamespace]:
+    """Each namespace once: one found both as a container's sandbox and as a name in
+    /run/netns (linked there to use `ip netns exec`) is the container's."""
+    kept: dict[int, parse.RawNamespace] = {}
+    done = []
+    for r in sorted(raw, key=lambda r: _RANK.get(r.namespace.kind, 9)):
+        ns = r.namespace
+        inode = inodes.get(ns.path if ns.kind != "host" else "/proc/self/ns/net", 0)
+        if inode and inode in kept:
+            continue
+        if inode:
+            kept[inode] = r
+        done.append(r)
+    order = {id(r): i for i, r in enumerate(raw)}
+    return sorted(done, key=lambda r: order[id(r)])
 
 
 def _namespace(

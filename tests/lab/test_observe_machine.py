@@ -106,6 +106,30 @@ def test_a_container_on_a_user_defined_network(clean_machine: None, docker_engin
         sh("docker rm -f rcp-obs-c; docker network rm rcp-obs-net")
 
 
+@pytest.mark.docker
+def test_a_container_namespace_linked_into_run_netns_is_one_namespace(
+    clean_machine: None, docker_engine: None
+) -> None:
+    """Tutorials link a container's namespace into /var/run/netns to use `ip netns exec` on
+    it: it is still one namespace, the container's, both ways of reading."""
+    busybox_image.ensure()
+    try:
+        sh("docker run -d --name rcp-obs-linked busybox sleep 300 >/dev/null")
+        sh(
+            "ln -s /proc/$(docker inspect -f '{{.State.Pid}}' rcp-obs-linked)/ns/net "
+            "/var/run/netns/rcp-obs-linked"
+        )
+        for snap in (take(), take(docker_json=True)):
+            ids = [ns.id for ns in snap.namespaces]
+            assert "container:rcp-obs-linked" in ids and "netns:rcp-obs-linked" not in ids, ids
+            host = snap.namespace("host")
+            assert host is not None
+            peers = {link.peer.namespace for link in host.links if link.peer is not None}
+            assert "container:rcp-obs-linked" in peers
+    finally:
+        sh("rm -f /var/run/netns/rcp-obs-linked; docker rm -f rcp-obs-linked")
+
+
 def test_the_firewall_as_a_difference_from_the_baseline(clean_machine: None) -> None:
     rule = "-A FORWARD -s 10.99.7.0/24 -j ACCEPT"
     with LocalShell() as shell:
