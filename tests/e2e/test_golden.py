@@ -107,3 +107,17 @@ def test_golden_transcripts_are_whole_recordings() -> None:
     for path in _golden():
         transcript = tr.read(path)
         assert transcript.complete and transcript.status == "passed", path
+
+
+def test_every_golden_records_the_observed_state() -> None:
+    """Format version 2, with the state at the end of the main phase of every host, whole, and
+    a record of what was there before the lab."""
+    for path in _golden():
+        transcript = tr.read(path)
+        assert transcript.version == 2, path
+        ends = [s for s in transcript.snapshots if s.label == "end of main"]
+        roles = {s.role for s in transcript.steps}
+        assert len(ends) == len(roles), path
+        for snapshot in ends:
+            assert not snapshot.state.is_partial, (path, snapshot.state.partial)
+            assert "namespace host" in snapshot.state.preexisting, path
