@@ -82,6 +82,8 @@ class Namespace:
     addresses: tuple[Address, ...] = ()
     routes: tuple[Route, ...] = ()
     path: str = ""  # where it is mounted (/run/netns/NAME, Docker's sandbox key)
+    # Other ids it was found under: a container's namespace linked into /run/netns by hand.
+    aliases: tuple[str, ...] = ()
 
     def link(self, ifname: str) -> Link | None:
         return next((link for link in self.links if link.ifname == ifname), None)

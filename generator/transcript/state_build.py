@@ -126,18 +126,21 @@ def _once_each(
 ) -> list[parse.RawNamespace]:
     """Each namespace once: one found both as a container's sandbox and as a name in
     /run/netns (linked there to use `ip netns exec`) is the container's."""
-    kept: dict[int, parse.RawNamespace] = {}
-    done = []
+    kept: dict[int, int] = {}  # inode -> index in done
+    done: list[parse.RawNamespace] = []
+    order = {r.namespace.id: i for i, r in enumerate(raw)}
     for r in sorted(raw, key=lambda r: _RANK.get(r.namespace.kind, 9)):
         ns = r.namespace
         inode = inodes.get(ns.path if ns.kind != "host" else "/proc/self/ns/net", 0)
-        if inode and inode in kept:
+        if inode and inode in kept:  # the same namespace again: an alias of the one kept
+            first = done[kept[inode]]
+            named = replace(first.namespace, aliases=(*first.namespace.aliases, ns.id))
+            done[kept[inode]] = replace(first, namespace=named)
             continue
         if inode:
-            kept[inode] = r
+            kept[inode] = len(done)
         done.append(r)
-    order = {id(r): i for i, r in enumerate(raw)}
-    return sorted(done, key=lambda r: order[id(r)])
+    return sorted(done, key=lambda r: order[r.namespace.id])
 
 
 def _namespace(

@@ -142,7 +142,8 @@ def _collect(snapshot: Snapshot, prefix: str, role: str, tables: Mapping[str, _T
             tables["ifindex"].add(str(link.ifindex), label)
             if link.peer and link.peer_nsid is not None:
                 target = prefix + namespace_label(link.peer.namespace, networks)
-                tables["nsid"].add((role, ns.id, str(link.peer_nsid)), target)
+                for viewer in (ns.id, *ns.aliases):  # a step may look in by either name
+                    tables["nsid"].add((role, viewer, str(link.peer_nsid)), target)
         _shared_bridge_macs(ns, tables["mac"])
     for container in snapshot.containers:
         tables["ids"].add(container.id[:12], prefix + container.name)

@@ -122,6 +122,8 @@ def test_a_container_namespace_linked_into_run_netns_is_one_namespace(
         for snap in (take(), take(docker_json=True)):
             ids = [ns.id for ns in snap.namespaces]
             assert "container:rcp-obs-linked" in ids and "netns:rcp-obs-linked" not in ids, ids
+            linked = snap.namespace("container:rcp-obs-linked")
+            assert linked is not None and linked.aliases == ("netns:rcp-obs-linked",)
             host = snap.namespace("host")
             assert host is not None
             peers = {link.peer.namespace for link in host.links if link.peer is not None}
