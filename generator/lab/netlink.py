@@ -4,20 +4,24 @@ fields the snapshot keeps (state_parse reads both alike).
 Why: `ip` costs a process per namespace, about 2.5 ms each; a lab with 100 namespaces spent
 0.3 s of its run on one snapshot. Here a worker thread enters each namespace (setns acts on the
 calling thread only, so the rest of recipe never leaves its own), opens a netlink socket there
-and dumps links, addresses and routes: about 0.2 ms a namespace. Remote hosts still run `ip -j`
-(generator/lab/observe.py): nothing of this needs to exist there.
+and dumps links, addresses and routes: about 0.6 ms a namespace. A remote host runs this same
+file as a script when it has python3 (observe.py sends it through the shell; `main` prints what
+the batched `ip` command would); without python3 it runs `ip -j`. So the file uses the standard
+library only, and nothing newer than Python 3.8.
 """
 
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import socket
 import struct
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 CLONE_NEWNET = 0x40000000
 _RTM = {"link": 18, "addr": 22, "route": 26}
@@ -30,8 +34,9 @@ _SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
 _ARPHRD_LOOPBACK, _MAIN_TABLE = 772, 254
 _NETNS_DIRS = ("/run/netns/", "/var/run/netns/")
 
-# kind, name, mount path, the four `ip -j` lists, the namespace's inode
-Section = tuple[str, str, str, list[Any], int]
+if TYPE_CHECKING:  # a remote python3 may be older than 3.9, which reads `tuple[...]` here
+    # kind, name, mount path, the four `ip -j` lists, the namespace's inode
+    Section = tuple[str, str, str, list[Any], int]
 
 
 class Unavailable(Exception):
@@ -308,3 +313,25 @@ def _nsid_of(sock: socket.socket, path: str) -> int | None:
         return None
     finally:
         os.close(fd)
+
+
+def main() -> None:
+    """As a script on a remote host: print the sections as observe.py's batched `ip` command
+    does, all at once at the end; on any failure print nothing and exit 1, and the shell runs
+    `ip` instead."""
+    try:
+        found = sections()
+    except Exception:  # noqa: BLE001 - any failure here means: let ip do it
+        sys.exit(1)
+    lines = []
+    for kind, name, path, values, _inode in found:
+        lines.append(f"@@rcp ns {kind} {name} {path}")
+        lines += [json.dumps(value, separators=(",", ":")) for value in values]
+    lines.append("@@rcp inodes")
+    for kind, _name, path, _values, inode in found:
+        lines.append(f"{inode} {'/proc/self/ns/net' if kind == 'host' else path}")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
