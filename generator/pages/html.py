@@ -148,6 +148,8 @@ def render(page: LabPage) -> str:
             f'<p class="note fail">Incomplete run (result: {escape(page.status)}): '
             "the page shows the steps that ran.</p>"
         )
+    elif page.failed_verdict:
+        out.append(f'<p class="note fail">{escape(page.failed_verdict)}.</p>')
     if page.normalized:
         out.append(
             '<p class="note">Output is normalized: values that change on every run read as '

@@ -186,6 +186,8 @@ def render(page: LabPage, svg_name: str | None = None) -> str:
     if not page.complete:
         status = md_text(page.status)
         out += [f"> **Incomplete run** (result: {status}): the page shows the steps that ran.", ""]
+    elif page.failed_verdict:
+        out += [f"> **{md_text(page.failed_verdict)}.**", ""]
     if page.normalized:
         note = "values that change on every run read as placeholders such as `MAC#1` or `<RTT>`"
         out += [f"> Output is normalized: {note}.", ""]

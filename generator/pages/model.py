@@ -66,6 +66,15 @@ class LabPage:
     observed: diagram.Graph | None = None
     # What the recipe declares but the run did not observe (generator/compare/declared.py).
     topology_warnings: tuple[str, ...] = ()
+    reason: str = ""  # why the run did not pass, as its result says
+
+    @property
+    def failed_verdict(self) -> str:
+        """One line for a whole run that did not pass (a leftover, a failed step); "" else."""
+        if not self.complete or self.status == "passed":
+            return ""
+        reason = self.reason.rstrip(".")
+        return f"The recorded run {self.status}" + (f": {reason}" if reason else "")
 
     @property
     def graph(self) -> diagram.Graph | None:
@@ -235,6 +244,7 @@ def build(
         status=transcript.status,
         complete=transcript.complete,
         normalized=transform is not None,
+        reason=transcript.outcome.reason if transcript.outcome else "",
         **_observation(transcript, topology, hosts),
     )
 

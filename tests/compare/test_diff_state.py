@@ -62,3 +62,32 @@ def test_a_version_1_transcript_reads_diffs_and_renders(tmp_path: Path) -> None:
     page = (tmp_path / "veth-pair.md").read_text()  # named by its recipe
     assert "```mermaid" in page  # drawn from the declared topology
     assert "Drawn from the state observed" not in page
+
+
+def test_a_page_says_when_the_recorded_run_failed(tmp_path: Path) -> None:
+    text = (ROOT / "transcripts" / "veth-pair.transcript").read_text()
+    failed = text.replace(
+        "result: passed\ncomplete: yes\n",
+        "result: failed\ncomplete: yes\nreason: the teardown left things behind\n"
+        "leftover: link veth-test1\n",
+    )
+    assert failed != text
+    path = tmp_path / "failed.transcript"
+    path.write_text(failed)
+    for form, name in (("md", "veth-pair.md"), ("html", "veth-pair.html")):
+        out = tmp_path / form
+        done = subprocess.run(
+            ["recipe", "docs", str(path), "-o", str(out), "--format", form],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        page = (out / name).read_text()
+        assert "The recorded run failed: the teardown left things behind." in page
+    done = _diff(ROOT / "transcripts" / "veth-pair.transcript", path)
+    assert done.returncode == 1
+    (report,) = json.loads(done.stdout)["transcripts"]
+    assert report["problems"] == [
+        f"the run passed in {ROOT / 'transcripts' / 'veth-pair.transcript'}, failed in {path}"
+    ]
