@@ -43,6 +43,15 @@ def reach(
     with_host: Annotated[
         bool, typer.Option("--with-host", help="Count the host itself as an endpoint.")
     ] = False,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            metavar="GLOB",
+            help="Only the endpoints whose name matches (repeatable), e.g. 'test*'.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the matrix as JSON.")] = False,
     identity: IdentityOption = None,
     strict_host_key: StrictHostKeyOption = False,
@@ -59,7 +68,7 @@ def reach(
             raise UserError(f"--tcp {port}: a TCP port is 1 to 65535")
     with remote.one(host, identity, strict_host_key) as shell:
         snapshot = observe.take(shell, host=host)
-        matrix = reach_matrix.take(shell, snapshot, rules, tcp or [], with_host)
+        matrix = reach_matrix.take(shell, snapshot, rules, tcp or [], with_host, only=only or [])
     print(json.dumps(matrix.to_json(), indent=2) if as_json else reach_text.render(matrix))
     if not matrix.holds:
         raise typer.Exit(1)

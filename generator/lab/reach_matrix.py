@@ -4,6 +4,7 @@ cause of each contradiction (generator/lab/reach.py holds the model)."""
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -25,12 +26,16 @@ def take(
     with_host: bool = False,
     lab_rules: Sequence[str] = (),
     timeout: float = 1.0,
+    only: Sequence[str] = (),
 ) -> Matrix:
     """Probe every ordered pair of the snapshot's endpoints through the host's shell.
 
     lab_rules: firewall rules the lab added (a snapshot's iptables diff), for causes. Raises
-    UserError (exit 2) when no lab stands, for a bad rule, or for a target outside the lab."""
+    UserError (exit 2) when no lab stands, for a bad rule, or for a target outside the lab.
+    only: shell-style patterns; the endpoints whose name matches one (all when empty)."""
     found = reach.endpoints(snapshot, with_host)
+    if only:
+        found = [e for e in found if any(fnmatch.fnmatchcase(e.name, p) for p in only)]
     if len(found) < 2:
         raise UserError(
             f"no lab is standing on {snapshot.host}: recipe reach needs at least two namespaces "
