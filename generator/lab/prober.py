@@ -18,6 +18,7 @@ line: `@@rcp-reach ` and the result as JSON.
 from __future__ import annotations
 
 import base64
+import collections
 import ctypes
 import errno
 import json
@@ -27,9 +28,9 @@ import selectors
 import socket
 import struct
 import subprocess
-import sys
 import threading
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +45,14 @@ def command(request: dict[str, Any]) -> str:
     """The shell command that runs the prober on `request` ({"sources": [{"path", "targets"}],
     "owners": {ip: path}, "ports", "timeout", "tries"}); it prints one `@@rcp-reach` line, or
     `@@rcp-reach-missing python3`."""
-    encoded = base64.b64encode(json.dumps(request).encode()).decode()
+    # In the program text, not on its command line: one argument holds at most 128 KiB, and
+    # 100 namespaces' targets are more (compressed, they are a few KiB).
+    encoded = base64.b64encode(zlib.compress(json.dumps(request).encode())).decode()
     source = Path(__file__).read_text(encoding="utf-8")
     return (
         "if command -v python3 >/dev/null 2>&1; then\n"
         '  if [ "$(id -u)" = 0 ]; then _rcp_py=python3; else _rcp_py="sudo -n python3"; fi\n'
-        f"  $_rcp_py - {encoded} <<'{_EOF}'\n{source}\n{_EOF}\n"
+        f"  $_rcp_py - <<'{_EOF}'\n{source}\n_main({encoded!r})\n{_EOF}\n"
         "else echo '@@rcp-reach-missing python3'; fi"
     )
 
@@ -122,50 +125,69 @@ def _echo(ident: int, seq: int) -> bytes:
     return struct.pack("!BBHHH", _ECHO_REQUEST, 0, check, ident, seq) + payload
 
 
-def _icmp(sources: list[_Source], timeout: float, tries: int) -> dict[tuple[int, int], str]:
-    """(source, target index) -> "ok" or why not; every source's echoes in flight at once."""
+def _icmp(
+    sources: list[_Source], timeout: float, tries: int, window: int
+) -> dict[tuple[int, int], str]:
+    """(source, target index) -> "ok" or why not. Every source's echoes go out at once, but at
+    most `window` unanswered: a burst of thousands of first packets to new neighbours is as many
+    ARP broadcasts, each flooded to every port of a bridge, and the kernel's backlog (1000 per
+    CPU) would drop most of them. Each probe is sent again after `timeout`, `tries` times."""
     result: dict[tuple[int, int], str] = {}
-    live = [s for s in sources if s.icmp is not None]
-    pending = {(s.index, t) for s in live for t in range(len(s.targets))}
-    by_index = {s.index: s for s in live}
+    live = {s.index: s for s in sources if s.icmp is not None}
     selector = selectors.DefaultSelector()
-    for source in live:
-        assert source.icmp is not None
-        selector.register(source.icmp, selectors.EVENT_READ, source)
-    for _ in range(max(1, tries)):
-        if not pending:
-            break
-        _send_round(by_index, sorted(pending, key=lambda p: (p[1], p[0])), pending, result)
-        deadline = time.monotonic() + timeout
-        while pending and time.monotonic() < deadline:
-            for key, _events in selector.select(max(0.0, deadline - time.monotonic())):
-                _receive(key.data, pending, result)
-    for pair in pending:
-        result[pair] = "no reply"
+    for source in live.values():
+        selector.register(source.icmp, selectors.EVENT_READ, source)  # type: ignore[arg-type]
+    pairs = [(i, t) for i, s in live.items() for t in range(len(s.targets))]
+    queue = collections.deque(sorted(pairs, key=lambda p: (p[1], p[0])))
+    left = dict.fromkeys(pairs, max(1, tries))
+    sent: dict[tuple[int, int], float] = {}  # unanswered, oldest first
+    fulls, checked = _table_fulls(), time.monotonic()
+    while queue or sent:
+        if time.monotonic() - checked > 0.1:
+            if _table_fulls() > fulls:  # what is still unanswered now proves nothing: stop
+                break
+            checked = time.monotonic()
+        while queue and len(sent) < window:
+            pair = queue.popleft()
+            if pair not in result:
+                _send(live[pair[0]], pair, sent, result)
+                left[pair] -= 1
+        wait = min(sent.values()) + timeout - time.monotonic() if sent else 0.0
+        for key, _events in selector.select(max(0.0, wait)):
+            _receive(key.data, sent, result)
+        now = time.monotonic()
+        for pair, at in list(sent.items()):
+            if at + timeout > now:
+                break
+            del sent[pair]
+            if left[pair] > 0:
+                queue.append(pair)
+            else:
+                result[pair] = "no reply"
     selector.close()
+    for pair in pairs:
+        result.setdefault(pair, "neighbour table full")
     return result
 
 
-def _send_round(
-    by_index: dict[int, _Source],
-    pairs: list[tuple[int, int]],
-    pending: set[tuple[int, int]],
+def _send(
+    source: _Source,
+    pair: tuple[int, int],
+    sent: dict[tuple[int, int], float],
     result: dict[tuple[int, int], str],
 ) -> None:
-    for index, t in pairs:
-        source = by_index[index]
-        assert source.icmp is not None
-        try:
-            source.icmp.sendto(_echo(source.ident, t), (source.targets[t], 0))
-        except BlockingIOError:
-            continue  # the next round sends it again
-        except OSError as exc:
-            pending.discard((index, t))
-            result[(index, t)] = f"send: {exc.strerror or exc}"
+    assert source.icmp is not None
+    try:
+        source.icmp.sendto(_echo(source.ident, pair[1]), (source.targets[pair[1]], 0))
+        sent[pair] = time.monotonic()
+    except BlockingIOError:
+        sent[pair] = time.monotonic()  # as if lost: sent again after the timeout
+    except OSError as exc:
+        result[pair] = f"send: {exc.strerror or exc}"
 
 
 def _receive(
-    source: _Source, pending: set[tuple[int, int]], result: dict[tuple[int, int], str]
+    source: _Source, sent: dict[tuple[int, int], float], result: dict[tuple[int, int], str]
 ) -> None:
     assert source.icmp is not None
     while True:
@@ -179,9 +201,10 @@ def _receive(
         kind, _code, _sum, ident, seq = struct.unpack_from("!BBHHH", data, at)
         if kind != _ECHO_REPLY or ident != source.ident or seq >= len(source.targets):
             continue
-        if source.targets[seq] == address and (source.index, seq) in pending:
-            pending.discard((source.index, seq))
-            result[(source.index, seq)] = "ok"
+        pair = (source.index, seq)
+        if source.targets[seq] == address and pair not in result:
+            result[pair] = "ok"
+            sent.pop(pair, None)
 
 
 def _tcp(sources: list[_Source], timeout: float) -> dict[tuple[int, int, int], str]:
@@ -240,6 +263,23 @@ def _dropping(path: str) -> list[str]:
     return found
 
 
+def _table_fulls() -> int:
+    """How often the kernel's ARP table was full (all namespaces share it, gc_thresh3 entries)."""
+    try:
+        rows = Path("/proc/net/stat/arp_cache").read_text().split("\n")
+    except OSError:
+        return 0
+    column = rows[0].split().index("table_fulls") if "table_fulls" in rows[0] else -1
+    return sum(int(r.split()[column], 16) for r in rows[1:] if r.strip()) if column >= 0 else 0
+
+
+def _gc_thresh3() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/neigh/default/gc_thresh3").read_text())
+    except (OSError, ValueError):
+        return 0
+
+
 def _bridge_netfilter() -> bool:
     try:
         return Path("/proc/sys/net/bridge/bridge-nf-call-iptables").read_text().strip() == "1"
@@ -276,7 +316,9 @@ def probe(request: dict[str, Any]) -> dict[str, Any]:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, wanted + 64), hard))
     _open_all(sources, ports)
     timeout, tries = float(request.get("timeout", 1.0)), int(request.get("tries", 2))
-    icmp = _icmp(sources, timeout, tries)
+    fulls = _table_fulls()
+    icmp = _icmp(sources, timeout, tries, int(request.get("window", 128)))
+    fulls = _table_fulls() - fulls
     tcp = _tcp(sources, timeout * tries) if ports else {}
     rules = {path: _dropping(path) for path in sorted(_involved(sources, icmp, request))}
     return {
@@ -291,17 +333,16 @@ def probe(request: dict[str, Any]) -> dict[str, Any]:
         "errors": [s.error for s in sources],
         "rules": rules,
         "bridge_netfilter": _bridge_netfilter(),
+        "neighbour_table_full": fulls,
+        "gc_thresh3": _gc_thresh3(),
         "seconds": round(time.monotonic() - started, 4),
     }
 
 
-def _main() -> None:
-    request = json.loads(base64.b64decode(sys.argv[1]))
+def _main(encoded: str) -> None:
+    """The shipped program's entry: the request as command() encoded it."""
+    request = json.loads(zlib.decompress(base64.b64decode(encoded)))
     if os.geteuid() != 0:
         print(MARK + json.dumps({"error": "the prober needs root (raw ICMP sockets, setns)"}))
         return
     print(MARK + json.dumps(probe(request)))
-
-
-if __name__ == "__main__":
-    _main()

@@ -244,7 +244,8 @@ def run_prober(shell: Shell, host: str, wanted: dict[str, Any]) -> dict[str, Any
     """Run the prober on the host behind shell; its result, or one line of why not."""
     for source in wanted["sources"]:
         check_targets_in(wanted, source["targets"])
-    output = shell.run(prober.command(wanted), TIMEOUT).stdout
+    done = shell.run(prober.command(wanted), TIMEOUT)
+    output = done.stdout
     for line in output.splitlines():
         if line.startswith("@@rcp-reach-missing"):
             raise UserError(f"{host}: python3 is not installed; recipe reach probes with it")
@@ -253,7 +254,8 @@ def run_prober(shell: Shell, host: str, wanted: dict[str, Any]) -> dict[str, Any
             if "error" in result:
                 raise UserError(f"{host}: {result['error']}")
             return result
-    raise UserError(f"{host}: the prober printed no result: {output.strip()[-200:]!r}")
+    said = (done.stderr.strip() or output.strip()).splitlines()
+    raise UserError(f"{host}: the prober printed no result: {said[-1] if said else 'nothing'}")
 
 
 def check_targets_in(wanted: dict[str, Any], targets: Sequence[str]) -> None:

@@ -98,6 +98,12 @@ def _cause(
     for line in lab_rules:
         if _mentions(line, mine + theirs):
             return f"a firewall rule the lab added: {line}"
+    if result.get("neighbour_table_full"):
+        return (
+            "unknown: the kernel's neighbour table overflowed during the probe (it holds "
+            f"net.ipv4.neigh.default.gc_thresh3={result.get('gc_thresh3')} entries for every "
+            "namespace together, and each source needs one per target), so packets were dropped"
+        )
     for endpoint in (source, target):
         if endpoint.kind == HOST:
             continue
