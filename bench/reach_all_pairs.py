@@ -19,6 +19,7 @@ import argparse
 import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -120,6 +121,7 @@ def main() -> None:
                 print(f"recipe clean linux-bridge: {cleaned.stderr.strip()}", file=sys.stderr)
             if before is not None:
                 restore(before)
+            shutil.rmtree(env["RECIPE_STATE_DIR"], ignore_errors=True)
 
 
 if __name__ == "__main__":
