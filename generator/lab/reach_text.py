@@ -54,7 +54,8 @@ def render(matrix: Matrix) -> str:
         else f"{len(wrong)} pair{'s' * (len(wrong) != 1)} contradict{'s' * (len(wrong) == 1)} "
         "the expected matrix"
     )
-    lines += ["", f"probed in {matrix.seconds:.2f} s: {verdict}"]
+    took = f"{matrix.seconds:.2f} s" if matrix.seconds >= 1 else f"{matrix.seconds * 1000:.0f} ms"
+    lines += ["", f"probed in {took}: {verdict}"]
     for cell in bad:
         want = "reach" if cell.expected else "not reach"
         got = "it reached" if cell.actual else cell.detail
