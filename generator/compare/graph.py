@@ -42,10 +42,6 @@ from generator.transcript.state import HOST, Link, Namespace, Snapshot
 
 __all__ = ["Fact", "Graph", "drift", "graph"]
 
-# Docker names a user-defined bridge network's Linux bridge by the network's id, and an overlay
-# sandbox's vxlan device by the VNI and the network's id: both are named by the network here.
-_DOCKER_BRIDGE = re.compile(r"br-([0-9a-f]{12})")
-_OVERLAY_VXLAN = re.compile(r"vx-[0-9a-f]{6}-([0-9a-f]{5})")
 _GATEWAY = re.compile(r"gateway_([0-9a-f]{12})")
 _ENDPOINT = {HOST: "host", "netns": "namespace", "container": "container"}
 _DOCKER_KINDS = ("container", "mounted")  # namespaces that only Docker names
@@ -134,7 +130,6 @@ class _Reader:
         self.prefix = f"{role}/" if role else ""
         self.pre = frozenset(snapshot.preexisting)
         self.ids = state_names.network_ids(snapshot)
-        self.bridges = {n.bridge: n.name for n in snapshot.networks if n.bridge}
         self.subnets = _subnets(snapshot)
         # Docker names a container's endpoint on docker_gwbridge by its sandbox's id, which is
         # the file name of the sandbox's mount.
@@ -189,14 +184,9 @@ class _Reader:
         if link.kind == "veth" and link.peer is not None and volatile.fullmatch(link.peer.ifname):
             # Both ends random: no name; else its own, as `veth(PEER)` would hold a random one.
             return None if volatile.fullmatch(link.ifname) else link.ifname
+        # Docker's `br-<id>` and `vx-<vni>-<id>` come back named by their network.
         name = state_names.veth_name(link, self.ids)
-        if volatile.fullmatch(name):
-            return None
-        if name in self.bridges and _DOCKER_BRIDGE.fullmatch(name):
-            return f"br({self.bridges[name]})"
-        found = _OVERLAY_VXLAN.fullmatch(name)
-        owner = next((n for i, n in self.ids.items() if found and i.startswith(found[1])), None)
-        return f"vx({owner})" if owner else name
+        return None if volatile.fullmatch(name) else name
 
     def ns_label(self, ns_id: str) -> str:
         if (found := self._ns_labels.get(ns_id)) is None:
@@ -218,7 +208,8 @@ class _Reader:
         areas = self.ns_areas(ns.id)
         if link.peer is not None and state_names.VOLATILE_VETH.fullmatch(link.ifname):
             areas |= self.ns_areas(link.peer.namespace)  # it is named by its peer
-        if _DOCKER_BRIDGE.fullmatch(link.ifname) or _DOCKER_BRIDGE.fullmatch(link.master):
+        bridge = state_names.DOCKER_BRIDGE
+        if bridge.fullmatch(link.ifname) or bridge.fullmatch(link.master):
             areas |= self.docker_only  # named by its network only while Docker can be read
         return areas
 

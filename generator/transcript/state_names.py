@@ -23,7 +23,7 @@ VOLATILE_VETH = re.compile(r"veth[0-9a-f]{6,8}")
 # is base 36, a local one's hex.
 _OVERLAY_SANDBOX = re.compile(r"(?:\d+-|lb_)([0-9a-z]{9,10})")
 # A user-defined bridge network's Linux bridge, and an overlay's vxlan device in its sandbox.
-_DOCKER_BRIDGE = re.compile(r"br-([0-9a-f]{12})")
+DOCKER_BRIDGE = re.compile(r"br-([0-9a-f]{12})")
 _OVERLAY_VXLAN = re.compile(r"vx-[0-9a-f]{6}-([0-9a-z]{5})")
 
 
@@ -94,7 +94,7 @@ def veth_name(link: Link, networks: Mapping[str, str] | None = None) -> str:
     `br(NETWORK)` / `vx(NETWORK)` for the devices Docker names by a network's id."""
     if link.kind == "veth" and link.peer and VOLATILE_VETH.fullmatch(link.ifname):
         return f"veth({namespace_label(link.peer.namespace, networks)}:{link.peer.ifname})"
-    found = _DOCKER_BRIDGE.fullmatch(link.ifname) or _OVERLAY_VXLAN.fullmatch(link.ifname)
+    found = DOCKER_BRIDGE.fullmatch(link.ifname) or _OVERLAY_VXLAN.fullmatch(link.ifname)
     if found and networks:
         owner = next((n for i, n in networks.items() if i.startswith(found[1])), None)
         if owner:
