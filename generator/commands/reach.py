@@ -57,7 +57,8 @@ def reach(
     strict_host_key: StrictHostKeyOption = False,
 ) -> None:
     """Probe every pair of the lab's namespaces and containers; exit 1 on a contradiction."""
-    from generator.lab import observe, reach_matrix, reach_rules, reach_text
+    from generator.lab import observe, reach_matrix, reach_rules
+    from generator.transcript import matrix_text
     from generator.shell import remote
 
     rules = reach_rules.parse(rule or [])
@@ -69,7 +70,7 @@ def reach(
     with remote.one(host, identity, strict_host_key) as shell:
         snapshot = observe.take(shell, host=host)
         matrix = reach_matrix.take(shell, snapshot, rules, tcp or [], with_host, only=only or [])
-    print(json.dumps(matrix.to_json(), indent=2) if as_json else reach_text.render(matrix))
+    print(json.dumps(matrix.to_json(), indent=2) if as_json else matrix_text.render(matrix))
     if not matrix.holds:
         raise typer.Exit(1)
 
