@@ -58,8 +58,8 @@ def reach(
 ) -> None:
     """Probe every pair of the lab's namespaces and containers; exit 1 on a contradiction."""
     from generator.lab import observe, reach_matrix, reach_rules
-    from generator.transcript import matrix_text
     from generator.shell import remote
+    from generator.transcript import matrix_text
 
     rules = reach_rules.parse(rule or [])
     for port in tcp or []:

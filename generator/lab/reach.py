@@ -20,7 +20,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from generator.errors import UserError
@@ -66,63 +66,6 @@ class Expectation:
     why: str  # "same segment br0", "routed via 10.0.0.1", "different Docker networks", a rule
 
 
-@dataclass(frozen=True)
-class Cell:
-    """One probe: a source endpoint to one address of a target endpoint."""
-
-    source: str
-    target: str
-    address: str
-    expected: bool
-    why: str
-    actual: bool
-    detail: str  # "ok", "no reply", "send: Operation not permitted", ...
-    cause: str = ""  # the likely cause of a contradiction
-    tcp: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def contradiction(self) -> bool:
-        return self.expected != self.actual
-
-
-@dataclass(frozen=True)
-class Matrix:
-    host: str
-    endpoints: tuple[str, ...]
-    cells: tuple[Cell, ...]
-    seconds: float  # the prober's own time on the host
-
-    @property
-    def contradictions(self) -> tuple[Cell, ...]:
-        return tuple(c for c in self.cells if c.contradiction)
-
-    @property
-    def holds(self) -> bool:
-        return not self.contradictions
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "host": self.host,
-            "holds": self.holds,
-            "endpoints": list(self.endpoints),
-            "seconds": self.seconds,
-            "pairs": [
-                {
-                    "source": c.source,
-                    "target": c.target,
-                    "address": c.address,
-                    "expected": c.expected,
-                    "why": c.why,
-                    "actual": c.actual,
-                    "detail": c.detail,
-                    "cause": c.cause,
-                    **({"tcp": c.tcp} if c.tcp else {}),
-                }
-                for c in self.cells
-            ],
-        }
-
-
 def endpoints(snapshot: Snapshot, with_host: bool = False) -> list[Endpoint]:
     """The namespaces and containers with at least one usable IPv4 address, by name."""
     bridges = {n.bridge: n.name for n in snapshot.networks if n.bridge}
@@ -157,7 +100,7 @@ def _address(
 ) -> Address:
     segment, bridge_ns, bridge = _segment(snapshot, ns, ifname)
     network = bridges.get(bridge, "") if bridge_ns == HOST else ""
-    label = f"Docker network {network}" if network else (bridge or segment)
+    label = f"Docker network {network}" if network else (bridge or _veth_label(snapshot, segment))
     return Address(ip, prefixlen, ifname, segment, label, network)
 
 
@@ -178,6 +121,17 @@ def _segment(snapshot: Snapshot, ns: Namespace, ifname: str) -> tuple[str, str, 
         ends = sorted([f"{ns.id}/{ifname}", f"{link.peer.namespace}/{link.peer.ifname}"])
         return "veth " + " ".join(ends), "", ""
     return f"link {ns.id}/{ifname}", "", ""
+
+
+def _veth_label(snapshot: Snapshot, segment: str) -> str:
+    """`veth A-B` by the names of the namespaces at its ends, for a person and a stable key."""
+    if not segment.startswith("veth "):
+        return segment
+    names = []
+    for end in segment[5:].split():
+        ns = snapshot.namespace(end.rsplit("/", 1)[0])
+        names.append(ns.name if ns is not None else end)
+    return "veth " + "-".join(names)
 
 
 def expect(source: Endpoint, target: Address) -> Expectation:

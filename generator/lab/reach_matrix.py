@@ -11,8 +11,9 @@ from typing import Any
 
 from generator.errors import UserError
 from generator.lab import prober, reach, reach_rules
-from generator.lab.reach import Address, Cell, Endpoint, Expectation, Matrix
+from generator.lab.reach import Address, Endpoint, Expectation
 from generator.shell.base import Shell
+from generator.transcript.matrix import Cell, Matrix, Port
 from generator.transcript.state import HOST, Snapshot
 
 NO_LAB = 2
@@ -61,14 +62,16 @@ def take(
             expected.why,
             detail == "ok",
             detail or "not probed",
-            tcp=dict(tcp_of),
+            tcp=tuple(Port(int(port), got) for port, got in tcp_of.items()),
+            segment=address.label,
         )
         if cell.contradiction:
             why = _cause(source, target, address, expected, detail, result, lab_rules)
             cell = dataclasses.replace(cell, cause=why)
         cells.append(cell)
     names = tuple(e.name for e in found)
-    return Matrix(snapshot.host, names, tuple(cells), float(result.get("seconds", 0.0)))
+    seconds = float(result.get("seconds", 0.0))
+    return Matrix(snapshot.host, names, tuple(cells), seconds, tuple(r.text for r in rules))
 
 
 def _mentions(line: str, ips: Sequence[str]) -> bool:

@@ -3,7 +3,7 @@ contradiction with its likely cause."""
 
 from __future__ import annotations
 
-from generator.lab.reach import Cell, Matrix
+from generator.transcript.matrix import Cell, Matrix
 
 OK, NO, FAIL, SELF = "ok", "--", "FAIL", "."
 MAX_TABLE = 30  # endpoints; a wider table is no help on a terminal (--json has it all)
@@ -60,7 +60,7 @@ def render(matrix: Matrix) -> str:
         want = "reach" if cell.expected else "not reach"
         got = "it reached" if cell.actual else cell.detail
         lines.append(
-            f"  {cell.source} -> {cell.target} ({cell.address}): expected to {want} "
+            f"  {cell.source} -> {cell.target} ({cell.via}): expected to {want} "
             f"({cell.why}), got {got}; likely cause: {cell.cause}"
         )
     return "\n".join(lines)

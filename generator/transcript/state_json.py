@@ -12,10 +12,11 @@ import functools
 import json
 import types
 import typing
-from typing import Any
+from typing import Any, TypeVar
 
 from generator.transcript.state import Snapshot
 
+T = TypeVar("T")
 _IGNORED = frozenset({"is_partial"})  # derived; `recipe state --json` prints it
 
 
@@ -57,8 +58,13 @@ _WIDTH = 150
 
 
 def from_data(data: object) -> Snapshot:
-    found = _value(Snapshot, data, "state")
-    assert isinstance(found, Snapshot)
+    return read_as(Snapshot, data, "state")
+
+
+def read_as(cls: type[T], data: object, root: str) -> T:
+    """JSON data as the dataclass cls, checked strictly; StateError names the path of a fault."""
+    found = _value(cls, data, root)
+    assert isinstance(found, cls)
     return found
 
 
@@ -82,6 +88,14 @@ def _value(hint: Any, data: object, path: str) -> object:
         return tuple(_value(inner, item, f"{path}[{i}]") for i, item in enumerate(data))
     if dataclasses.is_dataclass(hint):
         return _object(hint, data, path)
+    if hint is bool:
+        if not isinstance(data, bool):
+            raise StateError(f"{path}: expected true or false, got {_kind(data)}")
+        return data
+    if hint is float:
+        if not isinstance(data, int | float) or isinstance(data, bool):
+            raise StateError(f"{path}: expected a number, got {_kind(data)}")
+        return float(data)
     if hint is int:
         if not isinstance(data, int) or isinstance(data, bool):
             raise StateError(f"{path}: expected a whole number, got {_kind(data)}")
