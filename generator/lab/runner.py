@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +24,8 @@ from generator.lab import leftovers
 from generator.lab.listener import Guarded, Listener
 from generator.lab.script import Script, Step
 from generator.lab.snapshots import Observer
-from generator.shell.base import Result, SessionLost, Shell, StepStopped
+from generator.lab.verdict import execute, judge, uses_docker
+from generator.shell.base import SessionLost, Shell, StepStopped
 from generator.transcript import INTERRUPTED_PROBLEM, Outcome, Recorder, StepRecord
 
 # SIGHUP is what a closed terminal or a dropped SSH login sends: like SIGTERM, the lab must still
@@ -76,36 +76,6 @@ class Report:
         return [r for r in self.records if not r.passed]
 
 
-def judge(step: Step, result: Result, timeout: float) -> StepRecord:
-    """Turn a step and its result into a record with a verdict."""
-    problems = step.expect.problems(result.exit, result.stdout, result.stderr)
-    if result.timed_out:
-        problems.insert(0, f"timed out after {timeout:g} s")
-    if problems:
-        verdict = "FAIL"
-    elif result.exit != 0 and step.expect.expects_failure:
-        verdict = "expected-failure"
-    else:
-        verdict = "ok"
-    return StepRecord(
-        index=step.index,
-        phase=step.phase,
-        command=step.command,
-        expect=step.expect,
-        exit=result.exit,
-        duration=result.duration,
-        verdict=verdict,
-        stdout=result.stdout,
-        stderr=result.stderr,
-        explanation=step.explanation,
-        line=step.line,
-        role=step.host,
-        interactive=step.interactive.spawn if step.interactive else None,
-        timed_out=result.timed_out,
-        problems=tuple(problems),
-    )
-
-
 def interrupted_record(step: Step, stop: Interrupted, duration: float) -> StepRecord:
     """The record of a step a signal stopped: what it printed until then, verdict FAIL (it did
     not do what it should), and a first problem line that says it was interrupted (see
@@ -130,24 +100,6 @@ def interrupted_record(step: Step, stop: Interrupted, duration: float) -> StepRe
         interactive=step.interactive.spawn if step.interactive else None,
         problems=(f"{INTERRUPTED_PROBLEM}{stop} after {duration:.1f} s; the step was stopped",),
     )
-
-
-def execute(shell: Shell, step: Step, timeout: float) -> Result:
-    shell = shell.on(step.host)  # a multi-host run picks the step's host (#@ on ROLE)
-    if step.interactive is not None:
-        session = step.interactive
-        return shell.interact(session.spawn, session.lines, session.prompt, timeout)
-    return shell.run(step.command, timeout)
-
-
-_DOCKER_CALL = re.compile(r"(?:^|[\s;&|(!`]|\$\()(?:sudo\s+)?docker\s", re.MULTILINE)
-
-
-def uses_docker(script: Script) -> bool:
-    """Whether any step calls the docker CLI; a lab that never does cannot leave containers."""
-    texts = [s.command for s in script.all_steps]
-    texts += [s.interactive.spawn for s in script.all_steps if s.interactive]
-    return any(_DOCKER_CALL.search(text) for text in texts)
 
 
 def outcome_of(report: Report) -> Outcome:

@@ -18,9 +18,10 @@ from generator import __version__
 from generator.errors import UserError
 from generator.lab import labstate, preflight
 from generator.lab.listener import Listener
-from generator.lab.runner import Report, Runner, RunOptions, uses_docker, utc_now
+from generator.lab.runner import Report, Runner, RunOptions, utc_now
 from generator.lab.script import Script
 from generator.lab.snapshots import Observer
+from generator.lab.verdict import uses_docker
 from generator.recipes.catalog import Recipe
 from generator.shell.base import Shell
 from generator.shell.multi import RoleShells

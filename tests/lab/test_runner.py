@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from generator.lab import script
-from generator.lab.runner import judge, uses_docker
+from generator.lab.verdict import judge, uses_docker
 from generator.shell.base import Result
 
 
