@@ -170,17 +170,21 @@ def _replay_one(
     run = engine.run_plan(
         plan, progress.choose(quiet), timeout, identity, strict_host_key, snapshots=observe
     )
-    report = engine.drift_report(plan, run.records, run.snapshots)
+    report = engine.drift_report(plan, run.records, run.snapshots, run.reaches)
     if run.leftovers:
         report.problems.append("the replay left behind: " + ", ".join(run.leftovers))
     stale = not report.comparison.ok or plan.recipe_changed or plan.incomplete
     if update and (stale or not plan.recorded.snapshots):
         # Steps of two runs in one file only while no snapshot names their values: a kept
         # step's veth or MAC is unknown to the replay's snapshot and would drift next time.
-        whole = plan.recipe_changed or plan.incomplete or run.snapshots
+        whole = plan.recipe_changed or plan.incomplete or run.snapshots or run.reaches
         if whole:
             new = tr.Transcript(
-                run.header, tuple(run.records), run.outcome, snapshots=run.snapshots
+                run.header,
+                tuple(run.records),
+                run.outcome,
+                snapshots=run.snapshots,
+                reaches=run.reaches,
             )
         else:
             new = engine.merged(plan.recorded, run.records, report, run.outcome)
@@ -270,7 +274,7 @@ def diff(
 ) -> None:
     """Compare two transcripts without running anything: exit 0 same, 1 drift, 2 bad input."""
     from generator import transcript as tr
-    from generator.compare import sidebyside, statedrift
+    from generator.compare import reachdrift, sidebyside, statedrift
     from generator.compare.driftreport import TranscriptReport
     from generator.compare.for_transcript import recipe_for
     from generator.compare.runs import compare_runs
@@ -292,6 +296,8 @@ def diff(
     comparison.state, more = statedrift.compare(old.snapshots, new.snapshots)
     if old.snapshots and not new.snapshots:
         more = [f"{other} holds no state snapshot: the observed state is not compared"]
+    comparison.reach, reach_notes = reachdrift.compare(old.reaches, new.reaches)
+    more += reach_notes
     report = TranscriptReport(f"{recorded} vs {other}", comparison, notes=notes + more)
     if old.status != new.status:  # a run that failed (a leftover, say) is no run that passed
         report.problems.append(f"the run {old.status} in {recorded}, {new.status} in {other}")

@@ -38,6 +38,8 @@ class TranscriptReport:
         text = f"{self.path}: {verdict}, {c.compared} steps compared, {len(c.drifts)} drifting"
         if c.state:
             text += f", {len(c.state)} change(s) in the observed state"
+        if c.reach:
+            text += f", {len(c.reach)} pair(s) of the reachability matrix changed"
         if self.problems:
             text += f", {len(self.problems)} problem(s)"
         if self.recipe_changed:
@@ -95,6 +97,10 @@ def text_lines(report: TranscriptReport, colour: bool) -> Iterator[str]:
         yield _paint("observed state:", _BOLD, colour)
         for line in report.comparison.state:
             yield "  " + visible(line, one_line=True)
+    if report.comparison.reach:
+        yield _paint("reachability:", _BOLD, colour)
+        for line in report.comparison.reach:
+            yield "  " + visible(line, one_line=True)
     for problem in report.problems:
         yield _paint(f"problem: {problem}", _RED, colour)
     for note in report.notes + report.comparison.notes:
@@ -115,6 +121,7 @@ def as_json(report: TranscriptReport) -> dict[str, Any]:
         "notes": report.notes + c.notes,
         "problems": list(report.problems),
         "state": list(c.state),
+        "reach": list(c.reach),
         "drifts": [
             {
                 "index": d.index,

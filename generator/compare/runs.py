@@ -108,10 +108,12 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
     # The observed graphs differ: one line per changed edge (generator/compare/graph.py).
     state: list[str] = field(default_factory=list)
+    # The reachability matrices differ: one line per changed pair (generator/compare/reachdrift.py).
+    reach: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.drifts and not self.state
+        return not self.drifts and not self.state and not self.reach
 
 
 class Side:

@@ -14,17 +14,20 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from generator.errors import UserError
-from generator.lab.reach import Address, Endpoint, Expectation, check_targets
+
+if TYPE_CHECKING:  # a script's `#@ reach` lines are parsed without loading the prober
+    from generator.lab.reach import Address, Endpoint, Expectation
+
+    # (source endpoint name, target endpoint name, target address) -> what is expected
+    Pairs = dict[tuple[str, str, str], Expectation]
 
 _PAIR = re.compile(r"\s*(\S+)\s*->\s*(\S+)\s*:\s*(yes|no)\s*", re.IGNORECASE)
 _ON = re.compile(r"\s*on\s+(\S+)\s*:\s*(yes|no)\s*", re.IGNORECASE)
 _IP = re.compile(r"\d+\.\d+\.\d+\.\d+")
 ANY = "*"
-
-# (source endpoint name, target endpoint name, target address) -> what is expected
-Pairs = dict[tuple[str, str, str], Expectation]
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ def _one(text: str) -> Rule:
 def apply(rules: Sequence[Rule], found: Sequence[Endpoint], pairs: Pairs) -> Pairs:
     """The expectations with each rule applied in turn; raises UserError for a rule that names
     an unknown endpoint, an address outside the lab, or matches no pair."""
+    from generator.lab.reach import Expectation, check_targets
+
     result = dict(pairs)
     by_name = {e.name: e for e in found}
     for rule in rules:
@@ -104,6 +109,8 @@ def _names(
     if word == ANY:
         return True
     if _IP.fullmatch(word):
+        from generator.lab.reach import check_targets
+
         check_targets(found, [word])
         holder = by_name[name]
         return word == address if address is not None else word in {a.ip for a in holder.addresses}

@@ -19,16 +19,17 @@ from typing import TYPE_CHECKING
 
 from generator import atomicfile
 from generator import transcript as tr
-from generator.compare import jsondata, statedrift
+from generator.compare import jsondata, reachdrift, statedrift
 from generator.compare.driftreport import TranscriptReport
 from generator.compare.for_transcript import normalization, recipe_for
 from generator.compare.runs import UNORDERED, CompareOptions, compare
 from generator.errors import UserError
+from generator.lab import reach_directive
 from generator.lab import script as script_format
 from generator.lab.script import Script, Step
 from generator.lab.snapshots import END_OF_MAIN
 from generator.transcript import redact, state_names
-from generator.transcript.records import SnapshotRecord
+from generator.transcript.records import ReachRecord, SnapshotRecord
 
 if TYPE_CHECKING:
     from generator.recipes.catalog import Recipe
@@ -216,7 +217,14 @@ def _from_records(recorded: tr.Transcript) -> Script:
     """A script made of the recorded commands with their recorded expectations, observed after
     the same steps as the recording was."""
     marks = {s.after_step: s.label for s in recorded.snapshots if s.label != END_OF_MAIN}
-    main = tuple(replace(_step(r), snapshot=marks.get(r.index)) for r in recorded.main_steps)
+    probes = {
+        r.after_step: reach_directive.of_lines(r.directives, f"{recorded.path}: reach {r.index}")
+        for r in recorded.reaches
+    }
+    main = tuple(
+        replace(_step(r), snapshot=marks.get(r.index), reach=probes.get(r.index))
+        for r in recorded.main_steps
+    )
     teardown = tuple(_step(r) for r in recorded.teardown_steps)
     roles = tuple(dict.fromkeys(r.role for r in recorded.steps if r.role))
     return Script(
@@ -250,7 +258,10 @@ def _step(record: tr.StepRecord) -> Step:
 
 
 def drift_report(
-    plan: Plan, records: Sequence[tr.StepRecord], snapshots: Sequence[SnapshotRecord] = ()
+    plan: Plan,
+    records: Sequence[tr.StepRecord],
+    snapshots: Sequence[SnapshotRecord] = (),
+    reaches: Sequence[ReachRecord] = (),
 ) -> TranscriptReport:
     """Compare the replay's records with the recording's, phase by phase, and the state the
     replay observed with the recorded one."""
@@ -262,6 +273,8 @@ def drift_report(
     names = (state_names.of_records(plan.recorded.snapshots), state_names.of_records(snapshots))
     comparison = compare(recorded, records, plan.compare_options, names)
     comparison.state, more = statedrift.compare(plan.recorded.snapshots, snapshots)
+    notes += more
+    comparison.reach, more = reachdrift.compare(plan.recorded.reaches, reaches)
     notes += more
     if plan.recipe_changed:
         notes.append("recipe changed since recording")
@@ -316,6 +329,7 @@ class Run:
     header: tr.Header
     leftovers: list[str]
     snapshots: tuple[SnapshotRecord, ...] = ()
+    reaches: tuple[ReachRecord, ...] = ()
 
 
 def run_plan(
@@ -358,4 +372,11 @@ def run_plan(
     outcome = outcome_of(report)
     if report.signum is not None:
         raise KeyboardInterrupt  # the teardown ran; the replay itself stops here
-    return Run(list(report.records), outcome, header, list(report.leftovers), finished.snapshots)
+    return Run(
+        list(report.records),
+        outcome,
+        header,
+        list(report.leftovers),
+        finished.snapshots,
+        finished.reaches,
+    )

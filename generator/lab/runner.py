@@ -276,7 +276,8 @@ class Runner:
             record = self._record(judge(step, result, timeout), len(steps))
             if step.snapshot is not None and self.observer is not None:
                 self.observer.after(step.index, step.snapshot or f"after step {step.index}")
-            if not record.passed:
+            held = not record.passed or step.reach is None or self._reach_holds(step)
+            if not record.passed or not held:
                 self.report.status = "failed"
                 if not self.report.reason:
                     self.report.reason = f"step {step.index} contradicted its expectation"
@@ -285,6 +286,26 @@ class Runner:
         self.report.complete = True
         if signals.pending is not None:  # arrived while the last record was written
             raise Interrupted(signals.pending)
+
+    def _reach_holds(self, step: Step) -> bool:
+        """The `#@ reach` check after a step: every matrix holds, or the run fails here."""
+        if self.observer is None or step.reach is None:
+            return True
+        found = self.observer.reach(step.index, step.reach)
+        if isinstance(found, str):
+            self.report.reason = (
+                f"the reachability check after step {step.index} could not run: {found}"
+            )
+            self.listener.note(self.report.reason)
+            return False
+        from generator.transcript import matrix_text
+
+        for record in found:
+            self.listener.note(matrix_text.render(record.matrix))
+        if all(record.matrix.holds for record in found):
+            return True
+        self.report.reason = f"the reachability matrix after step {step.index} does not hold"
+        return False
 
     def _record(self, record: StepRecord, total: int) -> StepRecord:
         self.report.records.append(record)

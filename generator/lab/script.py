@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.errors import UserError
+from generator.lab import reach_directive
 from generator.lab.bashlex import HEREDOC, is_complete
+from generator.lab.reach_directive import ReachSpec
 from generator.transcript.expectation import Expectation
 
 DEFAULT_TIMEOUT = 30.0
@@ -43,6 +45,7 @@ class Step:
     host: str | None = None  # role of a multi-host recipe, from `#@ on ROLE`
     line: int = 0
     snapshot: str | None = None  # `#@ snapshot [LABEL]`: observe the hosts after this step
+    reach: ReachSpec | None = None  # `#@ reach ...`: probe every pair after this step
 
 
 @dataclass(frozen=True)
@@ -229,6 +232,7 @@ class _Pending:
         self.prompt: str | None = None
         self.host: str | None = None
         self.snapshot: str | None = None
+        self.reach: ReachSpec | None = None
 
     def directive(self, text: str, source: str, number: int) -> None:
         name, _, value = text.partition(" ")
@@ -263,6 +267,8 @@ class _Pending:
             self.host = value.strip()
         elif name == "snapshot":
             self.snapshot = _literal(value) if value.strip() else ""
+        elif name == "reach":
+            self.reach = reach_directive.add(self.reach, value, f"{source}:{number}")
         else:
             raise UserError(f"{source}:{number}: unknown step directive '#@ {name}'")
 
@@ -292,6 +298,7 @@ class _Pending:
             host=self.host,
             line=line,
             snapshot=self.snapshot,
+            reach=self.reach,
         )
 
 

@@ -28,7 +28,7 @@ from generator.shell.multi import RoleShells
 from generator.shell.remote import LOCAL, assign, one
 from generator.transcript import Header, Recorder, check_destination, redact
 from generator.transcript.facts import HostFacts, gather
-from generator.transcript.records import SnapshotRecord
+from generator.transcript.records import ReachRecord, SnapshotRecord
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,7 @@ class Finished:
     transcript: Path | None  # the name the transcript got
     facts: HostFacts | None  # gathered when recording, or when asked for (replay)
     snapshots: tuple[SnapshotRecord, ...] = ()  # the observed state, as recorded
+    reaches: tuple[ReachRecord, ...] = ()  # the `#@ reach` matrices, as recorded
 
 
 @dataclass
@@ -101,16 +102,25 @@ class Session:
             facts = host_facts(shell) if self.recording or self.want_facts else None
             recorder = self._recorder(target, facts)
             observer = None
-            if self.options.snapshots:
-                observer = Observer(shell, target, script.hosts, uses_docker(script), recorder)
+            probes = any(step.reach is not None for step in script.steps)
+            if self.options.snapshots or probes:
+                observer = Observer(
+                    shell,
+                    target,
+                    script.hosts,
+                    uses_docker(script),
+                    recorder,
+                    snapshots=self.options.snapshots,
+                )
             report = Runner(script, shell, self.options, recorder, self.listener, observer).run()
             taken = tuple(observer.taken) if observer is not None else ()
+            reaches = tuple(observer.reaches) if observer is not None else ()
         self._check_declared(taken)
         done = not self.options.keep and not report.leftovers and report.status != "incomplete"
         if state is not None and done:
             labstate.forget(name, state.run)  # torn down and checked: nothing left to clean
         path = recorder.path if recorder is not None else None
-        return Finished(report, target, path, facts, taken)
+        return Finished(report, target, path, facts, taken, reaches)
 
     def _check_declared(self, taken: Sequence[SnapshotRecord]) -> None:
         """Say where the recipe's declared topology and the observed state disagree: the page

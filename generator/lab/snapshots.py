@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from generator.lab import observe
+from generator.errors import UserError
+from generator.lab import observe, reach_hosts
+from generator.lab.reach_directive import ReachSpec
 from generator.shell.base import SessionLost, Shell
 from generator.transcript import Recorder
-from generator.transcript.records import SnapshotRecord
+from generator.transcript.records import ReachRecord, SnapshotRecord
 from generator.transcript.state import Snapshot
 from generator.transcript.state_names import preexisting
 
@@ -38,7 +40,9 @@ class Observer:
     roles: tuple[str, ...] = ()
     docker: bool = True  # read Docker too; a lab that never calls docker made nothing there
     recorder: Recorder | None = None
+    snapshots: bool = True  # record snapshots; False: only what `#@ reach` steps need
     taken: list[SnapshotRecord] = field(default_factory=list)
+    reaches: list[ReachRecord] = field(default_factory=list)
     _hosts: list[_Host] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -54,16 +58,45 @@ class Observer:
             except SessionLost:
                 return
 
+    def _now(self, host: _Host) -> Snapshot:
+        """The host's state now, marked with what was there before the lab."""
+        found = observe.take(self.shell.on(host.role), host.name, host.firewall, docker=self.docker)
+        return replace(found, preexisting=preexisting(host.before, found))
+
     def after(self, step: int, label: str = END_OF_MAIN) -> None:
         """A snapshot of every host now, after step `step`, recorded at once."""
+        if not self.snapshots:
+            return
         for host in self._hosts:
-            shell = self.shell.on(host.role)
             try:
-                found = observe.take(shell, host.name, host.firewall, docker=self.docker)
+                found = self._now(host)
             except SessionLost:
                 return
-            found = replace(found, preexisting=preexisting(host.before, found))
             record = SnapshotRecord(len(self.taken) + 1, step, found, host.role, label)
             self.taken.append(record)
             if self.recorder is not None:
                 self.recorder.snapshot(record)
+
+    def reach(self, step: int, spec: ReachSpec) -> list[ReachRecord] | str:
+        """Probe every pair on each host after step `step`, and record the matrices; or why it
+        could not be probed (no lab standing, a rule that matches nothing): one line."""
+        hosts = []
+        for host in self._hosts:
+            try:
+                hosts.append(
+                    reach_hosts.HostState(host.role, self.shell.on(host.role), self._now(host))
+                )
+            except SessionLost as lost:
+                return f"lost the session to {host.name}: {lost}"
+        try:
+            matrices = reach_hosts.takes(hosts, spec)
+        except UserError as exc:
+            return str(exc)
+        records = []
+        for role, matrix in matrices:
+            record = ReachRecord(len(self.reaches) + 1, step, matrix, spec.lines, role)
+            self.reaches.append(record)
+            records.append(record)
+            if self.recorder is not None:
+                self.recorder.reach(record)
+        return records

@@ -5,14 +5,13 @@ never another exception (tests/transcript/test_transcript_property.py holds it t
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterator
 
+from generator.transcript import expect_field
 from generator.transcript.expectation import Expectation
 from generator.transcript.facts import FACT_NAMES, HostFacts
-from generator.transcript.jsondepth import deeper_than
 from generator.transcript.records import (
     BLOCK,
     MAGIC,
@@ -25,6 +24,7 @@ from generator.transcript.records import (
     VERSIONS,
     Header,
     Outcome,
+    ReachRecord,
     SnapshotRecord,
     StepRecord,
     Transcript,
@@ -36,12 +36,6 @@ from generator.visible import shown
 # refuses), and few enough that int() never meets Python's 4,300-digit limit.
 _NUMBER = re.compile(r"[0-9]{1,9}")
 _SIGNED = re.compile(r"-?[0-9]{1,9}")
-_EXPECT_KEYS = frozenset({"exit", "output", "no_output", "match"})
-_EXIT_WORDS = ("nonzero", "any")
-_LISTS = ("output", "no_output", "match")
-# An expectation is an object of lists of strings, two levels; json.loads recurses once a level,
-# so a line nested 100,000 deep would end in RecursionError. Deeper than this is refused first.
-_MAX_DEPTH = 2
 
 
 def parse_header(text: str, source: str) -> Header:
@@ -141,6 +135,7 @@ class _Reader:
         header = self.opening()
         steps: list[StepRecord] = []
         snapshots: list[SnapshotRecord] = []
+        reaches: list[ReachRecord] = []
         outcome = None
         truncated = False
         while (line := self.next()) is not None:
@@ -154,14 +149,13 @@ class _Reader:
                     truncated = True
                     break
                 steps.append(step)
-            elif line.startswith("snapshot ") and self.version >= 2:
-                from generator.transcript import snapshot_section  # late: render reads none
-
-                snapshot = snapshot_section.read(self, line)
-                if snapshot is None:
+            elif self._section_here(line):
+                section = self.section(line)
+                if section is None:
                     truncated = True
                     break
-                snapshots.append(snapshot)
+                found = snapshots if isinstance(section, SnapshotRecord) else reaches
+                found.append(section)  # type: ignore[arg-type]
             elif line.startswith("result: "):
                 outcome = self.outcome(line)
                 if outcome is None:
@@ -169,13 +163,33 @@ class _Reader:
                     break
             else:
                 raise self.error(
-                    "expected 'step N', 'snapshot N' or 'result: ...', "
+                    "expected 'step N', 'snapshot N', 'reach N' or 'result: ...', "
                     f"got {shown(line, quote=True)}"
                 )
         truncated = truncated or (self.cut and outcome is None)
         return Transcript(
-            header, tuple(steps), outcome, self.source, self.version, truncated, tuple(snapshots)
+            header,
+            tuple(steps),
+            outcome,
+            self.source,
+            self.version,
+            truncated,
+            tuple(snapshots),
+            tuple(reaches),
         )
+
+    def _section_here(self, line: str) -> bool:
+        return (line.startswith("snapshot ") and self.version >= 2) or (
+            line.startswith("reach ") and self.version >= 3
+        )
+
+    def section(self, line: str) -> SnapshotRecord | ReachRecord | None:
+        """A snapshot or reach section; None when the file ends inside it."""
+        from generator.transcript import reach_section, snapshot_section  # late: render reads none
+
+        if line.startswith("reach "):
+            return reach_section.read(self, line)
+        return snapshot_section.read(self, line)
 
     def header(self) -> Header:
         values: dict[str, str] = {}
@@ -280,43 +294,10 @@ class _Reader:
         """Most steps of a lab share a few expectations: decode each distinct one once."""
         found = self.expectations.get(text)
         if found is None:
-            found = self.expectations[text] = self.decode_expectation(text)
-        return found
-
-    def decode_expectation(self, text: str) -> Expectation:
-        """The `expect:` JSON, checked as strictly as the script reader checks its directives, so
-        a runner never meets a value it cannot use (a bad regex, a fractional exit status)."""
-        if deeper_than(text, _MAX_DEPTH):
-            raise self.field_error("expect", "expect: nested too deep; it is an object of lists")
-        try:
-            data = json.loads(text)
-        except ValueError as exc:  # also the 4,300-digit limit of int()
-            raise self.field_error("expect", f"expect: not valid JSON ({str(exc)[:80]})") from None
-        if not isinstance(data, dict):
-            raise self.field_error("expect", 'expect: must be a JSON object, e.g. {"exit": 0}')
-        unknown = sorted(set(data) - _EXPECT_KEYS)
-        if unknown:
-            raise self.field_error("expect", f"expect: unknown key {shown(unknown[0], quote=True)}")
-        exit_value = data.get("exit", 0)
-        if not (_is_status(exit_value) or exit_value in _EXIT_WORDS):
-            raise self.field_error(
-                "expect",
-                f"expect: exit must be a whole number from 0 or one of {_EXIT_WORDS}, "
-                f"got {shown(str(exit_value), quote=True)}",
+            found = self.expectations[text] = expect_field.decode(
+                text, lambda m: self.field_error("expect", m)
             )
-        lists = {key: self.strings(data.get(key, []), key) for key in _LISTS}
-        for pattern in lists["match"]:
-            try:
-                re.compile(pattern)
-            except (re.error, RecursionError, OverflowError) as exc:
-                message = f"expect: bad regex {shown(pattern, quote=True)} in match: {exc}"
-                raise self.field_error("expect", message) from None
-        return Expectation(exit_value, lists["output"], lists["no_output"], lists["match"])
-
-    def strings(self, value: object, key: str) -> tuple[str, ...]:
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise self.field_error("expect", f"expect: {key} must be a list of strings")
-        return tuple(value)
+        return found
 
     def duration(self, text: str, what: str) -> float:
         """Seconds: a finite number, 0 or more. NaN would reach a cast as invalid JSON."""
@@ -379,8 +360,3 @@ class _Reader:
             )
             raise self.error(message, line) if line else self.field_error(key, message)
         return int(text)
-
-
-def _is_status(value: object) -> bool:
-    # bool is an int to Python, and `true` is no exit status.
-    return type(value) is int and 0 <= value < 10**9

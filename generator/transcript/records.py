@@ -11,11 +11,12 @@ from generator.transcript.expectation import Expectation
 from generator.transcript.facts import HostFacts
 
 if TYPE_CHECKING:  # only a run or a reader of snapshots loads the state model
+    from generator.transcript.matrix import Matrix
     from generator.transcript.state import Snapshot
 
 MAGIC = "recipe-transcript"
-VERSION = 2  # 2 adds the snapshot sections; version 1 files still read
-VERSIONS = (1, 2)
+VERSION = 3  # 2 adds the snapshot sections, 3 the reach sections; older files still read
+VERSIONS = (1, 2, 3)
 PARTIAL_SUFFIX = ".partial"
 VERDICTS = ("ok", "expected-failure", "FAIL")
 # The first problem of a step that a signal stopped (verdict FAIL): version 1 has no verdict of
@@ -91,6 +92,17 @@ class SnapshotRecord:
 
 
 @dataclass(frozen=True)
+class ReachRecord:
+    """The reachability matrix a `#@ reach` step asked for, probed after it (docs/reach.md)."""
+
+    index: int  # 1, 2, ... in the order probed
+    after_step: int
+    matrix: Matrix
+    directives: tuple[str, ...] = ()  # the `#@ reach` values as written: replay probes alike
+    role: str | None = None  # the host role of a multi-host recipe; None: one host, or all
+
+
+@dataclass(frozen=True)
 class Outcome:
     status: str  # one of STATUSES
     complete: bool  # every step of the script ran
@@ -109,6 +121,7 @@ class Transcript:
     version: int = VERSION
     truncated: bool = False  # the file ended inside a step record, which was dropped
     snapshots: tuple[SnapshotRecord, ...] = ()  # none in version 1
+    reaches: tuple[ReachRecord, ...] = ()  # none before version 3
 
     @property
     def status(self) -> str:

@@ -64,18 +64,24 @@ def read(reader: _Reader, opening: str) -> SnapshotRecord | None:
 
 
 def _state(reader: _Reader, index: int, first: int, text: str) -> Snapshot:
-    if deeper_than(text, _MAX_DEPTH):
-        raise reader.error(f"snapshot {index}: the state nests deeper than a snapshot can", first)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        where = first + exc.lineno - 1
-        raise reader.error(f"snapshot {index}: the state is not JSON: {exc.msg}", where) from None
-    except ValueError:  # a number of thousands of digits: Python refuses to convert it
-        raise reader.error(f"snapshot {index}: the state holds a number too long", first) from None
+    data = decode(reader, f"snapshot {index}", "the state", first, text)
     try:
         return state_json.from_data(data)
     except state_json.StateError as exc:
         raise reader.error(
             f"snapshot {index}: {exc}; re-record it with recipe run", first
         ) from None
+
+
+def decode(reader: _Reader, section: str, what: str, first: int, text: str) -> object:
+    """A section's JSON block, never trusted: too deep, not JSON or a number too long is one
+    TranscriptError naming the line."""
+    if deeper_than(text, _MAX_DEPTH):
+        raise reader.error(f"{section}: {what} nests deeper than a recipe writes", first)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = first + exc.lineno - 1
+        raise reader.error(f"{section}: {what} is not JSON: {exc.msg}", where) from None
+    except ValueError:  # a number of thousands of digits: Python refuses to convert it
+        raise reader.error(f"{section}: {what} holds a number too long", first) from None

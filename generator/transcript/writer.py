@@ -24,6 +24,7 @@ from generator.transcript.records import (
     VERSION,
     Header,
     Outcome,
+    ReachRecord,
     SnapshotRecord,
     StepRecord,
     Transcript,
@@ -106,6 +107,20 @@ def format_snapshot(record: SnapshotRecord, redactor: redact.Redactor | None = N
     return "\n".join(lines) + "\n"
 
 
+def format_reach(record: ReachRecord, redactor: redact.Redactor | None = None) -> str:
+    """The reach section: after which step, the `#@ reach` lines, then the matrix as JSON."""
+    lines = ["", f"reach {record.index}", f"after: {record.after_step}"]
+    if record.role:
+        lines.append(f"role: {record.role}")
+    lines += [_field("directive", value) for value in record.directives]
+    from generator.transcript import matrix, state_json  # late, as for the snapshots
+
+    data = state_json.dumps(matrix.to_data(record.matrix))
+    lines += _block("matrix", (redactor or redact.BUILTIN).text(data))
+    lines.append(f"end reach {record.index}")
+    return "\n".join(lines) + "\n"
+
+
 def format_outcome(outcome: Outcome) -> str:
     lines = ["", f"result: {outcome.status}", f"complete: {'yes' if outcome.complete else 'no'}"]
     if outcome.reason:
@@ -117,14 +132,16 @@ def format_outcome(outcome: Outcome) -> str:
 
 
 def format_transcript(transcript: Transcript) -> str:
-    """The whole file, each snapshot after the step it followed."""
+    """The whole file, each snapshot and matrix after the step it followed."""
     pieces = [format_header(transcript.header)]
-    pending = sorted(transcript.snapshots, key=lambda r: (r.after_step, r.index))
+    sections = [(r.after_step, 0, r.index, format_snapshot(r)) for r in transcript.snapshots]
+    sections += [(r.after_step, 1, r.index, format_reach(r)) for r in transcript.reaches]
+    pending = sorted(sections)
     for step in transcript.steps:
-        while pending and pending[0].after_step < step.index:
-            pieces.append(format_snapshot(pending.pop(0)))
+        while pending and pending[0][0] < step.index:
+            pieces.append(pending.pop(0)[3])
         pieces.append(format_step(step))
-    pieces += [format_snapshot(record) for record in pending]
+    pieces += [section[3] for section in pending]
     return "".join(pieces) + (format_outcome(transcript.outcome) if transcript.outcome else "")
 
 
@@ -213,6 +230,9 @@ class Recorder:
 
     def snapshot(self, record: SnapshotRecord) -> None:
         self._write(format_snapshot(record, self.redactor))
+
+    def reach(self, record: ReachRecord) -> None:
+        self._write(format_reach(record, self.redactor))
 
     def finish(self, outcome: Outcome) -> Path:
         """Write the result, make it durable, and move the file to its final name."""

@@ -1,0 +1,58 @@
+"""The matrix a `#@ reach` step asks for, on the hosts of a run: only what the lab made counts
+as an endpoint (a namespace or container that was there before the run is the machine's, not
+the lab's), and the rules the lab added to the firewall help name a likely cause."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from generator.lab import reach_matrix
+from generator.lab.reach_directive import ReachSpec
+from generator.shell.base import Shell
+from generator.transcript.matrix import Matrix
+from generator.transcript.state import Snapshot
+
+
+@dataclass(frozen=True)
+class HostState:
+    role: str | None
+    shell: Shell
+    snapshot: Snapshot
+
+
+def lab_made(snapshot: Snapshot) -> Snapshot:
+    """The snapshot without the namespaces and containers that were there before the lab."""
+    old = set(snapshot.preexisting)
+    namespaces = tuple(
+        ns for ns in snapshot.namespaces if ns.kind == "host" or f"namespace {ns.id}" not in old
+    )
+    containers = tuple(c for c in snapshot.containers if f"container {c.name}" not in old)
+    return dataclasses.replace(snapshot, namespaces=namespaces, containers=containers)
+
+
+def lab_rules(snapshot: Snapshot) -> tuple[str, ...]:
+    """The firewall rules the lab added, as `-A ...` lines."""
+    added = snapshot.iptables.added if snapshot.iptables is not None else ()
+    return tuple(line.partition(": ")[2] or line for line in added)
+
+
+def take(host: HostState, spec: ReachSpec) -> Matrix:
+    """Probe every pair of what the lab made on one host; UserError (exit 2) for a rule that
+    matches nothing, or fewer than two endpoints."""
+    snapshot = lab_made(host.snapshot)
+    return reach_matrix.take(
+        host.shell,
+        snapshot,
+        spec.rules,
+        spec.ports,
+        spec.with_host,
+        lab_rules(snapshot),
+        only=spec.only,
+    )
+
+
+def takes(hosts: Sequence[HostState], spec: ReachSpec) -> list[tuple[str | None, Matrix]]:
+    """One matrix per host, by role."""
+    return [(host.role, take(host, spec)) for host in hosts]
