@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from html import escape
 
-from generator.pages import diagram, observed
+from generator.pages import diagram, observed, reachtable
 from generator.pages.markdown import console_text, verdict_note
 from generator.pages.model import LabPage, PageStep, firewall_rules
+from generator.transcript.records import ReachRecord
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
@@ -64,6 +65,31 @@ def _step(step: PageStep) -> list[str]:
     out.append(
         f'<p class="checks">Checked: {escape(checks)}. Exit status {step.exit}, {timing}.</p>'
     )
+    out.append("</section>")
+    return out
+
+
+def _reach(record: ReachRecord) -> list[str]:
+    found = reachtable.grid(record)
+    out = [f'<section class="reach"><h4>{escape(found.title)}</h4>']
+    if found.rules:
+        rules = "; ".join(f"<code>{escape(r)}</code>" for r in found.rules)
+        out.append(f"<p>Expected from the observed topology, and: {rules}</p>")
+    head = "".join(f"<th>{escape(t)}</th>" for t in found.targets)
+    rows = "".join(
+        f"<tr><th>{escape(source)}</th>"
+        + "".join(
+            f'<td class="{"fail" if t.startswith("FAIL") else ""}">{escape(t)}</td>' for t in row
+        )
+        + "</tr>"
+        for source, row in found.rows
+    )
+    out.append(f"<table><tr><th>from \\ to</th>{head}</tr>{rows}</table>")
+    if found.holds:
+        out.append('<p class="checks">The matrix held: every pair as expected.</p>')
+    else:
+        items = "".join(f"<li>{escape(line)}</li>" for line in found.failing)
+        out.append(f'<div class="note fail"><p>The matrix did not hold:</p><ul>{items}</ul></div>')
     out.append("</section>")
     return out
 
@@ -169,6 +195,8 @@ def render(page: LabPage) -> str:
     out.append("<h2>Steps</h2>")
     for step in page.main_steps:
         out += _step(step)
+        for record in page.reaches_after(step.index):
+            out += _reach(record)
     if page.teardown_steps:
         body = "".join(console_text(s) for s in page.teardown_steps)
         out += ["<h2>Teardown</h2>", f'<pre class="console">{escape(body)}</pre>']

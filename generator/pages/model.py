@@ -18,6 +18,7 @@ from generator.errors import UserError
 from generator.pages import diagram
 from generator.transcript import StepRecord, Transcript
 from generator.transcript.expectation import Expectation
+from generator.transcript.records import ReachRecord
 
 Transform = Callable[[str], str]
 
@@ -67,6 +68,10 @@ class LabPage:
     # What the recipe declares but the run did not observe (generator/compare/declared.py).
     topology_warnings: tuple[str, ...] = ()
     reason: str = ""  # why the run did not pass, as its result says
+    reaches: tuple[ReachRecord, ...] = ()  # the `#@ reach` matrices, drawn after their steps
+
+    def reaches_after(self, step: int) -> tuple[ReachRecord, ...]:
+        return tuple(r for r in self.reaches if r.after_step == step)
 
     @property
     def failed_verdict(self) -> str:
@@ -245,6 +250,7 @@ def build(
         complete=transcript.complete,
         normalized=transform is not None,
         reason=transcript.outcome.reason if transcript.outcome else "",
+        reaches=transcript.reaches,
         **_observation(transcript, topology, hosts),
     )
 

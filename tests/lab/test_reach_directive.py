@@ -114,6 +114,16 @@ def test_a_drop_between_two_fails_the_run_naming_exactly_that_pair(
     (reach,) = tr.read(tmp_path / "lab.transcript").reaches
     assert [(c.source, c.target) for c in reach.matrix.contradictions] == [(A, B)]
     assert A not in netns_names()  # torn down all the same
+    # the pages draw it: expected against actual, the failing pair named
+    for form, name in (("md", "lab.md"), ("html", "lab.html")):
+        made = recipe(
+            "docs", str(tmp_path / "lab.transcript"), "-o", str(tmp_path), "-f", form, env=env
+        )
+        assert made.returncode == 0, made.stderr
+        page = (tmp_path / name).read_text()
+        assert "Who reaches whom after step 9" in page
+        assert page.count("FAIL: expected yes, got no") == 1
+        assert page.count(f"{A} -&gt; {B} ({NET}.2): expected to reach") == 1
 
 
 def test_a_rule_that_expects_the_drop_holds_and_json_is_exact(
