@@ -39,7 +39,7 @@ class TranscriptReport:
         if c.state:
             text += f", {len(c.state)} change(s) in the observed state"
         if c.reach:
-            text += f", {len(c.reach)} pair(s) of the reachability matrix changed"
+            text += f", {len(c.reach)} change(s) in the reachability matrices"
         if self.problems:
             text += f", {len(self.problems)} problem(s)"
         if self.recipe_changed:
