@@ -101,7 +101,33 @@ def _address(
     segment, bridge_ns, bridge = _segment(snapshot, ns, ifname)
     network = bridges.get(bridge, "") if bridge_ns == HOST else ""
     label = f"Docker network {network}" if network else (bridge or _veth_label(snapshot, segment))
+    spanning = _spanning(snapshot, ns, ifname, ip, segment)
+    if spanning is not None:
+        segment, label, network = spanning
     return Address(ip, prefixlen, ifname, segment, label, network)
+
+
+def _spanning(
+    snapshot: Snapshot, ns: Namespace, ifname: str, ip: str, segment: str
+) -> tuple[str, str, str] | None:
+    """(segment, label, Docker network) of a segment that spans hosts: a Docker overlay
+    network, or a VXLAN (the interface itself, or a bridge with a VXLAN port). The same key on
+    two hosts is one L2 segment, so a matrix across them probes from one to the other."""
+    container = next((c for c in snapshot.containers if c.namespace == ns.id), None)
+    for attachment in container.networks if container is not None else ():
+        network = snapshot.network(attachment.network)
+        if attachment.ip == ip and network is not None and network.driver == "overlay":
+            return f"overlay {network.name}", f"Docker network {network.name}", network.name
+    link = ns.link(ifname)
+    if link is not None and link.vxlan is not None:
+        return f"vxlan {link.vxlan.vni}", f"VXLAN {link.vxlan.vni}", ""
+    if segment.startswith("bridge "):
+        where, _, bridge = segment[len("bridge ") :].rpartition("/")
+        holder = snapshot.namespace(where)
+        for port in holder.links if holder is not None else ():
+            if port.master == bridge and port.vxlan is not None:
+                return f"vxlan {port.vxlan.vni}", f"VXLAN {port.vxlan.vni} on {bridge}", ""
+    return None
 
 
 def _segment(snapshot: Snapshot, ns: Namespace, ifname: str) -> tuple[str, str, str]:

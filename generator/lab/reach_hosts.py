@@ -8,7 +8,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from generator.lab import reach_matrix
+from generator.lab import reach_across, reach_matrix
 from generator.lab.reach_directive import ReachSpec
 from generator.shell.base import Shell
 from generator.transcript.matrix import Matrix
@@ -54,5 +54,11 @@ def take(host: HostState, spec: ReachSpec) -> Matrix:
 
 
 def takes(hosts: Sequence[HostState], spec: ReachSpec) -> list[tuple[str | None, Matrix]]:
-    """One matrix per host, by role."""
-    return [(host.role, take(host, spec)) for host in hosts]
+    """The matrix of one host; or, across the hosts of a multi-host run, one of them all."""
+    if len(hosts) == 1:
+        return [(hosts[0].role, take(hosts[0], spec))]
+    sides = [
+        reach_across.Side(h.role or "", h.shell, lab_made(h.snapshot), lab_rules(h.snapshot))
+        for h in hosts
+    ]
+    return [(None, reach_across.take(sides, spec.rules, spec.ports, spec.with_host, spec.only))]

@@ -66,7 +66,7 @@ def take(
             segment=address.label,
         )
         if cell.contradiction:
-            why = _cause(source, target, address, expected, detail, result, lab_rules)
+            why = cause(source, target, address, expected, detail, result, lab_rules)
             cell = dataclasses.replace(cell, cause=why)
         cells.append(cell)
     names = tuple(e.name for e in found)
@@ -78,7 +78,7 @@ def _mentions(line: str, ips: Sequence[str]) -> bool:
     return any(re.search(rf"(?<![\d.]){re.escape(ip)}(?![\d])", line) for ip in ips)
 
 
-def _cause(
+def cause(
     source: Endpoint,
     target: Endpoint,
     address: Address,
