@@ -1,4 +1,4 @@
-"""`recipe reach [--host H] [--rule RULE]... [--tcp PORT]... [--json]`: every endpoint of a lab
+"""`recipe reach [--host H]... [--rule RULE]... [--tcp PORT]... [--json]`: every endpoint of a lab
 left standing (`recipe run NAME --keep`) against every other, expected against actual.
 
 Exit status 0 when the matrix holds, 1 on any contradiction, 2 for bad input or no lab
@@ -6,24 +6,33 @@ Exit status 0 when the matrix holds, 1 on any contradiction, 2 for bad input or 
 
 from __future__ import annotations
 
+import contextlib
 import json
-from typing import Annotated
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from generator.commands.run import IdentityOption, StrictHostKeyOption
 
+if TYPE_CHECKING:
+    from generator.lab.reach_rules import Rule
+    from generator.transcript.matrix import Matrix
+
 
 def reach(
     host: Annotated[
-        str,
+        list[str] | None,
         typer.Option(
             "--host",
             metavar="HOST",
             help="Probe the lab on this host: local (default), a node of `recipe hosts`, a "
-            "Vagrant machine, a ~/.ssh/config host or [user@]host[:port].",
+            "Vagrant machine, a ~/.ssh/config host or [user@]host[:port]. Twice or more: one "
+            "matrix across the hosts, over their VXLANs and Docker overlay networks.",
+            show_default=False,
         ),
-    ] = "local",
+    ] = None,
     rule: Annotated[
         list[str] | None,
         typer.Option(
@@ -57,22 +66,44 @@ def reach(
     strict_host_key: StrictHostKeyOption = False,
 ) -> None:
     """Probe every pair of the lab's namespaces and containers; exit 1 on a contradiction."""
-    from generator.lab import observe, reach_matrix, reach_rules
-    from generator.shell import remote
+    from generator.errors import UserError
+    from generator.lab import reach_rules
     from generator.transcript import matrix_text
 
     rules = reach_rules.parse(rule or [])
     for port in tcp or []:
         if not 0 < port < 65536:
-            from generator.errors import UserError
-
             raise UserError(f"--tcp {port}: a TCP port is 1 to 65535")
-    with remote.one(host, identity, strict_host_key) as shell:
-        snapshot = observe.take(shell, host=host)
-        matrix = reach_matrix.take(shell, snapshot, rules, tcp or [], with_host, only=only or [])
+    hosts = list(dict.fromkeys(host or ["local"]))
+    matrix = _take(hosts, rules, tcp or [], with_host, only or [], identity, strict_host_key)
     print(json.dumps(matrix.to_json(), indent=2) if as_json else matrix_text.render(matrix))
     if not matrix.holds:
         raise typer.Exit(1)
+
+
+def _take(
+    hosts: list[str],
+    rules: Sequence[Rule],
+    ports: list[int],
+    with_host: bool,
+    only: list[str],
+    identity: Path | None,
+    strict: bool,
+) -> Matrix:
+    """One host's matrix, or one across several."""
+    from generator.lab import observe, reach_across, reach_matrix
+    from generator.shell import remote
+
+    with contextlib.ExitStack() as stack:
+        shells = [stack.enter_context(remote.one(h, identity, strict)) for h in hosts]
+        snapshots = [observe.take(shell, host=h) for shell, h in zip(shells, hosts, strict=True)]
+        if len(hosts) == 1:
+            return reach_matrix.take(shells[0], snapshots[0], rules, ports, with_host, only=only)
+        sides = [
+            reach_across.Side(h, shell, snapshot, ())
+            for h, shell, snapshot in zip(hosts, shells, snapshots, strict=True)
+        ]
+        return reach_across.take(sides, rules, ports, with_host, only)
 
 
 def register(parent: typer.Typer) -> None:

@@ -290,9 +290,10 @@ def _bridge_netfilter() -> bool:
 def _involved(
     sources: list[_Source], icmp: dict[tuple[int, int], str], request: dict[str, Any]
 ) -> set[str]:
-    """The namespaces at either end of a pair that failed, and the host's when any did."""
+    """The namespaces at either end of a pair that failed, and the host's when any did; and
+    those the request names (`rules_of`: the far ends of pairs that failed from another host)."""
     owners = request.get("owners", {})
-    found: set[str] = set()
+    found: set[str] = {str(path) for path in request.get("rules_of", [])}
     for source in sources:
         for t, target in enumerate(source.targets):
             if icmp.get((source.index, t)) != "ok":

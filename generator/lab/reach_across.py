@@ -64,31 +64,55 @@ def take(
     pairs = reach_rules.apply(rules, everyone, pairs)
     cells: list[Cell] = []
     seconds = 0.0
+    results: dict[str, dict[str, Any]] = {}
+    home = {e.name: side for side in sides for e in found[side.role]}
     for side in sides:
         mine = [(s, t, a) for owner, s, t, a in order if owner is side]
         if not mine:
             continue
-        result = _probe(side, found[side.role], mine, ports, timeout)
+        result = results[side.role] = _probe(side, found[side.role], mine, ports, timeout)
         seconds = max(seconds, float(result.get("seconds", 0.0)))
         icmp = [detail for row in result["icmp"] for detail in row]
         tcp = [of for row in result["tcp"] for of in row]
         for (s, t, a), detail, tcp_of in zip(mine, icmp, tcp, strict=True):
             expected = pairs[(s.name, t.name, a.ip)]
-            cell = Cell(
-                s.name,
-                t.name,
-                a.ip,
-                expected.reach,
-                expected.why,
-                detail == "ok",
-                detail or "not probed",
-                tcp=tuple(Port(int(port), got) for port, got in tcp_of.items()),
-                segment=a.label,
+            cells.append(
+                Cell(
+                    s.name,
+                    t.name,
+                    a.ip,
+                    expected.reach,
+                    expected.why,
+                    detail == "ok",
+                    detail or "not probed",
+                    tcp=tuple(Port(int(port), got) for port, got in tcp_of.items()),
+                    segment=a.label,
+                )
             )
-            if cell.contradiction:
-                why = reach_matrix.cause(s, t, a, expected, detail, result, side.lab_rules)
-                cell = dataclasses.replace(cell, cause=why)
-            cells.append(cell)
+    by_name = {e.name: e for e in everyone}
+    far = _far_rules(cells, home, by_name)
+    for i, cell in enumerate(cells):
+        if cell.contradiction:
+            side, target = home[cell.source], by_name[cell.target]
+            result = results[side.role]
+            if home[cell.target] is not side:  # its rules were read on its own host
+                key = f"{home[cell.target].role}:{target.path}"
+                known = {**result.get("rules", {}), key: far.get(key, [])}
+                result = {**result, "rules": known}
+                target = dataclasses.replace(
+                    target, namespace=dataclasses.replace(target.namespace, path=key)
+                )
+            address = next(a for a in by_name[cell.target].addresses if a.ip == cell.address)
+            why = reach_matrix.cause(
+                by_name[cell.source],
+                target,
+                address,
+                reach.Expectation(cell.expected, cell.why),
+                cell.detail,
+                result,
+                side.lab_rules,
+            )
+            cells[i] = dataclasses.replace(cell, cause=why)
     names = tuple(e.name for e in everyone)
     return Matrix(
         ", ".join(side.role for side in sides),
@@ -97,6 +121,29 @@ def take(
         seconds,
         tuple(r.text for r in rules),
     )
+
+
+def _far_rules(
+    cells: Sequence[Cell], home: dict[str, Side], by_name: dict[str, Endpoint]
+) -> dict[str, list[str]]:
+    """The firewall rules of each far end of a pair that failed across hosts, read on its own
+    host (`ROLE:PATH` -> rules): a prober run there that probes nothing."""
+    wanted: dict[str, set[str]] = {}
+    for cell in cells:
+        if cell.contradiction and home[cell.source] is not home[cell.target]:
+            side = home[cell.target]
+            path = next(
+                e.path for e in reach.endpoints(side.snapshot) if cell.target.endswith(f"/{e.name}")
+            )
+            wanted.setdefault(side.role, set()).add(path)
+    found: dict[str, list[str]] = {}
+    sides = {side.role: side for side in home.values()}
+    for role, paths in wanted.items():
+        request = {"sources": [], "owners": {}, "rules_of": sorted(paths), "timeout": 1.0}
+        result = reach.run_prober(sides[role].shell, role, request)
+        for path, rules in result.get("rules", {}).items():
+            found[f"{role}:{path}"] = list(rules)
+    return found
 
 
 def _named(side: Side, with_host: bool, only: Sequence[str]) -> list[Endpoint]:
