@@ -53,11 +53,22 @@ def reach(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the matrix as JSON.")] = False,
+    raise_neigh_limit: Annotated[
+        bool,
+        typer.Option(
+            "--raise-neigh-limit",
+            help="Raise the kernel's neighbour table limits (net.ipv4.neigh.default.gc_thresh1-3, "
+            "shared by every namespace) to fit every pair while probing, and restore them after. "
+            "Needs root.",
+        ),
+    ] = False,
     identity: IdentityOption = None,
     strict_host_key: StrictHostKeyOption = False,
 ) -> None:
     """Probe every pair of the lab's namespaces and containers; exit 1 on a contradiction."""
-    from generator.lab import observe, reach_matrix, reach_rules
+    from contextlib import nullcontext
+
+    from generator.lab import neigh_limit, observe, reach_matrix, reach_rules
     from generator.shell import remote
     from generator.transcript import matrix_text
 
@@ -69,7 +80,11 @@ def reach(
             raise UserError(f"--tcp {port}: a TCP port is 1 to 65535")
     with remote.one(host, identity, strict_host_key) as shell:
         snapshot = observe.take(shell, host=host)
-        matrix = reach_matrix.take(shell, snapshot, rules, tcp or [], with_host, only=only or [])
+        entries = neigh_limit.pairs(snapshot, with_host, only or [])
+        with neigh_limit.raised(shell, entries, host) if raise_neigh_limit else nullcontext():
+            matrix = reach_matrix.take(
+                shell, snapshot, rules, tcp or [], with_host, only=only or []
+            )
     print(json.dumps(matrix.to_json(), indent=2) if as_json else matrix_text.render(matrix))
     if not matrix.holds:
         raise typer.Exit(1)
