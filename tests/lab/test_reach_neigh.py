@@ -84,6 +84,15 @@ def test_the_limits_are_raised_during_the_probe_and_restored_after(
     assert seen == [two] and limits() == two
 
 
+def test_an_error_in_the_body_still_restores_them(two: tuple[int, ...]) -> None:
+    shell = LocalShell()
+    broke = pytest.raises(RuntimeError, match="the probe broke")
+    with shell, broke, neigh_limit.raised(shell, 10) as during:
+        assert limits() == during and during[:2] > two[:2]
+        raise RuntimeError("the probe broke")
+    assert limits() == two
+
+
 def test_a_value_the_kernel_refuses_is_one_line_and_undone(
     two: tuple[int, ...], monkeypatch: pytest.MonkeyPatch
 ) -> None:
