@@ -116,6 +116,8 @@ def _pingall(n: int) -> Pingall:
             proc.wait()
     total = time.perf_counter() - started
     counts = re.search(r"\((\d+)/(\d+) received\)", results)
+    if proc.returncode == -signal.SIGKILL:
+        raise SystemExit(f"mn ran past {TIMEOUT_S:.0f} s: stopped it")
     if proc.returncode != 0 or counts is None or not ping_at:
         raise SystemExit(f"mn failed (exit {proc.returncode}): {''.join(said[-5:]).strip()}")
     return Pingall(total, results_at - ping_at, int(counts[1]), int(counts[2]))
