@@ -2,6 +2,11 @@
 # Install recipe and everything its labs need on a Debian or Ubuntu machine, as root:
 #   bash scripts/install.sh            # the tool, the lab tools, Docker, the busybox image
 #   bash scripts/install.sh --tests    # the same, plus what the test suite needs
+#   bash scripts/install.sh --bench    # the same, plus Debian's mininet for bench/reach_all_pairs.py
+#
+# --bench adds mininet (2.3) only: the benchmark runs `mn --switch lxbr --controller none`, a
+# Linux bridge and no controller, which needs no Open vSwitch, so openvswitch-switch (only a
+# Recommends of mininet) is not installed, nor is its daemon started.
 #
 # Safe to run again: each step checks first and does only what is missing.
 # Environment:
@@ -16,10 +21,12 @@ venv=${RECIPE_VENV:-$repo/.venv}
 bin_dir=${RECIPE_BIN_DIR:-/usr/local/bin}
 python=${RECIPE_PYTHON:-python3}
 with_tests=false
+with_bench=false
 for arg in "$@"; do
   case $arg in
     --tests) with_tests=true ;;
-    *) echo "install.sh: unknown option $arg (use --tests)" >&2; exit 2 ;;
+    --bench) with_bench=true ;;
+    *) echo "install.sh: unknown option $arg (use --tests or --bench)" >&2; exit 2 ;;
   esac
 done
 
@@ -51,6 +58,10 @@ packages=(
 # scripts/install-docs-tools.sh adds mermaid from npm (and Debian's npm where none is installed).
 if $with_tests; then
   packages+=(graphviz chromium asciinema vagrant sudo)
+fi
+# bench/reach_all_pairs.py compares recipe reach with Mininet's pingall on the same topology.
+if $with_bench; then
+  packages+=(mininet)
 fi
 # A Docker engine only where none is installed; an existing docker-ce is left alone.
 if ! command -v dockerd >/dev/null 2>&1 && ! docker info >/dev/null 2>&1; then

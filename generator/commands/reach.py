@@ -62,6 +62,15 @@ def reach(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the matrix as JSON.")] = False,
+    raise_neigh_limit: Annotated[
+        bool,
+        typer.Option(
+            "--raise-neigh-limit",
+            help="Raise the kernel's neighbour table limits (net.ipv4.neigh.default.gc_thresh1-3, "
+            "shared by every namespace) to fit every pair while probing, and restore them after. "
+            "Needs root.",
+        ),
+    ] = False,
     identity: IdentityOption = None,
     strict_host_key: StrictHostKeyOption = False,
 ) -> None:
@@ -75,7 +84,9 @@ def reach(
         if not 0 < port < 65536:
             raise UserError(f"--tcp {port}: a TCP port is 1 to 65535")
     hosts = list(dict.fromkeys(host or ["local"]))
-    matrix = _take(hosts, rules, tcp or [], with_host, only or [], identity, strict_host_key)
+    matrix = _take(
+        hosts, rules, tcp or [], with_host, only or [], identity, strict_host_key, raise_neigh_limit
+    )
     print(json.dumps(matrix.to_json(), indent=2) if as_json else matrix_text.render(matrix))
     if not matrix.holds:
         raise typer.Exit(1)
@@ -89,14 +100,19 @@ def _take(
     only: list[str],
     identity: Path | None,
     strict: bool,
+    raise_neigh_limit: bool,
 ) -> Matrix:
     """One host's matrix, or one across several."""
-    from generator.lab import observe, reach_across, reach_matrix
+    from generator.lab import neigh_limit, observe, reach_across, reach_matrix
     from generator.shell import remote
 
     with contextlib.ExitStack() as stack:
         shells = [stack.enter_context(remote.one(h, identity, strict)) for h in hosts]
         snapshots = [observe.take(shell, host=h) for shell, h in zip(shells, hosts, strict=True)]
+        for shell, snapshot, h in zip(shells, snapshots, hosts, strict=True):
+            if raise_neigh_limit:  # each host has its own kernel, and its own table
+                entries = neigh_limit.pairs(snapshot, with_host, only)
+                stack.enter_context(neigh_limit.raised(shell, entries, h))
         if len(hosts) == 1:
             return reach_matrix.take(shells[0], snapshots[0], rules, ports, with_host, only=only)
         sides = [

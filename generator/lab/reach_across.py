@@ -62,16 +62,36 @@ def take(
     ]
     pairs = {(s.name, t.name, a.ip): reach.expect(s, a) for _, s, t, a in order}
     pairs = reach_rules.apply(rules, everyone, pairs)
-    cells: list[Cell] = []
-    seconds = 0.0
-    results: dict[str, dict[str, Any]] = {}
     home = {e.name: side for side in sides for e in found[side.role]}
+    cells, results = _probe_all(sides, found, order, pairs, ports, timeout)
+    cells = _causes(cells, home, {e.name: e for e in everyone}, results)
+    seconds = max((float(r.get("seconds", 0.0)) for r in results.values()), default=0.0)
+    names = tuple(e.name for e in everyone)
+    return Matrix(
+        ", ".join(side.role for side in sides),
+        names,
+        tuple(cells),
+        seconds,
+        tuple(r.text for r in rules),
+    )
+
+
+def _probe_all(
+    sides: Sequence[Side],
+    found: dict[str, list[Endpoint]],
+    order: Sequence[tuple[Side, Endpoint, Endpoint, Address]],
+    pairs: dict[tuple[str, str, str], reach.Expectation],
+    ports: Sequence[int],
+    timeout: float,
+) -> tuple[list[Cell], dict[str, dict[str, Any]]]:
+    """Each side's pairs, probed from that side: the cells, and each side's prober result."""
+    cells: list[Cell] = []
+    results: dict[str, dict[str, Any]] = {}
     for side in sides:
         mine = [(s, t, a) for owner, s, t, a in order if owner is side]
         if not mine:
             continue
         result = results[side.role] = _probe(side, found[side.role], mine, ports, timeout)
-        seconds = max(seconds, float(result.get("seconds", 0.0)))
         icmp = [detail for row in result["icmp"] for detail in row]
         tcp = [of for row in result["tcp"] for of in row]
         for (s, t, a), detail, tcp_of in zip(mine, icmp, tcp, strict=True):
@@ -89,38 +109,37 @@ def take(
                     segment=a.label,
                 )
             )
-    by_name = {e.name: e for e in everyone}
+    return cells, results
+
+
+def _causes(
+    cells: list[Cell],
+    home: dict[str, Side],
+    by_name: dict[str, Endpoint],
+    results: dict[str, dict[str, Any]],
+) -> list[Cell]:
+    """Each contradiction with its likely cause; the far end's rules read on its own host."""
     far = _far_rules(cells, home, by_name)
-    for i, cell in enumerate(cells):
-        if cell.contradiction:
-            side, target = home[cell.source], by_name[cell.target]
-            result = results[side.role]
-            if home[cell.target] is not side:  # its rules were read on its own host
-                key = f"{home[cell.target].role}:{target.path}"
-                known = {**result.get("rules", {}), key: far.get(key, [])}
-                result = {**result, "rules": known}
-                target = dataclasses.replace(
-                    target, namespace=dataclasses.replace(target.namespace, path=key)
-                )
-            address = next(a for a in by_name[cell.target].addresses if a.ip == cell.address)
-            why = reach_matrix.cause(
-                by_name[cell.source],
-                target,
-                address,
-                reach.Expectation(cell.expected, cell.why),
-                cell.detail,
-                result,
-                side.lab_rules,
+    done = []
+    for cell in cells:
+        if not cell.contradiction:
+            done.append(cell)
+            continue
+        side, target = home[cell.source], by_name[cell.target]
+        result = results[side.role]
+        if home[cell.target] is not side:  # a key of its own: both ends may share a path
+            key = f"{home[cell.target].role}:{target.path}"
+            result = {**result, "rules": {**result.get("rules", {}), key: far.get(key, [])}}
+            target = dataclasses.replace(
+                target, namespace=dataclasses.replace(target.namespace, path=key)
             )
-            cells[i] = dataclasses.replace(cell, cause=why)
-    names = tuple(e.name for e in everyone)
-    return Matrix(
-        ", ".join(side.role for side in sides),
-        names,
-        tuple(cells),
-        seconds,
-        tuple(r.text for r in rules),
-    )
+        address = next(a for a in by_name[cell.target].addresses if a.ip == cell.address)
+        expected = reach.Expectation(cell.expected, cell.why)
+        why = reach_matrix.cause(
+            by_name[cell.source], target, address, expected, cell.detail, result, side.lab_rules
+        )
+        done.append(dataclasses.replace(cell, cause=why))
+    return done
 
 
 def _far_rules(
