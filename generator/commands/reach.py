@@ -61,6 +61,14 @@ def reach(
             show_default=False,
         ),
     ] = None,
+    by_name: Annotated[
+        bool,
+        typer.Option(
+            "--by-name",
+            help="Also let each container look each other container up by name, as its own "
+            "resolver would (/etc/hosts, then Docker's DNS), and ping what the name gives.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the matrix as JSON.")] = False,
     raise_neigh_limit: Annotated[
         bool,
@@ -84,8 +92,18 @@ def reach(
         if not 0 < port < 65536:
             raise UserError(f"--tcp {port}: a TCP port is 1 to 65535")
     hosts = list(dict.fromkeys(host or ["local"]))
+    if by_name and len(hosts) > 1:
+        raise UserError("--by-name probes names on one --host at a time; across hosts, by address")
     matrix = _take(
-        hosts, rules, tcp or [], with_host, only or [], identity, strict_host_key, raise_neigh_limit
+        hosts,
+        rules,
+        tcp or [],
+        with_host,
+        only or [],
+        identity,
+        strict_host_key,
+        raise_neigh_limit,
+        by_name,
     )
     print(json.dumps(matrix.to_json(), indent=2) if as_json else matrix_text.render(matrix))
     if not matrix.holds:
@@ -101,6 +119,7 @@ def _take(
     identity: Path | None,
     strict: bool,
     raise_neigh_limit: bool,
+    by_name: bool,
 ) -> Matrix:
     """One host's matrix, or one across several."""
     from generator.lab import neigh_limit, observe, reach_across, reach_matrix
@@ -114,7 +133,10 @@ def _take(
                 entries = neigh_limit.pairs(snapshot, with_host, only)
                 stack.enter_context(neigh_limit.raised(shell, entries, h))
         if len(hosts) == 1:
-            return reach_matrix.take(shells[0], snapshots[0], rules, ports, with_host, only=only)
+            return reach_matrix.take(
+                shells[0], snapshots[0], rules, ports, with_host, only=only, by_name=by_name
+            )
+
         sides = [
             reach_across.Side(h, shell, snapshot, ())
             for h, shell, snapshot in zip(hosts, shells, snapshots, strict=True)

@@ -47,8 +47,14 @@ def command(request: dict[str, Any]) -> str:
     `@@rcp-reach-missing python3`."""
     # In the program text, not on its command line: one argument holds at most 128 KiB, and
     # 100 namespaces' targets are more (compressed, they are a few KiB).
+    return shipped(Path(__file__), request)
+
+
+def shipped(program: Path, request: dict[str, Any]) -> str:
+    """The shell command that runs a stdlib-only program's `_main` on request, with python3 as
+    root (or `sudo -n`): the prober, and the name resolver (generator/lab/resolver.py)."""
     encoded = base64.b64encode(zlib.compress(json.dumps(request).encode())).decode()
-    source = Path(__file__).read_text(encoding="utf-8")
+    source = program.read_text(encoding="utf-8")
     return (
         "if command -v python3 >/dev/null 2>&1; then\n"
         '  if [ "$(id -u)" = 0 ]; then _rcp_py=python3; else _rcp_py="sudo -n python3"; fi\n'

@@ -5,10 +5,11 @@ fail the run when the matrix does not hold (docs/reach.md).
     #@ reach c3 -> c1: no; on my-net: yes
     #@ reach only c*; tcp 80         only the endpoints matching c*, and TCP port 80 too
     #@ reach with-host               count the host itself as an endpoint
+    #@ reach by-name; c2 -> c1 by name: yes    containers also look each other up by name
 
 The value is `;`-separated parts: rules (generator/lab/reach_rules.py) or the options `only
-GLOB...`, `tcp PORT...` and `with-host`. Several `#@ reach` lines before one step add up. A
-transcript keeps the lines as written, so replay probes again with the same spec.
+GLOB...`, `tcp PORT...`, `with-host` and `by-name`. Several `#@ reach` lines before one step
+add up. A transcript keeps the lines as written, so replay probes again with the same spec.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from generator.errors import UserError
 from generator.lab import reach_rules
 
-_OPTIONS = ("only", "tcp", "with-host")
+_OPTIONS = ("only", "tcp", "with-host", "by-name")
 
 
 @dataclass(frozen=True)
@@ -31,12 +32,18 @@ class ReachSpec:
     only: tuple[str, ...] = ()
     ports: tuple[int, ...] = ()
     with_host: bool = False
+    by_name: bool = False
 
 
 def add(spec: ReachSpec | None, value: str, where: str) -> ReachSpec:
     """The spec with one more `#@ reach` line; where (`file:line`) prefixes a UserError."""
     spec = spec or ReachSpec()
-    only, ports, with_host = list(spec.only), list(spec.ports), spec.with_host
+    only, ports, with_host, by_name = (
+        list(spec.only),
+        list(spec.ports),
+        spec.with_host,
+        spec.by_name,
+    )
     rules = list(spec.rules)
     for part in (p.strip() for p in re.split(r"[;\n]", value)):
         word, _, rest = part.partition(" ")
@@ -48,6 +55,8 @@ def add(spec: ReachSpec | None, value: str, where: str) -> ReachSpec:
             ports += [_port(p, where) for p in rest.split()]
         elif part == "with-host":
             with_host = True
+        elif part == "by-name":
+            by_name = True
         elif "->" in part or part.startswith("on "):
             try:
                 rules += reach_rules.parse([part])
@@ -65,6 +74,7 @@ def add(spec: ReachSpec | None, value: str, where: str) -> ReachSpec:
         only=tuple(only),
         ports=tuple(ports),
         with_host=with_host,
+        by_name=by_name,
     )
 
 

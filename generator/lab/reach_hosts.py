@@ -8,6 +8,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from generator.errors import UserError
 from generator.lab import reach_across, reach_matrix
 from generator.lab.reach_directive import ReachSpec
 from generator.shell.base import Shell
@@ -50,6 +51,7 @@ def take(host: HostState, spec: ReachSpec) -> Matrix:
         spec.with_host,
         lab_rules(snapshot),
         only=spec.only,
+        by_name=spec.by_name,
     )
 
 
@@ -61,4 +63,6 @@ def takes(hosts: Sequence[HostState], spec: ReachSpec) -> list[tuple[str | None,
         reach_across.Side(h.role or "", h.shell, lab_made(h.snapshot), lab_rules(h.snapshot))
         for h in hosts
     ]
+    if spec.by_name:
+        raise UserError("'#@ reach by-name' probes names on one host; across hosts, by address")
     return [(None, reach_across.take(sides, spec.rules, spec.ports, spec.with_host, spec.only))]

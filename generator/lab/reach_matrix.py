@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from generator.errors import UserError
-from generator.lab import prober, reach, reach_rules
+from generator.lab import prober, reach, reach_names, reach_rules
 from generator.lab.reach import Address, Endpoint, Expectation
 from generator.shell.base import Shell
 from generator.transcript.matrix import Cell, Matrix, Port
@@ -28,12 +28,14 @@ def take(
     lab_rules: Sequence[str] = (),
     timeout: float = 1.0,
     only: Sequence[str] = (),
+    by_name: bool = False,
 ) -> Matrix:
     """Probe every ordered pair of the snapshot's endpoints through the host's shell.
 
     lab_rules: firewall rules the lab added (a snapshot's iptables diff), for causes. Raises
     UserError (exit 2) when no lab stands, for a bad rule, or for a target outside the lab.
-    only: shell-style patterns; the endpoints whose name matches one (all when empty)."""
+    only: shell-style patterns; the endpoints whose name matches one (all when empty).
+    by_name: each container also looks each other one up by name (generator/lab/reach_names.py)."""
     found = reach.endpoints(snapshot, with_host)
     if only:
         found = [e for e in found if any(fnmatch.fnmatchcase(e.name, p) for p in only)]
@@ -45,12 +47,19 @@ def take(
         )
     order = [(s, t, a) for s in found for t in found if t is not s for a in t.addresses]
     pairs = {(s.name, t.name, a.ip): reach.expect(s, a) for s, t, a in order}
+    lookups: list[reach_names.Lookup] = []
+    if by_name:
+        lab = reach.lab_addresses(found)
+        lookups = reach_names.look_up(shell, snapshot.host, reach_names.wanted(found), lab)
+        pairs.update({look.key: reach_names.expect(look, snapshot) for look in lookups})
     pairs = reach_rules.apply(rules, found, pairs)
     wanted = reach.request(found, ports, timeout)
+    probed = _add_names(wanted, found, lookups)
     reach.check_targets(found, [ip for source in wanted["sources"] for ip in source["targets"]])
     result = reach.run_prober(shell, snapshot.host, wanted)
-    icmp = [detail for row in result["icmp"] for detail in row]
-    tcp = [ports_of for row in result["tcp"] for ports_of in row]
+    counts = [sum(len(t.addresses) for t in found if t is not s) for s in found]
+    icmp = [d for row, n in zip(result["icmp"], counts, strict=True) for d in row[:n]]
+    tcp = [of for row, n in zip(result["tcp"], counts, strict=True) for of in row[:n]]
     cells = []
     for (source, target, address), detail, tcp_of in zip(order, icmp, tcp, strict=True):
         expected = pairs[(source.name, target.name, address.ip)]
@@ -69,9 +78,71 @@ def take(
             why = cause(source, target, address, expected, detail, result, lab_rules)
             cell = dataclasses.replace(cell, cause=why)
         cells.append(cell)
+    cells += _name_cells(lookups, pairs, probed, result, found)
     names = tuple(e.name for e in found)
     seconds = float(result.get("seconds", 0.0))
     return Matrix(snapshot.host, names, tuple(cells), seconds, tuple(r.text for r in rules))
+
+
+def _add_names(
+    wanted: dict[str, Any], found: Sequence[Endpoint], lookups: Sequence[reach_names.Lookup]
+) -> dict[tuple[str, str], int]:
+    """Append each name's lab address to its source's targets; (source, target) -> its index
+    there. A name that resolved outside the lab is never probed."""
+    lab = reach.lab_addresses(found)
+    index = {e.name: i for i, e in enumerate(found)}
+    probed = {}
+    for look in lookups:
+        if look.address in lab:
+            targets = wanted["sources"][index[look.source.name]]["targets"]
+            probed[(look.source.name, look.target.name)] = len(targets)
+            targets.append(look.address)
+    return probed
+
+
+def _name_cells(
+    lookups: Sequence[reach_names.Lookup],
+    pairs: reach_rules.Pairs,
+    probed: dict[tuple[str, str], int],
+    result: dict[str, Any],
+    found: Sequence[Endpoint],
+) -> list[Cell]:
+    """The cells by name: what each name resolved to, and whether that answered."""
+    index = {e.name: i for i, e in enumerate(found)}
+    cells = []
+    for look in lookups:
+        expected = pairs[look.key]
+        at = probed.get((look.source.name, look.target.name))
+        if at is not None:
+            detail = result["icmp"][index[look.source.name]][at] or "not probed"
+        elif look.address:
+            detail = f"resolved to {look.address}, not an address of the lab: not probed"
+        else:
+            detail = look.why or "no such name"
+        actual = detail == "ok"
+        why = ""
+        if actual != expected.reach:
+            how = f"it resolved to {look.address} ({look.how})" if look.address else ""
+            if actual:
+                why = f"{how} and answered, though the expectation was: {expected.why}"
+            elif how:
+                why = f"{how}, which did not answer: {detail}"
+            else:
+                why = f"the name did not resolve: {detail}"
+        cells.append(
+            Cell(
+                look.source.name,
+                look.target.name,
+                look.address,
+                expected.reach,
+                expected.why,
+                actual,
+                detail,
+                cause=why,
+                name=look.name,
+            )
+        )
+    return cells
 
 
 def _mentions(line: str, ips: Sequence[str]) -> bool:

@@ -1,6 +1,7 @@
 """Rules that refine the expected reachability matrix, one a line or separated by `;`:
 
     a -> b: no        a does not reach b (every address of b)
+    a -> b by name: yes  a reaches b by its name (with --by-name)
     * -> b: yes       every endpoint reaches b; `a -> *` alike
     10.0.0.2 -> b: no an endpoint by one of its addresses (only the lab's own)
     on NET: yes       the endpoints on NET (a Docker network or a bridge) reach each other
@@ -24,10 +25,11 @@ if TYPE_CHECKING:  # a script's `#@ reach` lines are parsed without loading the 
     # (source endpoint name, target endpoint name, target address) -> what is expected
     Pairs = dict[tuple[str, str, str], Expectation]
 
-_PAIR = re.compile(r"\s*(\S+)\s*->\s*(\S+)\s*:\s*(yes|no)\s*", re.IGNORECASE)
+_PAIR = re.compile(r"\s*(\S+)\s*->\s*(\S+?)(\s+by\s+name)?\s*:\s*(yes|no)\s*", re.IGNORECASE)
 _ON = re.compile(r"\s*on\s+(\S+)\s*:\s*(yes|no)\s*", re.IGNORECASE)
 _IP = re.compile(r"\d+\.\d+\.\d+\.\d+")
 ANY = "*"
+NAME = "name:"  # the third part of a key by name (generator/lab/reach_names.py)
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Rule:
     source: str = ""  # an endpoint's name, one of its addresses, or *
     target: str = ""
     network: str = ""  # `on NETWORK`; source and target are then ""
+    by_name: bool = False  # `a -> b by name: ...`: the probes by name, not by address
 
 
 def parse(texts: Sequence[str]) -> list[Rule]:
@@ -52,7 +55,8 @@ def parse(texts: Sequence[str]) -> list[Rule]:
 def _one(text: str) -> Rule:
     pair = _PAIR.fullmatch(text)
     if pair:
-        return Rule(text, pair[3].lower() == "yes", source=pair[1], target=pair[2])
+        yes = pair[4].lower() == "yes"
+        return Rule(text, yes, source=pair[1], target=pair[2], by_name=bool(pair[3]))
     on = _ON.fullmatch(text)
     if on:
         return Rule(text, on[2].lower() == "yes", network=on[1])
@@ -91,6 +95,8 @@ def _matches(
     found: Sequence[Endpoint],
 ) -> bool:
     source, target, address = key
+    if address.startswith(NAME) != rule.by_name:
+        return False
     if rule.network:
         return _on(rule.network, by_name[source], _address_of(by_name[target], address))
     return _names(rule.source, source, None, by_name, found) and _names(

@@ -29,13 +29,29 @@ def grid(record: ReachRecord) -> Grid:
     by_pair: dict[tuple[str, str], list[Cell]] = {}
     for cell in matrix.cells:
         by_pair.setdefault((cell.source, cell.target), []).append(cell)
+    names: dict[tuple[str, str], list[Cell]] = {}
+    for cell in (c for c in matrix.cells if c.name):
+        names.setdefault((cell.source, cell.target), []).append(cell)
     rows = tuple(
-        (source, tuple(_text(by_pair.get((source, t), []), source == t) for t in matrix.endpoints))
+        (source, tuple(_both(by_pair, names, source, t) for t in matrix.endpoints))
         for source in matrix.endpoints
     )
     where = f" on {record.role}" if record.role else ""
     title = f"Who reaches whom after step {record.after_step}{where}"
     return Grid(title, matrix.endpoints, rows, _failing(matrix), matrix.rules)
+
+
+def _both(
+    by_pair: dict[tuple[str, str], list[Cell]],
+    names: dict[tuple[str, str], list[Cell]],
+    source: str,
+    target: str,
+) -> str:
+    """By address, then by name when it was probed: `reaches; by name: no`."""
+    plain = [c for c in by_pair.get((source, target), []) if not c.name]
+    text = _text(plain, source == target)
+    named = names.get((source, target), [])
+    return f"{text}; by name: {_text(named, False)}" if named else text
 
 
 def _text(cells: list[Cell], itself: bool) -> str:

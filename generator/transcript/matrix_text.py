@@ -16,9 +16,12 @@ def cell_text(cells: list[Cell]) -> str:
     return OK if any(c.actual for c in cells) else NO
 
 
-def table(matrix: Matrix) -> list[str]:
+def table(matrix: Matrix, by_name: bool = False) -> list[str]:
+    """By address; or, by_name, the probes by name alone."""
     by_pair: dict[tuple[str, str], list[Cell]] = {}
     for cell in matrix.cells:
+        if bool(cell.name) != by_name:
+            continue
         by_pair.setdefault((cell.source, cell.target), []).append(cell)
     names = matrix.endpoints
     width = max(len(n) for n in names)
@@ -45,6 +48,10 @@ def render(matrix: Matrix) -> str:
             "",
             *table(matrix),
             "",
+        ]
+        if any(c.name for c in matrix.cells):
+            lines += ["  by name:", *table(matrix, by_name=True), ""]
+        lines += [
             f"  {OK} reaches, {NO} does not, as expected; {FAIL} contradicts",
         ]
     wrong = {(c.source, c.target) for c in bad}
