@@ -20,7 +20,7 @@ from generator.errors import UserError
 from generator.lab import prober, reach, reach_matrix, reach_rules
 from generator.lab.reach import Address, Endpoint
 from generator.shell.base import Shell
-from generator.transcript.matrix import Cell, Matrix, Port
+from generator.transcript.matrix import Cell, Matrix
 from generator.transcript.state import Snapshot
 
 SPANNING = ("vxlan ", "overlay ")
@@ -96,19 +96,7 @@ def _probe_all(
         tcp = [of for row in result["tcp"] for of in row]
         for (s, t, a), detail, tcp_of in zip(mine, icmp, tcp, strict=True):
             expected = pairs[(s.name, t.name, a.ip)]
-            cells.append(
-                Cell(
-                    s.name,
-                    t.name,
-                    a.ip,
-                    expected.reach,
-                    expected.why,
-                    detail == "ok",
-                    detail or "not probed",
-                    tcp=tuple(Port(int(port), got) for port, got in tcp_of.items()),
-                    segment=a.label,
-                )
-            )
+            cells.append(reach_matrix.probed_cell(s, t, a, expected, detail, tcp_of))
     return cells, results
 
 

@@ -63,17 +63,7 @@ def take(
     cells = []
     for (source, target, address), detail, tcp_of in zip(order, icmp, tcp, strict=True):
         expected = pairs[(source.name, target.name, address.ip)]
-        cell = Cell(
-            source.name,
-            target.name,
-            address.ip,
-            expected.reach,
-            expected.why,
-            detail == "ok",
-            detail or "not probed",
-            tcp=tuple(Port(int(port), got) for port, got in tcp_of.items()),
-            segment=address.label,
-        )
+        cell = probed_cell(source, target, address, expected, detail, tcp_of)
         if cell.contradiction:
             why = cause(source, target, address, expected, detail, result, lab_rules)
             cell = dataclasses.replace(cell, cause=why)
@@ -82,6 +72,28 @@ def take(
     names = tuple(e.name for e in found)
     seconds = float(result.get("seconds", 0.0))
     return Matrix(snapshot.host, names, tuple(cells), seconds, tuple(r.text for r in rules))
+
+
+def probed_cell(
+    source: Endpoint,
+    target: Endpoint,
+    address: Address,
+    expected: Expectation,
+    detail: str,
+    tcp_of: dict[str, str],
+) -> Cell:
+    """One probe by address as the prober answered it, without its cause yet."""
+    return Cell(
+        source.name,
+        target.name,
+        address.ip,
+        expected.reach,
+        expected.why,
+        detail == "ok",
+        detail or "not probed",
+        tcp=tuple(Port(int(port), got) for port, got in tcp_of.items()),
+        segment=address.label,
+    )
 
 
 def _add_names(
