@@ -110,8 +110,8 @@ def test_golden_transcripts_are_whole_recordings() -> None:
 
 
 def test_every_golden_records_the_observed_state() -> None:
-    """Format version 2 or 3 (3 where a `#@ reach` matrix is recorded), with the state at the end of the main phase of every host, whole, and
-    a record of what was there before the lab."""
+    """Format version 2 or 3 (3 where a `#@ reach` matrix is recorded), with the state at the
+    end of the main phase of every host, whole, and a record of what was there before the lab."""
     for path in _golden():
         transcript = tr.read(path)
         assert transcript.version == (3 if transcript.reaches else 2), path
