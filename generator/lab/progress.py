@@ -16,6 +16,13 @@ LABELS = {"ok": "ok", "expected-failure": "expected failure", "FAIL": "FAIL", "s
 _STYLES = {"ok": "green", "expected-failure": "cyan", "FAIL": "bold red", "stopped": "bold yellow"}
 
 
+def _label(record: StepRecord) -> str:
+    """The verdict's label; a step that passed with a non-zero status (a plain script's, as
+    bash goes on) says its status."""
+    label = LABELS[_verdict(record)]
+    return f"ok, exit {record.exit}" if label == "ok" and record.exit != 0 else label
+
+
 def _verdict(record: StepRecord) -> str:
     """A step a signal stopped did not contradict its expectation: it shows as `stopped`."""
     return "stopped" if record.interrupted else record.verdict
@@ -42,7 +49,7 @@ class PlainProgress(Listener):
         self.stream = stream or sys.stderr
 
     def step_finished(self, record: StepRecord, total: int) -> None:
-        label = LABELS[_verdict(record)]
+        label = _label(record)
         where = _counter(record.index, record.phase, total)
         self.stream.write(
             f"[{where}] {label:<16} {record.duration:7.3f}s  {first_line(record.command)}\n"
@@ -74,7 +81,7 @@ class RichProgress(Listener):
         from rich.markup import escape
 
         self.console.file.write("\r\x1b[K")
-        label = LABELS[_verdict(record)]
+        label = _label(record)
         where = _counter(record.index, record.phase, total)
         style = _STYLES[_verdict(record)]
         self.console.print(

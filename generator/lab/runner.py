@@ -25,7 +25,7 @@ from generator.lab.listener import Guarded, Listener
 from generator.lab.script import Script, Step
 from generator.lab.snapshots import Observer
 from generator.lab.verdict import execute, judge, uses_docker
-from generator.shell.base import SessionLost, Shell, StepStopped
+from generator.shell.base import Result, SessionLost, Shell, StepStopped
 from generator.transcript import INTERRUPTED_PROBLEM, Outcome, Recorder, StepRecord
 
 # SIGHUP is what a closed terminal or a dropped SSH login sends: like SIGTERM, the lab must still
@@ -64,11 +64,17 @@ class Report:
     leftovers: list[str] = field(default_factory=list)
     duration: float = 0.0
     signum: int | None = None
+    # A plain script's own exit status, as bash would return it (its `exit N`, the step that
+    # stopped it under set -e, or its last command); None: a recipe's, 0 passed and 1 failed.
+    script_exit: int | None = None
 
     @property
     def exit_code(self) -> int:
         if self.signum is not None:
             return 128 + self.signum
+        own = self.status in ("passed", "failed") and not self.leftovers
+        if self.script_exit is not None and own and not self.reason.startswith("teardown step"):
+            return self.script_exit
         return 0 if self.status == "passed" else 1
 
     @property
@@ -263,6 +269,9 @@ class Runner:
             if signals.pending is not None:  # arrived while the last record was written
                 raise Interrupted(signals.pending)
             self.listener.step_started(step, len(steps))
+            if step.exits is not None:
+                self._exit(step, len(steps))
+                break
             timeout = self.timeout_for(step)
             started = time.monotonic()
             try:
@@ -281,11 +290,31 @@ class Runner:
                 self.report.status = "failed"
                 if not self.report.reason:
                     self.report.reason = f"step {step.index} contradicted its expectation"
+                if self.script.plain:  # bash under set -e returns the failing command's status
+                    self.report.script_exit = record.exit if record.exit > 0 else 1
                 if not self.options.keep_going:
                     return
+        else:
+            if self.script.plain and self.report.script_exit is None:
+                last = [r for r in self.report.records if r.phase == "main"]
+                self.report.script_exit = last[-1].exit if last else 0
         self.report.complete = True
         if signals.pending is not None:  # arrived while the last record was written
             raise Interrupted(signals.pending)
+
+    def _exit(self, step: Step, total: int) -> None:
+        """A plain script's `exit N`: recorded, never run (the teardown still needs the shell);
+        the main phase ends here with that status."""
+        last = [r.exit for r in self.report.records if r.phase == "main"]
+        if step.exits is not None and step.exits >= 0:
+            status = step.exits
+        else:
+            status = last[-1] if last else 0
+        self._record(judge(step, Result(step.command, "", "", status, 0.0), 0.0), total)
+        self.report.script_exit = status
+        if status != 0 and self.report.status == "passed":
+            self.report.status = "failed"
+            self.report.reason = f"the script exited with status {status} (step {step.index})"
 
     def _reach_holds(self, step: Step) -> bool:
         """The `#@ reach` check after a step: every matrix holds, or the run fails here."""

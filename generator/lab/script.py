@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from generator.errors import UserError
@@ -46,6 +46,7 @@ class Step:
     line: int = 0
     snapshot: str | None = None  # `#@ snapshot [LABEL]`: observe the hosts after this step
     reach: ReachSpec | None = None  # `#@ reach ...`: probe every pair after this step
+    exits: int | None = None  # a plain script's `exit N`: the main phase ends, with status N
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,10 @@ class Script:
     # Per host role ("" for the one host): shell lines that exit 2 when a name the lab creates
     # there is taken already (`#@ guard` / `#@ guard on ROLE` ... `#@ end-guard`).
     guards: tuple[tuple[str, str], ...] = ()
+    # A plain script (no `#@ steps`, no `#@ recipe`) runs as bash would: without `set -e` a
+    # step that fails is recorded and the run goes on; with it, the run stops there.
+    plain: bool = False
+    errexit: bool = False
 
     @property
     def all_steps(self) -> tuple[Step, ...]:
@@ -108,9 +113,11 @@ def parse(text: str, source: str = "<script>") -> Script:
         prelude, body_start = [], 0
     teardown_lines = _read_prelude(prelude, meta, source)
     body = [(i + 1, lines[i]) for i in range(body_start, len(lines))]
+    errexit = False
     if not starts:
-        body = _skip_setup(body)
-    steps = _split(body, source, "main", start=1)
+        body, errexit = _skip_setup(body)
+    plain = not starts and meta["recipe"] is None
+    steps = _split(body, source, "main", start=1, lenient=plain and not errexit, plain=plain)
     teardown = _split(teardown_lines, source, "teardown", start=len(steps) + 1)
     return Script(
         steps=tuple(steps),
@@ -125,22 +132,41 @@ def parse(text: str, source: str = "<script>") -> Script:
             (role, "\n".join(lines))
             for role, lines in meta["guards"].items()  # type: ignore[attr-defined]
         ),
+        plain=plain,
+        errexit=errexit,
     )
 
 
-def _skip_setup(body: list[tuple[int, str]]) -> list[tuple[int, str]]:
+def _skip_setup(body: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], bool]:
     """A hand-written script's shebang and leading `set -e`/`trap` lines are for bash, not steps:
-    `set -e` would end the persistent shell at the first expected failure."""
+    `set -e` would end the persistent shell at the first expected failure. Whether they turned
+    errexit on is kept: the runner then stops where bash would."""
     out = []
     leading = True
+    errexit = False
     for number, line in body:
         stripped = line.strip()
         if leading and (stripped.startswith("#!") or _SETUP_LINE.fullmatch(stripped)):
+            errexit = _errexit(stripped, errexit)
             continue
         if stripped and not stripped.startswith("#"):
             leading = False
         out.append((number, line))
-    return out
+    return out, errexit
+
+
+def _errexit(line: str, now: bool) -> bool:
+    """errexit after a `set` line: `set -e`, `set -euo pipefail`, `set -o errexit`, `set +e`."""
+    words = line.split()
+    if not words or words[0] != "set":
+        return now
+    for i, word in enumerate(words[1:], 1):
+        following = words[i + 1] if i + 1 < len(words) else ""
+        if word in ("-o", "+o") and following == "errexit":
+            now = word == "-o"
+        elif re.fullmatch(r"[-+][a-zA-Z]+", word) and "e" in word:
+            now = word.startswith("-")
+    return now
 
 
 def _read_prelude(
@@ -233,9 +259,11 @@ class _Pending:
         self.host: str | None = None
         self.snapshot: str | None = None
         self.reach: ReachSpec | None = None
+        self.directed = False  # an expect directive: the step is checked strictly, plain or not
 
     def directive(self, text: str, source: str, number: int) -> None:
         name, _, value = text.partition(" ")
+        self.directed = self.directed or name.startswith("expect-")
         if name == "expect-fail":
             self.exit = "nonzero"
         elif name == "expect-any":
@@ -272,11 +300,15 @@ class _Pending:
         else:
             raise UserError(f"{source}:{number}: unknown step directive '#@ {name}'")
 
-    def step(self, index: int, command: str, phase: str, line: int, source: str) -> Step:
+    def step(
+        self, index: int, command: str, phase: str, line: int, source: str, lenient: bool = False
+    ) -> Step:
         if self.exit == "nonzero" and command.startswith("! "):
             command = command[2:]  # bash needs `!` under set -e; the runner checks the real status
         # A teardown step tolerates a lab that is already gone; the leftover check judges it.
-        exit_status = "any" if phase == "teardown" and self.exit == 0 else self.exit
+        # So does a plain script's step without set -e and without a directive: bash goes on.
+        loose = phase == "teardown" or (lenient and not self.directed)
+        exit_status = "any" if loose and self.exit == 0 else self.exit
         interactive = None
         if self.interactive:
             body = _heredoc_body(command)
@@ -313,7 +345,20 @@ def _heredoc_body(command: str) -> list[str] | None:
     return body
 
 
-def _split(lines: list[tuple[int, str]], source: str, phase: str, start: int) -> list[Step]:
+LAST_STATUS = -1  # a bare `exit`: bash returns the status of the last command
+_EXIT = re.compile(r"exit(?:\s+(\d{1,3}))?\s*;?")
+
+
+def _split(
+    lines: list[tuple[int, str]],
+    source: str,
+    phase: str,
+    start: int,
+    lenient: bool = False,
+    plain: bool = False,
+) -> list[Step]:
+    """The steps of one phase. lenient: bash's default, a failing step does not stop the run.
+    plain: a top-level `exit N` ends the main phase, as it ends a bash script."""
     steps: list[Step] = []
     pending = _Pending()
     buffer: list[str] = []
@@ -333,9 +378,15 @@ def _split(lines: list[tuple[int, str]], source: str, phase: str, start: int) ->
         buffer.append(line)
         command = "\n".join(buffer)
         if is_complete(command):
-            steps.append(
-                pending.step(start + len(steps), command.strip(), phase, first_line, source)
+            step = pending.step(
+                start + len(steps), command.strip(), phase, first_line, source, lenient
             )
+            ends = _EXIT.fullmatch(step.command) if plain and phase == "main" else None
+            if ends:  # not run: the persistent shell must live on for the teardown
+                expect = step.expect if pending.directed else replace(step.expect, exit="any")
+                status = int(ends[1]) & 0xFF if ends[1] else LAST_STATUS
+                step = replace(step, exits=status, expect=expect)
+            steps.append(step)
             pending, buffer = _Pending(), []
     if buffer:
         raise UserError(
