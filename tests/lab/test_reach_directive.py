@@ -17,7 +17,7 @@ from generator.lab import reach_directive
 from generator.transcript import matrix
 from tests.lab.lab_cli import netns_names, recipe
 
-A, B, C = "rcp-rd-a", "rcp-rd-b", "rcp-rd-c"
+A, B = "rcp-rd-a", "rcp-rd-b"
 NET = "10.213.9"
 # Echo requests from A only: B's own echoes still get their replies, so only A -> B breaks.
 DROP = (
@@ -27,7 +27,8 @@ pytestmark = pytest.mark.root
 
 
 def lab(extra_step: str = "", directive: str = "#@ reach") -> str:
-    """A veth pair between A and B, and C alone on a veth to B's namespace (a second pair)."""
+    """A veth pair between A and B, its ends up before their addresses, so the links have
+    settled by the time the state is observed."""
     return f"""#!/usr/bin/env bash
 #@ timeout 20
 set -euo pipefail
@@ -36,7 +37,6 @@ teardown() {{
   set +e
   ip netns delete {A} 2>/dev/null
   ip netns delete {B} 2>/dev/null
-  ip netns delete {C} 2>/dev/null
 }}
 trap teardown EXIT
 #@ end-teardown
@@ -48,13 +48,13 @@ ip netns add {B}
 
 ip link add rcp-rd-va netns {A} type veth peer name rcp-rd-vb netns {B}
 
-ip -n {A} addr add {NET}.1/24 dev rcp-rd-va
-
-ip -n {B} addr add {NET}.2/24 dev rcp-rd-vb
-
 ip -n {A} link set rcp-rd-va up
 
 ip -n {B} link set rcp-rd-vb up
+
+ip -n {A} addr add {NET}.1/24 dev rcp-rd-va
+
+ip -n {B} addr add {NET}.2/24 dev rcp-rd-vb
 {extra_step}
 # Who reaches whom: A and B each other.
 {directive}
