@@ -3,7 +3,7 @@
 This module is both a library and the script itself. `command(request)` gives the shell
 command that ships this file's own source to `python3 -` through the host's Shell, so a local
 bash and an SSH shell run it alike, and nothing needs to be installed there beyond python3. It
-uses the standard library only, and runs on any python3 from 3.6 on.
+uses the standard library only, and runs on any python3 from 3.7 on.
 
 How it probes (issue 13): a worker thread enters each source namespace in turn (setns acts on
 the calling thread only) and opens that source's sockets there; a socket stays bound to the

@@ -1,6 +1,6 @@
 """The name resolver of `recipe reach --by-name`: for each source container, each name as that
 container would resolve it. Shipped to the host like the prober (prober.shipped), stdlib only,
-python3.6 on; one process per host, never one per name.
+python3.7 on; one process per host, never one per name.
 
 A name is looked up as the container's own libc would: its /etc/hosts first (where `--link`
 writes), read through /proc/PID/root of a process in its network namespace, then the
