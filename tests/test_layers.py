@@ -22,12 +22,13 @@ CLI = ("generator.cli", "generator.commands")
 # Room -> the rooms it must never load.
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "shell": ("lab", "recipes", "transcript", "compare", "pages", *CLI),
-    "transcript": ("lab", "shell", "recipes", "compare", "pages", "hosts", *CLI),
+    "transcript": ("lab", "shell", "recipes", "compare", "pages", "hosts", "tutorial", *CLI),
     "recipes": ("lab", "shell", "transcript", "compare", "pages", "hosts", *CLI),
     "compare": ("lab", "shell", "pages", "hosts", *CLI),
-    "pages": ("lab", "shell", "hosts", *CLI),
+    "pages": ("lab", "shell", "hosts", "tutorial", *CLI),
     "hosts": ("lab", "shell", "recipes", "transcript", "compare", "pages", *CLI),
     "lab": ("pages", *CLI),
+    "tutorial": ("lab", "shell", "recipes", "transcript", "compare", "pages", "hosts", *CLI),
 }
 
 

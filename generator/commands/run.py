@@ -4,7 +4,6 @@ check the machine, turn a transcript into an asciicast."""
 from __future__ import annotations
 
 import json
-import os
 import stat
 import sys
 from dataclasses import dataclass, replace
@@ -15,6 +14,7 @@ from typing import Annotated, BinaryIO
 import typer
 
 from generator.commands.library import SetOption, recipe_dirs
+from generator.commands.tutorial import ImageOption, image_pairs, is_tutorial, tutorial_target
 from generator.errors import UserError
 from generator.lab import script as script_format
 from generator.lab.script import Script
@@ -43,8 +43,14 @@ class Target:
     label: str  # recipe name, file, or "-"
 
 
-def load_target(ctx: typer.Context, target: str | None, sets: list[str]) -> Target:
-    """A recipe name (rendered with --set), a script file, or `-`/nothing for stdin."""
+def load_target(
+    ctx: typer.Context,
+    target: str | None,
+    sets: list[str],
+    images: tuple[tuple[str, str], ...] = (),
+) -> Target:
+    """A recipe name (rendered with --set), a script file, a Markdown tutorial, or `-`/nothing
+    for stdin."""
     if target in (None, "-"):
         if target is None and sys.stdin.isatty():
             raise UserError(
@@ -58,7 +64,12 @@ def load_target(ctx: typer.Context, target: str | None, sets: list[str]) -> Targ
     named = shown(target)  # a name with escape codes or 100 kB of it is echoed safely
     # A directory without a slash is a recipe name that happens to match one (recipes/ holds a
     # directory per recipe); any other existing file is meant as a script.
-    if kind not in (None, "directory") or "/" in target or target.endswith(".sh"):
+    if (
+        kind not in (None, "directory")
+        or "/" in target
+        or target.endswith(".sh")
+        or is_tutorial(target)
+    ):
         if kind == "directory":
             raise UserError(f"{named} is a directory; give a script file or a recipe name")
         if kind not in (None, "regular file"):
@@ -72,6 +83,10 @@ def load_target(ctx: typer.Context, target: str | None, sets: list[str]) -> Targ
                 data = _read_capped(stream, named)
         except OSError as exc:
             raise UserError(f"cannot read script {named}: {exc.strerror or exc}") from None
+        if is_tutorial(target):
+            return tutorial_target(data, target, sets, images)
+        if images:
+            raise UserError("--image works with a Markdown tutorial (recipe run TUTORIAL.md)")
         return _script_target(ctx, script_format.parse_bytes(data, target), data, target, sets)
     from generator.recipes.render import render_script
 
@@ -153,6 +168,7 @@ def run(
     ] = None,
     identity: IdentityOption = None,
     strict_host_key: StrictHostKeyOption = False,
+    image: ImageOption = None,
     timeout: Annotated[
         float | None,
         typer.Option(
@@ -195,7 +211,7 @@ def run(
     from generator.lab.session import Lab, Recording, Session
     from generator.transcript import redact
 
-    loaded = load_target(ctx, target, list(set_ or []))
+    loaded = load_target(ctx, target, list(set_ or []), image_pairs(image))
     script = loaded.script
     redactor = redact.for_recipe(loaded.recipe)  # a broken [[secret]]: stopped before anything runs
     if record is not None and no_record:
@@ -219,6 +235,8 @@ def run(
     report, path = finished.report, finished.transcript
     try:
         if not quiet:
+            if script.tutorial:
+                progress.print_blocks(report.records, sys.stderr)
             print(progress.summary_line(report, str(path) if path else None), file=sys.stderr)
         if as_json:
             print(json.dumps(_summary(report, name, path), indent=2))
@@ -335,52 +353,7 @@ def doctor(ctx: typer.Context) -> None:
     raise SystemExit(2 if errors else 0)
 
 
-def export(
-    ctx: typer.Context,
-    transcript: Annotated[Path, typer.Argument(help="A transcript written by recipe run.")],
-    format_: Annotated[
-        str, typer.Option("--format", help="Output format: cast (asciicast v2).")
-    ] = "cast",
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write [default: stdout].")
-    ] = None,
-) -> None:
-    """Turn a transcript into an asciicast v2 recording that asciinema can play."""
-    from generator import transcript as transcript_format
-    from generator.compare.for_transcript import redacted
-    from generator.transcript import cast
-
-    if format_ != "cast":
-        raise UserError(f"--format {format_!r}: the only export format is cast (asciicast v2)")
-    if output is not None:
-        _check_output(output)  # before the work, and with a fix, not a bare strerror
-    text = cast.to_cast(redacted(transcript_format.read(transcript), recipe_dirs(ctx)))
-    if output is None:
-        sys.stdout.write(text)
-        return
-    from generator import atomicfile
-
-    try:
-        atomicfile.write_text(output, text)  # whole or not at all; a symlink there is replaced
-    except OSError as exc:
-        raise UserError(f"-o {output}: cannot write it: {exc.strerror or exc}") from None
-
-
-def _check_output(output: Path) -> None:
-    if output.is_dir():
-        raise UserError(
-            f"-o {output}: is a directory; name a file in it, e.g. {output / 'lab.cast'}"
-        )
-    parent = output.parent
-    if not parent.is_dir():
-        what = "does not exist" if not parent.exists() else "is not a directory"
-        raise UserError(f"-o {output}: directory {parent} {what}; create it or choose another path")
-    if not os.access(parent, os.W_OK) and not output.exists():
-        raise UserError(f"-o {output}: cannot write in {parent} (permission denied)")
-
-
 def register(app: typer.Typer) -> None:
     app.command()(run)
     app.command()(clean)
     app.command()(doctor)
-    app.command()(export)

@@ -12,8 +12,20 @@ from generator.lab.script import Step
 from generator.transcript import StepRecord
 from generator.visible import visible
 
-LABELS = {"ok": "ok", "expected-failure": "expected failure", "FAIL": "FAIL", "stopped": "stopped"}
-_STYLES = {"ok": "green", "expected-failure": "cyan", "FAIL": "bold red", "stopped": "bold yellow"}
+LABELS = {
+    "ok": "ok",
+    "expected-failure": "expected failure",
+    "FAIL": "FAIL",
+    "stopped": "stopped",
+    "skipped": "skipped",
+}
+_STYLES = {
+    "ok": "green",
+    "expected-failure": "cyan",
+    "FAIL": "bold red",
+    "stopped": "bold yellow",
+    "skipped": "yellow",
+}
 
 
 def _label(record: StepRecord) -> str:
@@ -145,6 +157,9 @@ def _counts(records: list[StepRecord]) -> str:
         parts.append(f"{expected} expected failure" + ("s" if expected > 1 else ""))
     if failed:
         parts.append(f"{failed} failed")
+    skipped = len([r for r in records if r.verdict == "skipped"])
+    if skipped:
+        parts.append(f"{skipped} skipped")
     return ", ".join(parts)
 
 
@@ -167,3 +182,16 @@ def summary_line(report: Report, transcript: str | None) -> str:
     if transcript:
         text += f"; transcript {transcript}"
     return text
+
+
+def print_blocks(records: list[StepRecord], stream: IO[str]) -> None:
+    """A tutorial's verdict per block, and the summary line: what a reader wants to know."""
+    from generator.transcript.blocks import summary, verdicts
+
+    found = verdicts(records)
+    for block in found:
+        if block.verdict != "holds":
+            print(f"block {block.number} (line {block.line}) {block.verdict}:", file=stream)
+            for reason in block.reasons[:20]:
+                print(f"  {visible(reason)}", file=stream)
+    print(summary(found), file=stream)

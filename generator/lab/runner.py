@@ -24,9 +24,10 @@ from generator.lab import leftovers
 from generator.lab.listener import Guarded, Listener
 from generator.lab.script import Script, Step
 from generator.lab.snapshots import Observer
-from generator.lab.verdict import execute, judge, uses_docker
+from generator.lab.tutorial_run import TutorialRun
+from generator.lab.verdict import execute, interrupted_record, judge, skipped_record, uses_docker
 from generator.shell.base import Result, SessionLost, Shell, StepStopped
-from generator.transcript import INTERRUPTED_PROBLEM, Outcome, Recorder, StepRecord
+from generator.transcript import Outcome, Recorder, StepRecord
 
 # SIGHUP is what a closed terminal or a dropped SSH login sends: like SIGTERM, the lab must still
 # be torn down, or it stands with nobody left to remove it.
@@ -80,32 +81,6 @@ class Report:
     @property
     def failures(self) -> list[StepRecord]:
         return [r for r in self.records if not r.passed]
-
-
-def interrupted_record(step: Step, stop: Interrupted, duration: float) -> StepRecord:
-    """The record of a step a signal stopped: what it printed until then, verdict FAIL (it did
-    not do what it should), and a first problem line that says it was interrupted (see
-    docs/transcript-format.md: the format has no verdict of its own for this)."""
-    partial = stop.partial
-    # bash's status for the killed step when the shell drained it, else the shell convention for
-    # death by that signal.
-    status = partial.exit if partial is not None and partial.exit >= 0 else 128 + stop.signum
-    return StepRecord(
-        index=step.index,
-        phase=step.phase,
-        command=step.command,
-        expect=step.expect,
-        exit=status,
-        duration=duration,
-        verdict="FAIL",
-        stdout=partial.stdout if partial is not None else "",
-        stderr=partial.stderr if partial is not None else "",
-        explanation=step.explanation,
-        line=step.line,
-        role=step.host,
-        interactive=step.interactive.spawn if step.interactive else None,
-        problems=(f"{INTERRUPTED_PROBLEM}{stop} after {duration:.1f} s; the step was stopped",),
-    )
 
 
 def outcome_of(report: Report) -> Outcome:
@@ -182,6 +157,7 @@ class Runner:
         self.report = Report(status="passed", complete=False)
         self.in_teardown = False
         self.session_lost = False
+        self.tutorial = TutorialRun(script, shell) if script.tutorial else None
 
     def timeout_for(self, step: Step) -> float:
         return step.timeout or self.options.timeout or self.script.timeout
@@ -272,6 +248,9 @@ class Runner:
             if step.exits is not None:
                 self._exit(step, len(steps))
                 break
+            if self.tutorial is not None and (why := self.tutorial.skipped(step)):
+                self._record(skipped_record(step, why), len(steps))
+                continue
             timeout = self.timeout_for(step)
             started = time.monotonic()
             try:
@@ -282,7 +261,7 @@ class Runner:
                 self.report.reason = f"interrupted by {stop}" + self._during()
                 self._record(interrupted_record(step, stop, time.monotonic() - started), len(steps))
                 raise
-            record = self._record(judge(step, result, timeout), len(steps))
+            record = self._record(self._judged(step, result, timeout), len(steps))
             if step.snapshot is not None and self.observer is not None:
                 self.observer.after(step.index, step.snapshot or f"after step {step.index}")
             held = not record.passed or step.reach is None or self._reach_holds(step)
@@ -292,7 +271,7 @@ class Runner:
                     self.report.reason = f"step {step.index} contradicted its expectation"
                 if self.script.plain:  # bash under set -e returns the failing command's status
                     self.report.script_exit = record.exit if record.exit > 0 else 1
-                if not self.options.keep_going:
+                if not self.options.keep_going and self.tutorial is None:  # a reader goes on
                     return
         else:
             if self.script.plain and self.report.script_exit is None:
@@ -301,6 +280,10 @@ class Runner:
         self.report.complete = True
         if signals.pending is not None:  # arrived while the last record was written
             raise Interrupted(signals.pending)
+
+    def _judged(self, step: Step, result: Result, timeout: float) -> StepRecord:
+        page = self.tutorial.page if self.tutorial is not None else None
+        return judge(step, result, timeout, page)
 
     def _exit(self, step: Step, total: int) -> None:
         """A plain script's `exit N`: recorded, never run (the teardown still needs the shell);
@@ -360,7 +343,7 @@ class Runner:
                 self.report.reason = f"lost the shell session during the teardown: {lost}"
                 self.listener.note(self.report.reason + "; recipe clean retries it")
                 return
-            record = self._record(judge(step, result, timeout), len(steps))
+            record = self._record(self._judged(step, result, timeout), len(steps))
             if not record.passed and self.report.status == "passed":
                 self.report.status = "failed"
                 self.report.reason = f"teardown step {step.index} contradicted its expectation"

@@ -10,66 +10,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from generator.errors import UserError
 from generator.lab import reach_directive
 from generator.lab.bashlex import HEREDOC, is_complete
 from generator.lab.reach_directive import ReachSpec
+from generator.lab.steps import DEFAULT_TIMEOUT, Interactive, Script, Step
 from generator.transcript.expectation import Expectation
 
-DEFAULT_TIMEOUT = 30.0
+__all__ = ["DEFAULT_TIMEOUT", "Interactive", "Script", "Step", "load", "parse"]
+
 _SETUP_LINE = re.compile(r"(set\s+[-+]\S*(\s+\S+)*|trap\s+.*)")
-
-
-@dataclass(frozen=True)
-class Interactive:
-    """A session a person would type into: spawn a program in a pty, type each line at its
-    prompt."""
-
-    spawn: str
-    lines: tuple[str, ...]
-    prompt: str | None = None  # a regex; None means: detect the shell prompt
-
-
-@dataclass(frozen=True)
-class Step:
-    index: int
-    command: str
-    explanation: str = ""
-    expect: Expectation = field(default_factory=Expectation)
-    timeout: float | None = None
-    interactive: Interactive | None = None
-    phase: str = "main"  # "main" or "teardown"
-    host: str | None = None  # role of a multi-host recipe, from `#@ on ROLE`
-    line: int = 0
-    snapshot: str | None = None  # `#@ snapshot [LABEL]`: observe the hosts after this step
-    reach: ReachSpec | None = None  # `#@ reach ...`: probe every pair after this step
-    exits: int | None = None  # a plain script's `exit N`: the main phase ends, with status N
-
-
-@dataclass(frozen=True)
-class Script:
-    steps: tuple[Step, ...]
-    teardown: tuple[Step, ...]
-    recipe: str | None = None
-    params: dict[str, str] = field(default_factory=dict)
-    timeout: float = DEFAULT_TIMEOUT
-    hosts: tuple[str, ...] = ()
-    sha256: str = ""
-    source: str = "<script>"
-    # Per host role ("" for the one host): shell lines that exit 2 when a name the lab creates
-    # there is taken already (`#@ guard` / `#@ guard on ROLE` ... `#@ end-guard`).
-    guards: tuple[tuple[str, str], ...] = ()
-    # A plain script (no `#@ steps`, no `#@ recipe`) runs as bash would: without `set -e` a
-    # step that fails is recorded and the run goes on; with it, the run stops there.
-    plain: bool = False
-    errexit: bool = False
-
-    @property
-    def all_steps(self) -> tuple[Step, ...]:
-        return self.steps + self.teardown
 
 
 def load(path: Path) -> Script:
@@ -78,15 +31,15 @@ def load(path: Path) -> Script:
         data = path.read_bytes()
     except OSError as exc:
         raise UserError(f"cannot read script {path}: {exc.strerror or exc}") from None
-    return parse(_decode(data, str(path)), source=str(path))
+    return parse(decode(data, str(path)), source=str(path))
 
 
 def parse_bytes(data: bytes, source: str) -> Script:
     """A script read from stdin or a pipe: the same text checks as load()."""
-    return parse(_decode(data, source), source=source)
+    return parse(decode(data, source), source=source)
 
 
-def _decode(data: bytes, source: str) -> str:
+def decode(data: bytes, source: str) -> str:
     if b"\x00" in data:
         raise UserError(f"{source} is not a text script (it contains NUL bytes)")
     try:
@@ -394,3 +347,10 @@ def _split(
             f"{buffer[0].strip()[:60]}"
         )
     return steps
+
+
+def commands_in(text: str, first_line: int, source: str) -> list[tuple[int, str]]:
+    """The whole commands of a bash text (a tutorial's ```bash block), with the line each
+    starts at; comments and blank lines between them are dropped."""
+    lines = [(first_line + i, line) for i, line in enumerate(text.split("\n"))]
+    return [(step.line, step.command) for step in _split(lines, source, "main", start=1)]

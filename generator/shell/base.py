@@ -78,12 +78,20 @@ class Shell(ABC):
 
     @abstractmethod
     def interact(
-        self, spawn: str, lines: Sequence[str], prompt: str | None, timeout: float
+        self,
+        spawn: str,
+        lines: Sequence[str],
+        prompt: str | None,
+        timeout: float,
+        attach: bool = False,
     ) -> Result:
         """Start `spawn` in a pseudo-terminal, type each line at its prompt, then leave it.
 
         `prompt` is a regex for the program's prompt; None means detect a shell prompt. The
         Result's stdout is the screen a person would have seen; exit is the program's status.
+        attach: the shell runs already (`docker attach`, a tutorial's detached session): Enter
+        shows its prompt, its PS1 is left alone, and the session ends with the detach keys,
+        which leave it running.
         """
 
     @abstractmethod

@@ -104,12 +104,17 @@ class LocalShell(MarkerShell):
         self._shut()
 
     def interact(
-        self, spawn: str, lines: Sequence[str], prompt: str | None, timeout: float
+        self,
+        spawn: str,
+        lines: Sequence[str],
+        prompt: str | None,
+        timeout: float,
+        attach: bool = False,
     ) -> Result:
         from generator.shell.pty_local import drive  # pexpect loads only when a lab needs it
 
         cwd = self.run("pwd", timeout=10).stdout.strip() or None
-        return drive(spawn, lines, prompt, timeout, cwd=cwd, env=self._env)
+        return drive(spawn, lines, prompt, timeout, cwd=cwd, env=self._env, attach=attach)
 
     def _shut(self) -> None:
         """End bash and everything in its session, including background jobs of the steps."""

@@ -39,9 +39,14 @@ class RoleShells(Shell):
         return self.shells[self.default].run(command, timeout)
 
     def interact(
-        self, spawn: str, lines: Sequence[str], prompt: str | None, timeout: float
+        self,
+        spawn: str,
+        lines: Sequence[str],
+        prompt: str | None,
+        timeout: float,
+        attach: bool = False,
     ) -> Result:
-        return self.shells[self.default].interact(spawn, lines, prompt, timeout)
+        return self.shells[self.default].interact(spawn, lines, prompt, timeout, attach)
 
     def close(self) -> None:
         for shell in self.shells.values():

@@ -50,6 +50,7 @@ CURSOR_AT = b"\x1b[1;1R"
 ENTER = "\r"  # what the Enter key sends: raw-mode line editors and cooked ptys both take it
 EOF_KEY = "\x04"  # Ctrl-D, the pty's end-of-input character
 INTERRUPT_KEY = "\x03"  # Ctrl-C
+DETACH_KEYS = "\x10\x11"  # Ctrl-P Ctrl-Q: Docker's detach sequence, the shell keeps running
 
 
 class PtyStream(Protocol):
@@ -167,7 +168,12 @@ class Terminal(_SpawnBase):
 
 
 def run_session(
-    stream: PtyStream, spawn: str, lines: Sequence[str], prompt: str | None, timeout: float
+    stream: PtyStream,
+    spawn: str,
+    lines: Sequence[str],
+    prompt: str | None,
+    timeout: float,
+    attach: bool = False,
 ) -> Result:
     """Run one interactive session; the Result's stdout is the screen, exit the program's status.
 
@@ -176,7 +182,7 @@ def run_session(
     """
     started = time.monotonic()
     screen = Screen()
-    session = _Session(Terminal(stream, timeout), screen, started + timeout, prompt)
+    session = _Session(Terminal(stream, timeout), screen, started + timeout, prompt, attach)
     try:
         session.run(lines)
         status = stream.exit_status()
@@ -206,9 +212,15 @@ class _Session:
     """Types the lines of one session and builds its screen."""
 
     def __init__(
-        self, child: Terminal, screen: Screen, deadline: float, prompt: str | None
+        self,
+        child: Terminal,
+        screen: Screen,
+        deadline: float,
+        prompt: str | None,
+        attach: bool = False,
     ) -> None:
         self.child = child
+        self.attach = attach
         self.screen = screen
         self.deadline = deadline
         self.custom_prompt = prompt is not None
@@ -246,19 +258,25 @@ class _Session:
             raise
 
     def run(self, lines: Sequence[str]) -> None:
+        if self.attach:  # an attached shell shows nothing until a key is pressed
+            self.child.send(ENTER)
         try:
             self.screen.add(self.first_prompt())
         except _Ended as ended:
             self.screen.add(ended.raw)  # it ended before any prompt, e.g. "No such container"
             return
         shown_prompt = self.screen.last_line()
-        expect_next = None if self.custom_prompt else self.set_unique_prompt()
+        # An attached shell outlives the session: its PS1 stays its own.
+        keep_ps1 = self.custom_prompt or self.attach
+        expect_next = None if keep_ps1 else self.set_unique_prompt()
         for line in lines:
             self.child.sendline(line)
             if not self.type_and_wait(expect_next, shown_prompt):
                 return
         # A shell sees `exit` typed, as a person would end it; any other program gets Ctrl-D.
-        if self.custom_prompt:
+        if self.attach:
+            self.child.send(DETACH_KEYS)
+        elif self.custom_prompt:
             self.child.send(EOF_KEY)
         else:
             self.child.sendline("exit")

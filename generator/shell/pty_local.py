@@ -57,6 +57,7 @@ def drive(
     timeout: float,
     cwd: str | None = None,
     env: dict[str, str] | None = None,
+    attach: bool = False,
 ) -> Result:
     """Run `spawn` in a local pty and type `lines` at its prompt (see generator/shell/pty.py)."""
-    return run_session(LocalPty(spawn, cwd, env), spawn, lines, prompt, timeout)
+    return run_session(LocalPty(spawn, cwd, env), spawn, lines, prompt, timeout, attach)

@@ -194,7 +194,12 @@ class SSHShell(MarkerShell):
     # ------------------------------------------------------------ interactive steps
 
     def interact(
-        self, spawn: str, lines: Sequence[str], prompt: str | None, timeout: float
+        self,
+        spawn: str,
+        lines: Sequence[str],
+        prompt: str | None,
+        timeout: float,
+        attach: bool = False,
     ) -> Result:
         # pexpect loads only when a lab has interactive steps.
         from generator.shell.pty import run_session
@@ -206,7 +211,7 @@ class SSHShell(MarkerShell):
         command = f"cd {shlex.quote(cwd)} 2>/dev/null; exec {spawn}" if cwd else f"exec {spawn}"
         chan.exec_command(f"{self.sudo}bash -c {shlex.quote(command)}")
         try:
-            return run_session(ChannelPty(chan), spawn, lines, prompt, timeout)
+            return run_session(ChannelPty(chan), spawn, lines, prompt, timeout, attach)
         except OSError as exc:
             raise ConnectionLost(
                 f"{self.target.name}: connection lost during {_short(spawn)}: {exc}"

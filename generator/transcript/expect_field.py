@@ -7,17 +7,24 @@ import json
 import re
 from collections.abc import Callable
 
-from generator.transcript.expectation import Expectation
+from generator.transcript.expectation import Expectation, Shown
 from generator.transcript.jsondepth import deeper_than
 from generator.transcript.records import TranscriptError
 from generator.visible import shown
 
-_EXPECT_KEYS = frozenset({"exit", "output", "no_output", "match"})
+_EXPECT_KEYS = frozenset({"exit", "output", "no_output", "match", "shown"})
+_SHOWN_KEYS: dict[str, type | tuple[type, ...]] = {
+    "block": int,
+    "line": int,
+    "command": str,
+    "output": (str, type(None)),
+    "compare": bool,
+}
 _EXIT_WORDS = ("nonzero", "any")
 _LISTS = ("output", "no_output", "match")
-# An expectation is an object of lists of strings, two levels; json.loads recurses once a level,
-# so a line nested 100,000 deep would end in RecursionError. Deeper than this is refused first.
-_MAX_DEPTH = 2
+# An expectation is an object of lists of strings or objects, three levels; json.loads recurses
+# once a level, so a line nested 100,000 deep would end in RecursionError. Deeper is refused.
+_MAX_DEPTH = 3
 
 
 def decode(text: str, fail: Callable[[str], TranscriptError]) -> Expectation:
@@ -47,7 +54,35 @@ def decode(text: str, fail: Callable[[str], TranscriptError]) -> Expectation:
         except (re.error, RecursionError, OverflowError) as exc:
             message = f"expect: bad regex {shown(pattern, quote=True)} in match: {exc}"
             raise fail(message) from None
-    return Expectation(exit_value, lists["output"], lists["no_output"], lists["match"])
+    shown_items = _shown(fail, data.get("shown", []))
+    return Expectation(exit_value, lists["output"], lists["no_output"], lists["match"], shown_items)
+
+
+def _shown(fail: Callable[[str], TranscriptError], value: object) -> tuple[Shown, ...]:
+    """A tutorial step's page outputs: objects of exactly the known keys and types."""
+    if not isinstance(value, list):
+        raise fail("expect: shown must be a list of objects")
+    items = []
+    for item in value:
+        if not isinstance(item, dict) or not {"block", "line", "command", "output"} <= set(item):
+            raise fail("expect: each shown item needs block, line, command and output")
+        for key, kind in item.items():
+            wanted = _SHOWN_KEYS.get(key)
+            if wanted is None:
+                raise fail(f"expect: shown: unknown key {shown(key, quote=True)}")
+            if not isinstance(kind, wanted) or (wanted is int and not _is_status(kind)):
+                raise fail(f"expect: shown: {key} has the wrong type")
+        items.append(
+            Shown(
+                item["block"],
+                item["line"],
+                item["command"],
+                item["output"],
+                item.get("compare", True),
+                item.get("skip", ""),
+            )
+        )
+    return tuple(items)
 
 
 def _strings(fail: Callable[[str], TranscriptError], value: object, key: str) -> tuple[str, ...]:

@@ -9,6 +9,27 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Shown:
+    """What a tutorial's page shows for one command of a step (format version 4): the block and
+    line it stands at, the command as typed, and its output (None: the page shows none, as in a
+    `bash` block). The run compares against it the way a reader would (compare/reader.py)."""
+
+    block: int
+    line: int
+    command: str
+    output: str | None
+    compare: bool = True  # False: `<!-- recipe: ignore-output -->`, the output is only shown
+    skip: str = ""  # why recipe did not run it ("outside the lab: ..."); "" when it ran
+
+    def to_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {"block": self.block, "line": self.line}
+        data |= {"command": self.command, "output": self.output}
+        if self.skip:
+            data["skip"] = self.skip
+        return data if self.compare else data | {"compare": False}
+
+
+@dataclass(frozen=True)
 class Expectation:
     """What a step must do. exit: 0, a number, "nonzero" or "any"."""
 
@@ -16,6 +37,7 @@ class Expectation:
     output: tuple[str, ...] = ()
     no_output: tuple[str, ...] = ()
     match: tuple[str, ...] = ()
+    shown: tuple[Shown, ...] = ()  # a tutorial's step: what the page shows for its commands
 
     @property
     def expects_failure(self) -> bool:
@@ -43,6 +65,8 @@ class Expectation:
         for key in ("output", "no_output", "match"):
             if getattr(self, key):
                 data[key] = list(getattr(self, key))
+        if self.shown:
+            data["shown"] = [item.to_dict() for item in self.shown]
         return data
 
     @classmethod

@@ -256,7 +256,9 @@ class _Reader:
         for key in ("phase", "expect", "exit", "duration", "verdict"):
             if key not in fields:
                 raise self.error(f"step {index} lacks '{key}:'")
-        if fields["verdict"] not in VERDICTS:
+        if fields["verdict"] not in VERDICTS or (
+            fields["verdict"] == "skipped" and self.version < 4
+        ):
             raise self.error(
                 f"step {index}: verdict {shown(fields['verdict'], quote=True)} "
                 f"is not one of {VERDICTS}"
@@ -264,6 +266,8 @@ class _Reader:
         if fields["phase"] not in ("main", "teardown"):
             raise self.error(f"step {index}: phase must be main or teardown")
         expect = self.expectation(fields["expect"])
+        if expect.shown and self.version < 4:
+            raise self.error(f"step {index}: a tutorial's shown output needs format version 4")
         duration = self.duration(fields["duration"], f"step {index}")
         interactive = fields.get("interactive")
         command = blocks.get("command", "")

@@ -15,10 +15,12 @@ if TYPE_CHECKING:  # only a run or a reader of snapshots loads the state model
     from generator.transcript.state import Snapshot
 
 MAGIC = "recipe-transcript"
-VERSION = 3  # 2 adds the snapshot sections, 3 the reach sections; older files still read
-VERSIONS = (1, 2, 3)
+# 2 adds the snapshot sections, 3 the reach sections, 4 a tutorial's page outputs (`shown` in
+# `expect:`) and the `skipped` verdict; older files still read.
+VERSION = 4
+VERSIONS = (1, 2, 3, 4)
 PARTIAL_SUFFIX = ".partial"
-VERDICTS = ("ok", "expected-failure", "FAIL")
+VERDICTS = ("ok", "expected-failure", "FAIL", "skipped")  # skipped: a tutorial's, not run
 # The first problem of a step that a signal stopped (verdict FAIL): version 1 has no verdict of
 # its own for it, and a new one would make older version-1 readers refuse the file.
 INTERRUPTED_PROBLEM = "interrupted by "

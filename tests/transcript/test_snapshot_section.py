@@ -37,7 +37,7 @@ def test_a_version_1_golden_still_reads_without_snapshots() -> None:
 def test_snapshots_read_back_exactly_after_the_steps_they_follow() -> None:
     transcript = _with_snapshots()
     text = tr.format_transcript(transcript)
-    assert text.startswith("recipe-transcript 3\n")
+    assert text.startswith(f"recipe-transcript {VERSION}\n")
     back = tr.parse(text, "x.transcript")
     assert back.snapshots == transcript.snapshots
     assert back.steps == transcript.steps

@@ -1,0 +1,147 @@
+"""Which of a tutorial's commands would send a packet or a DNS query off this machine.
+
+The rule (docs/tutorials.md): a command runs only when every destination it names lies inside
+the lab. A public name (`example.com`), a public address, a package manager or `docker pull` is
+skipped before it runs. A private address is checked when the step comes, against the routes of
+that moment (lab_gate.py); a name is inside when the tutorial itself created it (a container's
+`--name`, `--hostname`, `--network-alias`, a `--link` alias) or it is localhost.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import shlex
+from collections.abc import Iterable
+
+_FETCHERS = {
+    "apk": {"add", "update", "upgrade", "fetch"},
+    "apt": {"install", "update", "upgrade", "download"},
+    "apt-get": {"install", "update", "upgrade", "download", "source"},
+    "yum": {"install", "update", "upgrade"},
+    "dnf": {"install", "update", "upgrade"},
+    "pip": {"install", "download"},
+    "pip3": {"install", "download"},
+    "npm": {"install", "i", "ci"},
+    "git": {"clone", "pull", "fetch", "push"},
+    "docker": {"pull", "push", "login", "search"},
+}
+# Options of each probe whose next word is a value, not a destination.
+_PING = "-c -W -w -i -I -s -t -l -p -Q -S -M -m -F -T"
+_VALUE_OPTIONS: dict[str, frozenset[str]] = {
+    program: frozenset(options.split())
+    for programs, options in (
+        ("ping ping6 arping", _PING),
+        ("traceroute traceroute6 tracepath mtr", "-m -f -q -w -p -i -s -g -z -N -t -c"),
+        ("nc ncat netcat", "-p -s -w -i -q -x -X -e -c"),
+        ("telnet", "-l -b -e -n"),
+        (
+            "curl",
+            "-o -H -X -d -u -A -x -e -m -T -F -b -c -K --data --header --output "
+            "--user-agent --interface --connect-timeout --max-time --resolve --proxy",
+        ),
+        ("wget", "-O -o -U -t -T -P -e --header --output-document --user-agent"),
+        ("dig host nslookup", "-p -b -t -c -q -y -k -W -R"),
+        ("ssh scp", "-p -P -i -l -o -F -J -L -R -D -b -c -E -m -S -W -w"),
+        ("http https", ""),
+    )
+    for program in programs.split()
+}
+_NAME_OPTIONS = ("--name", "--hostname", "-h", "--network-alias", "--alias", "--link")
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?$")
+
+
+def lab_names(commands: Iterable[str]) -> frozenset[str]:
+    """The names a tutorial gives its containers: they resolve inside the lab."""
+    names = {"localhost", "ip6-localhost"}
+    for command in commands:
+        words = _words(command)
+        for i, word in enumerate(words[:-1]):
+            option, _, inline = word.partition("=")
+            if option in _NAME_OPTIONS:
+                value = inline or words[i + 1]
+                names.update(part for part in value.split(":") if part)
+    return frozenset(names)
+
+
+def destinations(command: str) -> tuple[list[str], list[str]]:
+    """(names, addresses) a command would send packets to; ([], []) when it names none."""
+    names: list[str] = []
+    addresses: list[str] = []
+    for words in _simple_commands(command):
+        program = words[0].rsplit("/", 1)[-1] if words else ""
+        options = _VALUE_OPTIONS.get(program)
+        if options is None:
+            continue
+        skip = False
+        for word in words[1:]:
+            if skip:
+                skip = False
+                continue
+            if word.startswith("-"):
+                skip = word in options
+                continue
+            host = _host_of(word)
+            if host is None:
+                continue
+            (addresses if _is_address(host) else names).append(host)
+    return names, addresses
+
+
+def needs_internet(command: str, known: frozenset[str]) -> str | None:
+    """Why the command is skipped before it runs, or None when it may run."""
+    for words in _simple_commands(command):
+        program = words[0].rsplit("/", 1)[-1] if words else ""
+        verbs = _FETCHERS.get(program)
+        if verbs and any(word in verbs for word in words[1:3]):
+            return f"{program} {next(w for w in words[1:3] if w in verbs)} needs the internet"
+    names, addresses = destinations(command)
+    for name in names:
+        if name not in known:
+            return f"{name} is not a name in the lab"
+    for address in addresses:
+        if ipaddress.ip_address(address).is_global:
+            return f"{address} is a public address"
+    return None
+
+
+def _host_of(word: str) -> str | None:
+    """The host in a destination word: `10.0.0.2`, `web:80`, `http://web/x`, `user@host`."""
+    word = re.sub(r"^[a-z][a-z0-9+.-]*://", "", word).split("/", 1)[0]
+    word = word.rsplit("@", 1)[-1]
+    if word.startswith("[") and "]" in word:
+        word = word[1 : word.index("]")]
+    elif word.count(":") == 1:
+        word = word.split(":", 1)[0]
+    if _is_address(word):
+        return word
+    if word.isdigit() or not _HOSTNAME.match(word):
+        return None  # a count, a port, a file name with a slash: no destination
+    return word
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _words(command: str) -> list[str]:
+    try:
+        return shlex.split(command, comments=True)
+    except ValueError:
+        return command.split()
+
+
+def _simple_commands(command: str) -> list[list[str]]:
+    """The command's simple commands, split at `;`, `&&`, `||`, `|` and newlines, sudo dropped."""
+    out = []
+    for part in re.split(r"&&|\|\||[;|\n]", command):
+        words = _words(part)
+        while words and (words[0] in ("sudo", "time", "exec", "!") or "=" in words[0]):
+            words = words[1:]
+        if words:
+            out.append(words)
+    return out

@@ -1,0 +1,117 @@
+"""What a tutorial's run checks beyond a script's, step by step: whether a step may run at all
+(a destination outside the lab, an image this machine does not have), and the page check.
+
+Checked when the step comes, on the step's host: a private address is inside the lab when this
+host routes it over a device of its own making (a bridge, a veth), not over the default route's
+device and not through a gateway; an image is here when `docker image ls` lists it. Nothing is
+sent anywhere to find out.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import shlex
+from functools import cached_property
+
+from generator.lab.page_check import PageCheck
+from generator.lab.steps import Script, Step
+from generator.lab.tutorial_outside import destinations
+from generator.shell.base import Shell
+
+# docker run/create options that take no value; any other option takes the next word.
+_FLAGS = frozenset(
+    {
+        "--rm", "--privileged", "--init", "--read-only", "--detach", "--interactive", "--tty",
+        "--no-healthcheck", "--oom-kill-disable", "--publish-all", "--sig-proxy",
+        "-d", "-i", "-t", "-P",
+    }
+)  # fmt: skip
+_SHORT_FLAGS = re.compile(r"^-[ditP]+$")
+_CHANGES_IMAGES = re.compile(
+    r"\bdocker\s+(build|pull|import|load|tag|commit|image\s+(tag|load|import))\b"
+)
+
+
+class TutorialRun:
+    def __init__(self, script: Script, shell: Shell) -> None:
+        self.script = script
+        self.shell = shell
+        self._images: dict[str, frozenset[str]] = {}
+
+    @cached_property
+    def page(self) -> PageCheck:
+        return PageCheck(self.script.images)
+
+    def skipped(self, step: Step) -> str | None:
+        """Why the step does not run, or None."""
+        if step.skip:
+            return step.skip
+        command = step.interactive.spawn if step.interactive else step.command
+        if _CHANGES_IMAGES.search(command):
+            self._images.pop(step.host or "", None)
+        image = image_of(command)
+        if image is not None and not self._has_image(step.host, image):
+            return (
+                f"the image {image} is not on this machine and no registry is reached; "
+                f"run it as a local image: --image {image.split(':')[0]}=busybox"
+            )
+        if step.interactive is None:
+            for address in destinations(command)[1]:
+                if not self._inside(step.host, address):
+                    return f"outside the lab: no lab network holds {address}"
+        return None
+
+    def _has_image(self, host: str | None, image: str) -> bool:
+        key = host or ""
+        if key not in self._images:
+            listed = self.shell.on(host).output_of(
+                "docker image ls --format '{{.Repository}}:{{.Tag}} {{.ID}}' 2>/dev/null"
+            )
+            names = set()
+            for line in listed.split("\n"):
+                for word in line.split():
+                    names.update({word, word.removesuffix(":latest")})
+            self._images[key] = frozenset(names)
+        wanted = image if ":" in image or "@" in image else image
+        return wanted in self._images[key] or wanted.removesuffix(":latest") in self._images[key]
+
+    def _inside(self, host: str | None, address: str) -> bool:
+        if ipaddress.ip_address(address).is_loopback:
+            return True
+        family = "-6" if ":" in address else "-4"
+        quoted = shlex.quote(address)
+        out = self.shell.on(host).output_of(
+            f"ip {family} -o route get {quoted} 2>&1; echo ---; ip {family} -o route show default"
+        )
+        route, _, default = out.partition("---")
+        if route.startswith("local "):
+            return True  # this machine's own address
+        device = re.search(r"\bdev (\S+)", route)
+        if device is None or " via " in f" {route} ":
+            return False
+        defaults = set(re.findall(r"\bdev (\S+)", default))
+        return device.group(1) not in defaults
+
+
+def image_of(command: str) -> str | None:
+    """The image a `docker run` or `docker create` starts, or None for any other command."""
+    try:
+        words = shlex.split(command.split("\n", 1)[0], comments=True)
+    except ValueError:
+        return None
+    if words[:1] == ["sudo"]:
+        words = words[1:]
+    if len(words) < 3 or words[0] != "docker":
+        return None
+    rest = words[2:] if words[1] in ("run", "create") else None
+    if words[1] == "container" and len(words) > 3 and words[2] in ("run", "create"):
+        rest = words[3:]
+    if rest is None:
+        return None
+    i = 0
+    while i < len(rest) and rest[i].startswith("-"):
+        word = rest[i]
+        takes_value = not ("=" in word or word in _FLAGS or _SHORT_FLAGS.match(word))
+        i += 2 if takes_value else 1
+    return rest[i] if i < len(rest) else None
