@@ -72,9 +72,9 @@ library.register(app)
 def _register_the_rest() -> None:
     """Every other command group; each module's register(app) adds its commands. A module that
     is missing or broken is an ImportError here, never a command that silently vanishes."""
-    from generator.commands import docs, hosts, image, reach, replay, run, state
+    from generator.commands import docs, export, hosts, image, reach, record, replay, run, state
 
-    for module in (image, run, hosts, replay, state, reach, docs):
+    for module in (image, run, export, hosts, replay, state, reach, docs, record):
         module.register(app)
 
 
