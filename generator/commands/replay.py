@@ -16,6 +16,7 @@ import typer
 
 from generator.commands.library import recipe_dirs
 from generator.commands.run import IdentityOption, StrictHostKeyOption
+from generator.commands.tutorial import ImageOption, Replay, image_pairs, is_tutorial
 from generator.errors import UserError
 from generator.visible import visible
 
@@ -72,6 +73,7 @@ def replay(
         typer.Option("--update", help="Rewrite drifting transcripts with the new results."),
     ] = False,
     ignore: IgnoreOption = None,
+    image: ImageOption = None,
     timeout: Annotated[
         float | None,
         typer.Option("--timeout", help="Default seconds per step (a step's own wins).", min=0.001),
@@ -86,6 +88,11 @@ def replay(
     from generator.lab import replay as engine
 
     colour = _colour(color)
+    if any(is_tutorial(str(path)) for path in paths):  # a tutorial is checked by running it
+        tutorials = Replay(update, image_pairs(image), host or [], identity, strict_host_key)
+        raise SystemExit(tutorials.check(paths, timeout, quiet, dry_run))
+    if image:
+        raise UserError("--image works with Markdown tutorials (recipe replay TUTORIAL.md)")
     plans = _plans(paths, host, recipe_dirs(ctx), ignore or [], update, recorded_commands)
     if dry_run:
         _print_dry_run(plans, as_json)

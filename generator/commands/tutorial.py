@@ -4,6 +4,9 @@ script (generator/tutorial, lab/tutorial_script.py) and `--image FROM=TO`."""
 from __future__ import annotations
 
 import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -13,6 +16,8 @@ from generator.visible import shown
 
 if TYPE_CHECKING:
     from generator.commands.run import Target
+    from generator.lab.steps import Script
+    from generator.tutorial.model import Tutorial
 
 ImageOption = Annotated[
     list[str] | None,
@@ -59,3 +64,85 @@ def tutorial_target(
     text = script_format.decode(data, target)
     script = tutorial_script.to_script(markdown.parse(text, target), images)
     return Target(script, text, None, target)
+
+
+@dataclass(frozen=True)
+class Replay:
+    """`recipe replay TUTORIAL.md [--update]`: run each tutorial again, say per block whether
+    the page still holds, and with --update write what drifted back into the page."""
+
+    update: bool
+    images: tuple[tuple[str, str], ...]
+    hosts: list[str]
+    identity: Path | None
+    strict_host_key: bool
+
+    def check(self, paths: list[Path], timeout: float | None, quiet: bool, dry: bool) -> int:
+        others = [str(p) for p in paths if not is_tutorial(str(p))]
+        if others:
+            raise UserError(
+                f"{shown(others[0])}: replay takes Markdown tutorials or transcripts, not both "
+                "in one call"
+            )
+        loaded = [(path, self._load(path)) for path in paths]  # every file read before any runs
+        if dry:
+            for path, (tutorial, script) in loaded:
+                print(f"{path}: {len(tutorial.blocks)} blocks, {len(script.all_steps)} steps")
+            return 0
+        codes = [
+            self._one(path, tutorial, script, timeout, quiet) for path, (tutorial, script) in loaded
+        ]
+        return max(codes, default=0)
+
+    def _load(self, path: Path) -> tuple[Tutorial, Script]:
+        from generator.lab import script as script_format
+        from generator.lab import tutorial_script
+        from generator.tutorial import markdown
+
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise UserError(f"cannot read {shown(str(path))}: {exc.strerror or exc}") from None
+        tutorial = markdown.parse(script_format.decode(data, str(path)), str(path))
+        return tutorial, tutorial_script.to_script(tutorial, self.images)
+
+    def _one(
+        self, path: Path, tutorial: Tutorial, script: Script, timeout: float | None, quiet: bool
+    ) -> int:
+        from generator.lab import progress
+        from generator.lab.runner import RunOptions
+        from generator.lab.session import Lab, Session
+        from generator.lab.tutorial_update import changes
+        from generator.transcript.blocks import summary, verdicts
+
+        session = Session(
+            Lab(script, self.hosts, self.identity, self.strict_host_key),
+            RunOptions(timeout=timeout, snapshots=False),
+            state_text=tutorial.text,
+            listener=progress.choose(quiet),
+        )
+        report = session.run().report
+        found = verdicts(report.records)
+        if not quiet:
+            progress.print_blocks(report.records, sys.stderr)
+        if not self.update or report.signum is not None:
+            return report.exit_code
+        drifted = changes(tutorial, report.records, self.images)
+        if drifted:
+            from generator import atomicfile
+            from generator.tutorial.update import rewrite
+
+            atomicfile.write_text(path, rewrite(tutorial.text, drifted))
+        print(
+            f"recipe: {path}: updated the output of {len(drifted)} command(s); {summary(found)}",
+            file=sys.stderr,
+        )
+        # Updated, a block holds again; one that differs by its exit status still fails.
+        fixed = {
+            b.number
+            for b in tutorial.blocks
+            for c in b.commands
+            if (c, c) in {(d, d) for d, _ in drifted}
+        }
+        still = [b for b in found if b.verdict == "differs" and b.number not in fixed]
+        return report.exit_code if still or report.leftovers else 0

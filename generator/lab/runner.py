@@ -356,9 +356,15 @@ class Runner:
     def _check_leftovers(self, before: leftovers.Snapshot | None) -> None:
         if before is None:
             return
-        added = leftovers.settled(
-            before, lambda: leftovers.take(self.shell.output_of, docker=uses_docker(self.script))
-        )
+
+        def take() -> leftovers.Snapshot:
+            return leftovers.take(self.shell.output_of, docker=uses_docker(self.script))
+
+        added = leftovers.settled(before, take)
+        if added and self.tutorial is not None:  # a tutorial need not clean up: we do
+            added = self.tutorial.safety_net(added, lambda: leftovers.settled(before, take))
+            if self.tutorial.removed:
+                self.listener.note(f"the safety net removed {self.tutorial.removed_text()}")
         self.report.leftovers = [f"{kind} {name}" for kind, name in added]
         if added:
             self.listener.note(

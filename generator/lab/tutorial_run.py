@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import shlex
+from collections.abc import Callable
 from functools import cached_property
 
 from generator.lab.page_check import PageCheck
@@ -38,6 +39,7 @@ class TutorialRun:
         self.script = script
         self.shell = shell
         self._images: dict[str, frozenset[str]] = {}
+        self.removed: list[str] = []  # what the safety net removed after the teardown
 
     @cached_property
     def page(self) -> PageCheck:
@@ -61,6 +63,26 @@ class TutorialRun:
                 if not self._inside(step.host, address):
                     return f"outside the lab: no lab network holds {address}"
         return None
+
+    def safety_net(
+        self, added: list[tuple[str, str]], again: Callable[[], list[tuple[str, str]]]
+    ) -> list[tuple[str, str]]:
+        """Remove what the tutorial made and left standing, judged from the state before and
+        after; what is still there after that stays a leftover."""
+        from generator.lab.record_teardown import plan
+
+        removal = plan(added)
+        for command in removal.commands:
+            self.shell.output_of(command)
+        if removal.removes:
+            self.removed = [f"{kind} {name}" for kind, name in removal.removes]
+        return again()
+
+    def removed_text(self) -> str:
+        """`container a, network n (and 5 firewall rules)`: Docker's own rules go by count."""
+        named = [item for item in self.removed if not item.startswith("iptables")]
+        rules = len(self.removed) - len(named)
+        return ", ".join(named) + (f" (and {rules} firewall rules)" if rules else "")
 
     def _has_image(self, host: str | None, image: str) -> bool:
         key = host or ""

@@ -14,12 +14,14 @@ import hashlib
 import re
 from dataclasses import dataclass, field, replace
 
+from generator.errors import UserError
 from generator.lab import script as script_format
 from generator.lab.steps import Interactive, Script, Step
 from generator.lab.tutorial_outside import lab_names, needs_internet
 from generator.transcript.expectation import Expectation, Shown
 from generator.tutorial import annotation as notes
 from generator.tutorial.model import Block, Command, Tutorial
+from generator.visible import shown
 
 _CLEANUP_HEADING = re.compile(
     r"\b(clean(ing)?[\s-]*up|cleanup|tear(ing)?[\s-]*down|remove)\b", re.I
@@ -67,6 +69,7 @@ def to_script(tutorial: Tutorial, images: tuple[tuple[str, str], ...] = ()) -> S
                 steps.append(_session_step(session, _natural_end(session), known, images))
                 session = None
             if _opens(command):
+                _check_attach(tutorial.source, command, known)
                 session = _Session(command, block)
                 continue
             steps += _host_steps(tutorial.source, block, command, phase, known, images)
@@ -209,6 +212,19 @@ def _session_step(
         skip=_skip_reason(block, opener.text, known),
         **_common(block, "main"),  # type: ignore[arg-type]
     )
+
+
+def _check_attach(source: str, command: Command, known: frozenset[str]) -> None:
+    """An attach to a container the tutorial never starts would wait on nothing."""
+    if not _is_attach(command.text):
+        return
+    name = command.text.split()[-1]
+    if name not in known:
+        raise UserError(
+            f"{source}:{command.line}: docker attach {shown(name)}: no container of that name is "
+            f"started earlier in the tutorial; start it first (docker run -dit --name {shown(name)}"
+            " ...) or mark the block <!-- recipe: skip -->"
+        )
 
 
 def _is_attach(command: str) -> bool:
