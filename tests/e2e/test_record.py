@@ -17,6 +17,13 @@ from generator import transcript
 from generator.cli import app
 from generator.lab import script as script_format
 
+
+@pytest.fixture(autouse=True)
+def lab_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kept-lab records of the replays go to the test's own folder."""
+    monkeypatch.setenv("RECIPE_STATE_DIR", str(tmp_path / "labs"))
+
+
 RECIPE = str(Path(sys.executable).with_name("recipe"))
 PROMPT = r"\(recording\) [^\r\n]*[#$] "
 NS = "rcp-rec-a"
@@ -141,6 +148,30 @@ def test_sigterm_saves_what_was_typed_and_tears_down(clean_machine: None, tmp_pa
     read = transcript.read(tmp_path / "t.transcript")
     assert read.status == "interrupted"
     assert [s.command for s in read.main_steps] == [f"ip netns add {NS}"]
+
+
+def test_record_on_a_virtual_node(virtual_nodes: None, tmp_path: Path) -> None:
+    from generator.shell.remote import one
+
+    argv = ["record", "--host", "docker-node1", "-o", "lab.sh", "--record", "t.transcript"]
+    child = pexpect.spawn(RECIPE, argv, cwd=str(tmp_path), encoding="utf-8", timeout=30)
+    child.expect(PROMPT)
+    _type(child, "ip netns add rcp-rec-r")
+    _type(child, "hostname")
+    _type(child, "ip nets list")
+    child.send("exit\r")
+    child.expect(pexpect.EOF, timeout=60)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    read = transcript.read(tmp_path / "t.transcript")
+    assert read.header.target == "docker-node1"
+    steps = read.main_steps
+    assert [s.command for s in steps] == ["ip netns add rcp-rec-r", "hostname", "ip nets list"]
+    assert steps[1].stdout == "docker-node1\n" and steps[2].exit != 0
+    assert [s.command for s in read.teardown_steps] == ["ip netns delete rcp-rec-r 2>/dev/null"]
+    with one("docker-node1") as node:
+        assert "rcp-rec-r" not in node.output_of("ip netns list")
+        assert "recipe-record." not in node.output_of("ls /tmp")  # the private folder is gone
 
 
 runner = CliRunner()
