@@ -19,6 +19,7 @@ _SHOWN_KEYS: dict[str, type | tuple[type, ...]] = {
     "command": str,
     "output": (str, type(None)),
     "compare": bool,
+    "skip": str,
 }
 _EXIT_WORDS = ("nonzero", "any")
 _LISTS = ("output", "no_output", "match")

@@ -15,6 +15,7 @@ from generator import transcript as tr
 from generator.errors import UserError
 from generator.lab import reach_directive
 from generator.transcript import matrix
+from generator.transcript.records import VERSION
 from tests.lab.lab_cli import netns_names, recipe
 
 A, B = "rcp-rd-a", "rcp-rd-b"
@@ -78,7 +79,7 @@ def test_a_reach_step_checks_records_and_replays_the_matrix(
     assert "reachability on local: 2 endpoints, 2 pairs" in done.stderr
     assert "the matrix holds" in done.stderr
     recorded = tr.read(tmp_path / "lab.transcript")
-    assert recorded.version == 3
+    assert recorded.version == VERSION
     (reach,) = recorded.reaches
     assert reach.after_step == 8 and reach.directives == ("",)
     cells = {(c.source, c.target): c for c in reach.matrix.cells}

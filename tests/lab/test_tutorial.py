@@ -1,0 +1,160 @@
+"""Markdown tutorials run for real: Docker-docs-style pages (default bridge, user-defined
+bridge, an attach session across blocks, a block that shows a failure, a block that pings the
+internet) judged block by block, replayed, updated in place, and their bad input refused."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from generator import transcript as tr
+from generator.hosts import images
+from generator.transcript.blocks import verdicts
+from tests.lab.lab_cli import recipe
+
+pytestmark = pytest.mark.root
+TUTORIALS = Path(__file__).parent / "tutorials"
+BUSYBOX = ("--image", "alpine=busybox")
+
+
+@pytest.fixture
+def docker_lab(docker_engine: None, clean_machine: None) -> str:
+    images.ensure_image("busybox:latest")
+    return "busybox"
+
+
+def _containers() -> set[str]:
+    out = subprocess.run(
+        ["docker", "ps", "-a", "--format", "{{.Names}}"], capture_output=True, text=True, check=True
+    )
+    return {line for line in out.stdout.split() if line.startswith("rcp-tut-")}
+
+
+def test_the_default_bridge_tutorial_holds_block_by_block(
+    docker_lab: str, env: dict[str, str], tmp_path: Path
+) -> None:
+    record = tmp_path / "t.transcript"
+    page = TUTORIALS / "default-bridge.md"
+    done = recipe("run", str(page), *BUSYBOX, "--record", str(record), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "6 of 7 blocks hold (1 skipped)" in done.stderr
+    # The internet is never asked: the ping to a public name is skipped, and says why.
+    assert "outside the lab: www.example.com is not a name in the lab" in done.stderr
+    transcript = tr.read(record)
+    found = {b.number: b.verdict for b in verdicts(transcript.steps)}
+    assert found == {
+        1: "holds",
+        2: "holds",
+        3: "holds",
+        4: "holds",
+        5: "skipped",
+        6: "holds",
+        7: "holds",
+    }
+    session = next(s for s in transcript.steps if s.interactive)
+    # The attach session ran the `/ # ` lines of the next block in the container.
+    assert "ping: bad address 'rcp-tut-a2'" in session.stdout
+    assert not _containers()
+
+
+def test_a_drifted_block_is_named_with_a_diff_and_the_exit_status_is_1(
+    docker_lab: str, env: dict[str, str], tmp_path: Path
+) -> None:
+    page = tmp_path / "drift.md"
+    text = (TUTORIALS / "default-bridge.md").read_text()
+    page.write_text(text.replace("eth0 172.17.0.2/16", "eth0 10.9.9.9/24"))
+    done = recipe("run", str(page), *BUSYBOX, "--no-record", env=env)
+    assert done.returncode == 1
+    assert "block 4 (line 32) differs:" in done.stderr
+    assert "-eth0 10.9.9.9/24" in done.stderr and "+eth0 172.17.0.2/16" in done.stderr
+    assert not _containers()
+
+
+def test_replay_update_rewrites_only_the_drifted_output_lines(
+    docker_lab: str, env: dict[str, str], tmp_path: Path
+) -> None:
+    page = tmp_path / "drift.md"
+    original = (TUTORIALS / "default-bridge.md").read_text()
+    # Two drifts (an address, an error text) and one volatile difference (the status' age).
+    drifted = original.replace("eth0 172.17.0.2/16", "eth0 10.9.9.9/24").replace(
+        "ping: bad address", "ping: unknown host"
+    )
+    assert "Up 3 seconds" in drifted
+    page.write_text(drifted)
+    done = recipe("replay", str(page), *BUSYBOX, "--update", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "updated the output of 2 command(s)" in done.stderr
+    after = page.read_text()
+    # Every other byte stays, the page's own "Up 3 seconds" included.
+    assert after == original
+    again = recipe("replay", str(page), *BUSYBOX, env=env)
+    assert again.returncode == 0, again.stderr
+
+
+def test_a_user_defined_bridge_tutorial_without_cleanup_leaves_nothing(
+    docker_lab: str, env: dict[str, str]
+) -> None:
+    done = recipe("run", str(TUTORIALS / "user-bridge.md"), *BUSYBOX, "--no-record", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "5 of 5 blocks hold" in done.stderr
+    assert "the safety net removed container rcp-tut-b1" in done.stderr
+    assert not _containers()
+
+
+def test_an_image_that_is_not_here_is_skipped_never_pulled(
+    docker_lab: str, env: dict[str, str], tmp_path: Path
+) -> None:
+    page = tmp_path / "pull.md"
+    page.write_text("```console\n$ docker run --rm rcp-no-such-image:1 true\n```\n")
+    done = recipe("run", str(page), "--no-record", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "the image rcp-no-such-image:1 is not on this machine" in done.stderr
+    assert "0 of 1 blocks hold (1 skipped)" in done.stderr
+
+
+def test_a_plain_bash_block_that_fails_where_the_page_shows_no_failure_differs(
+    env: dict[str, str], tmp_path: Path, clean_machine: None
+) -> None:
+    page = tmp_path / "fail.md"
+    page.write_text(
+        "Make a namespace.\n\n```bash\nip netns add rcp-tut-ns\n```\n\n"
+        "```console\n$ ip netns list\nrcp-tut-ns\n$ ls /no/such/dir-rcp\n```\n\n"
+        "<!-- recipe: expect-fail -->\n```console\n$ ip netns add rcp-tut-ns\n"
+        'Cannot create namespace file "/run/netns/rcp-tut-ns": File exists\n```\n'
+    )
+    done = recipe("run", str(page), "--no-record", env=env)
+    assert done.returncode == 1
+    assert "block 2, line 10: exited 2; the page shows no failure" in done.stderr
+    assert "2 of 3 blocks hold (1 differ)" in done.stderr
+    assert "the safety net removed netns rcp-tut-ns" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "args", "message"),
+    [
+        ("Just prose.\n", (), "x.md:1: no runnable block"),
+        ("```console\n$ echo hi\n", (), "x.md:1: the code fence ``` opened here is never closed"),
+        ("```console\n$ docker attach rcp-tut-none\n```\n", (), "x.md:2: docker attach"),
+        ("<!-- recipe: expect-fial -->\n```bash\ntrue\n```\n", (), "did you mean 'expect-fail'"),
+        ("```bash\ntrue\n```\n", ("--image", "alpine"), "--image alpine: needs FROM=TO"),
+    ],
+)
+def test_bad_tutorials_get_one_line_and_exit_2(
+    env: dict[str, str], tmp_path: Path, text: str, args: tuple[str, ...], message: str
+) -> None:
+    page = tmp_path / "x.md"
+    page.write_text(text)
+    done = subprocess.run(
+        ["recipe", "run", "x.md", *args, "--no-record"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "Traceback" not in done.stderr
