@@ -45,7 +45,10 @@ def _colour(choice: str) -> bool:
 
 def replay(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="Transcript files or directories of them.")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Transcript files or directories of them, or Markdown tutorials."),
+    ],
     host: Annotated[
         list[str] | None,
         typer.Option(
@@ -89,6 +92,20 @@ def replay(
 
     colour = _colour(color)
     if any(is_tutorial(str(path)) for path in paths):  # a tutorial is checked by running it
+        unused = [
+            name
+            for name, given in (
+                ("--json", as_json),
+                ("--ignore", ignore),
+                ("--recorded-commands", recorded_commands),
+            )
+            if given
+        ]
+        if unused:
+            raise UserError(
+                f"{unused[0]} works with transcripts, not with a Markdown tutorial; "
+                "leave it out (a tutorial is judged against its page, block by block)"
+            )
         tutorials = Replay(update, image_pairs(image), host or [], identity, strict_host_key)
         raise SystemExit(tutorials.check(paths, timeout, quiet, dry_run))
     if image:

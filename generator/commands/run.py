@@ -1,9 +1,10 @@
-"""`recipe run | clean | doctor | export`: run a lab step by step, remove a kept or crashed lab,
-check the machine, turn a transcript into an asciicast."""
+"""`recipe run | clean | doctor`: run a lab step by step (a recipe, a script or a Markdown
+tutorial), remove a kept or crashed lab, check the machine."""
 
 from __future__ import annotations
 
 import json
+import re
 import stat
 import sys
 from dataclasses import dataclass, replace
@@ -153,7 +154,10 @@ def default_record_path(name: str) -> Path:
 def run(
     ctx: typer.Context,
     target: Annotated[
-        str | None, typer.Argument(help="Recipe name, rendered script file, or - for stdin.")
+        str | None,
+        typer.Argument(
+            help="Recipe name, rendered script file, Markdown tutorial (.md), or - for stdin."
+        ),
     ] = None,
     set_: SetOption = None,
     host: Annotated[
@@ -265,7 +269,7 @@ def _summary(report: object, name: str, path: Path | None) -> dict[str, object]:
         "teardown_steps": len([r for r in report.records if r.phase == "teardown"]),
         "verdicts": {
             v: len([r for r in report.records if r.verdict == v])
-            for v in ("ok", "expected-failure", "FAIL")
+            for v in ("ok", "expected-failure", "FAIL", "skipped")
         },
         "failures": [
             {
@@ -310,7 +314,7 @@ def clean(
     if state is not None:
         if set_:
             raise UserError(f"{name} was kept with its own parameters; --set does not apply")
-        script = script_format.parse(state.script, source=f"saved state of {name}")
+        script = _saved_script(state.script, f"saved state of {name}")
     else:
         script = load_target(ctx, name, list(set_ or [])).script
     where = state.host.split(",") if state is not None and state.host != "local" else []
@@ -335,6 +339,16 @@ def clean(
                 file=sys.stderr,
             )
     raise SystemExit(report.exit_code)
+
+
+def _saved_script(text: str, source: str) -> Script:
+    """A kept lab's saved text: a tutorial's page (its fences tell) or a script."""
+    if re.search(r"^[ \t]*(```|~~~)", text, re.M):
+        from generator.lab import tutorial_script
+        from generator.tutorial import markdown
+
+        return tutorial_script.to_script(markdown.parse(text, source))
+    return script_format.parse(text, source=source)
 
 
 def doctor(ctx: typer.Context) -> None:

@@ -1,10 +1,10 @@
 """The reader's comparison: does what a command printed look like what the page shows?
 
 As a reader compares, not as diff does:
-- volatile values (ids, MACs, times, RTTs, veth names, ifindexes, Docker's addresses) are
-  normalized, each side by its own Normalizer kept for the whole tutorial, so `docker run -d`'s
-  id and `docker ps`'s short id bind the same placeholder on each side, and the page's
-  172.18.0.2 matches the run's 172.19.0.2 when both play the same part;
+- volatile values (ids, MACs, times, RTTs, veth names, ifindexes) are normalized, each side by
+  its own Normalizer kept for the whole tutorial, so `docker run -d`'s id and `docker ps`'s
+  short id bind the same placeholder on each side; addresses are compared as written, since a
+  reader types the address the page shows into the next command;
 - table column padding and trailing spaces are ignored, and blank lines around the output;
 - a `...` line on the page stands for any number of lines;
 - JSON is compared as data: every key the page shows must be there with an equal value; keys

@@ -248,9 +248,11 @@ class Runner:
             if step.exits is not None:
                 self._exit(step, len(steps))
                 break
-            if self.tutorial is not None and (why := self.tutorial.skipped(step)):
-                self._record(skipped_record(step, why), len(steps))
-                continue
+            if self.tutorial is not None:
+                if why := self.tutorial.skipped(step):
+                    self._record(skipped_record(step, why), len(steps))
+                    continue
+                step = self.tutorial.narrowed(step)
             timeout = self.timeout_for(step)
             started = time.monotonic()
             try:
@@ -334,6 +336,11 @@ class Runner:
             self.listener.note("tearing down")
         for step in steps:
             self.listener.step_started(step, len(steps))
+            if self.tutorial is not None:  # the page's own cleanup obeys the lab rule too
+                if why := self.tutorial.skipped(step):
+                    self._record(skipped_record(step, why), len(steps))
+                    continue
+                step = self.tutorial.narrowed(step)
             timeout = self.timeout_for(step)
             try:
                 result = execute(self.shell, step, timeout)

@@ -3,7 +3,7 @@
 The rule (docs/tutorials.md): a command runs only when every destination it names lies inside
 the lab. A public name (`example.com`), a public address, a package manager or `docker pull` is
 skipped before it runs. A private address is checked when the step comes, against the routes of
-that moment (lab_gate.py); a name is inside when the tutorial itself created it (a container's
+that moment (tutorial_run.py); a name is inside when the tutorial itself created it (a container's
 `--name`, `--hostname`, `--network-alias`, a `--link` alias) or it is localhost.
 """
 
@@ -47,6 +47,8 @@ _VALUE_OPTIONS: dict[str, frozenset[str]] = {
     )
     for program in programs.split()
 }
+_PREFIXES = frozenset({"sudo", "time", "exec", "!", "env", "nohup", "command", "stdbuf"})
+_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 _NAME_OPTIONS = ("--name", "--hostname", "-h", "--network-alias", "--alias", "--link")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?$")
 
@@ -95,6 +97,12 @@ def needs_internet(command: str, known: frozenset[str]) -> str | None:
         verbs = _FETCHERS.get(program)
         if verbs and any(word in verbs for word in words[1:3]):
             return f"{program} {next(w for w in words[1:3] if w in verbs)} needs the internet"
+    for words in _simple_commands(command):
+        for i, word in enumerate(words[:-1]):
+            option, _, inline = word.partition("=")
+            value = inline or words[i + 1]
+            if option == "--dns" and _is_address(value) and ipaddress.ip_address(value).is_global:
+                return f"--dns {value} sends the container's name lookups off this machine"
     names, addresses = destinations(command)
     for name in names:
         if name not in known:
@@ -135,13 +143,43 @@ def _words(command: str) -> list[str]:
         return command.split()
 
 
-def _simple_commands(command: str) -> list[list[str]]:
-    """The command's simple commands, split at `;`, `&&`, `||`, `|` and newlines, sudo dropped."""
+def _simple_commands(command: str, depth: int = 0) -> list[list[str]]:
+    """The command's simple commands, split at `;`, `&&`, `||`, `|` and newlines, with what a
+    wrapper runs taken out of it: `sudo`, `timeout 5`, `ip netns exec red`, `docker exec c`,
+    `docker run image`, `sh -c '...'`, `... -- command`."""
     out = []
     for part in re.split(r"&&|\|\||[;|\n]", command):
         words = _words(part)
-        while words and (words[0] in ("sudo", "time", "exec", "!") or "=" in words[0]):
-            words = words[1:]
-        if words:
-            out.append(words)
+        while words:
+            if words[0] in _PREFIXES or "=" in words[0]:
+                words = words[1:]
+            elif words[0] in ("timeout", "watch", "chroot") and len(words) > 2:
+                words = [w for w in words[1:] if not w.startswith("-")][1:]
+            else:
+                break
+        if not words:
+            continue
+        out.append(words)
+        if depth < 3:
+            out += _inner(words, depth + 1)
     return out
+
+
+def _inner(words: list[str], depth: int) -> list[list[str]]:
+    """The commands a wrapper runs in a namespace, a container or a shell."""
+    program = words[0].rsplit("/", 1)[-1]
+    if program in ("sh", "bash", "ash", "dash", "zsh") and "-c" in words[:-1]:
+        return _simple_commands(words[words.index("-c") + 1], depth)
+    if "--" in words[:-1]:
+        return _simple_commands(shlex.join(words[words.index("--") + 1 :]), depth)
+    if words[:3] == ["ip", "netns", "exec"] and len(words) > 4:
+        return _simple_commands(shlex.join(words[4:]), depth)
+    if program in ("docker", "podman", "nsenter", "unshare", "ip"):
+        # The container's command starts at the first word a probe or a fetcher is named by.
+        for i, word in enumerate(words[1:], start=1):
+            name = word.rsplit("/", 1)[-1]
+            if words[i - 1] in _NAME_OPTIONS:  # `--name ping` names a container
+                continue
+            if name in _VALUE_OPTIONS or name in _FETCHERS or name in _SHELLS:
+                return _simple_commands(shlex.join(words[i:]), depth)
+    return []

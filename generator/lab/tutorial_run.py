@@ -13,6 +13,7 @@ import ipaddress
 import re
 import shlex
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cached_property
 
 from generator.lab.page_check import PageCheck
@@ -63,6 +64,29 @@ class TutorialRun:
                 if not self._inside(step.host, address):
                     return f"outside the lab: no lab network holds {address}"
         return None
+
+    def narrowed(self, step: Step) -> Step:
+        """The session step without the lines that would send a packet out of the lab: a
+        container's traffic leaves through this host's routes, so they are checked here."""
+        if step.interactive is None:
+            return step
+        outside: dict[str, str] = {}
+        for line in step.interactive.lines:
+            for address in destinations(line)[1]:
+                if line not in outside and not self._inside(step.host, address):
+                    outside[line] = f"outside the lab: no lab network holds {address}"
+        if not outside:
+            return step
+        lines = tuple(line for line in step.interactive.lines if line not in outside)
+        shown = tuple(
+            replace(s, skip=outside[s.command]) if s.command in outside and not s.skip else s
+            for s in step.expect.shown
+        )
+        return replace(
+            step,
+            interactive=replace(step.interactive, lines=lines),
+            expect=replace(step.expect, shown=shown),
+        )
 
     def safety_net(
         self, added: list[tuple[str, str]], again: Callable[[], list[tuple[str, str]]]

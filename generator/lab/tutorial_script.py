@@ -41,6 +41,7 @@ class _Session:
 
     opener: Command
     block: Block
+    phase: str
     lines: list[Command] = field(default_factory=list)
     blocks: list[Block] = field(default_factory=list)
 
@@ -52,7 +53,8 @@ def to_script(tutorial: Tutorial, images: tuple[tuple[str, str], ...] = ()) -> S
     session: _Session | None = None
     for block in tutorial.blocks:
         phase = "teardown" if block.number >= teardown_from else "main"
-        if session is not None and (block.detach_before or phase == "teardown"):
+        continues = bool(block.commands) and block.commands[0].in_session
+        if session is not None and (block.detach_before or (phase == "teardown" and not continues)):
             steps.append(_session_step(session, "detach", known, images))
             session = None
         for command in block.commands:
@@ -68,9 +70,13 @@ def to_script(tutorial: Tutorial, images: tuple[tuple[str, str], ...] = ()) -> S
             if session is not None:  # the next `$ ` prompt: the reader left the session
                 steps.append(_session_step(session, _natural_end(session), known, images))
                 session = None
+            if command.in_session or _container_prompt(command):  # no session is open here
+                steps.append(_orphan_step(block, command, phase))
+                continue
             if _opens(command):
-                _check_attach(tutorial.source, command, known)
-                session = _Session(command, block)
+                if "skip" not in block.annotations:
+                    _check_attach(tutorial.source, command, known)
+                session = _Session(command, block, phase)
                 continue
             steps += _host_steps(tutorial.source, block, command, phase, known, images)
     if session is not None:
@@ -92,6 +98,14 @@ def _numbered(tutorial: Tutorial, steps: list[Step], images: tuple[tuple[str, st
     )
 
 
+def _container_prompt(command: Command) -> bool:
+    """A line shown at a container's prompt (`/ # `, `root@3f2a1b9c0d4e:/# `), not the host's."""
+    from generator.tutorial.console import host_prompt
+
+    prompt = command.prompt.strip()
+    return command.shown is not None and prompt not in ("", "#") and not host_prompt(prompt + " ")
+
+
 def _opens(command: Command) -> bool:
     from generator.tutorial.console import opens_session
 
@@ -106,10 +120,22 @@ def _teardown_start(blocks: tuple[Block, ...]) -> int:
             return block.number
     start = len(blocks) + 1
     for block in reversed(blocks):
-        if not all(_REMOVAL.match(c.text.strip()) for c in block.commands if not c.in_session):
+        if not block.commands or not all(_removes(c) for c in block.commands):
             break
         start = block.number
     return start
+
+
+def _removes(command: Command) -> bool:
+    """Whether every command of it removes something; a line typed in a container never does
+    (the host's teardown must not run it)."""
+    if command.in_session:
+        return False
+    if command.shown is not None:
+        return bool(_REMOVAL.match(command.text.strip()))
+    lines = [line.strip() for line in command.text.splitlines()]
+    kept = [line for line in lines if line and not line.startswith("#")]
+    return bool(kept) and all(_REMOVAL.match(line) for line in kept)
 
 
 def _expect(block: Block, shown: tuple[Shown, ...]) -> Expectation:
@@ -176,6 +202,19 @@ def _host_steps(
     return steps
 
 
+def _orphan_step(block: Block, command: Command, phase: str) -> Step:
+    """A container prompt's line after its session ended: never run on the host, only shown."""
+    why = f"typed in a container ({command.prompt.strip()}) whose session is not open here"
+    return Step(
+        index=0,
+        command=command.text,
+        expect=_expect(block, (_shown(block, command, command.shown, why),)),
+        line=command.line,
+        skip=why,
+        **_common(block, phase),  # type: ignore[arg-type]
+    )
+
+
 def _natural_end(session: _Session) -> str:
     """How a reader leaves a session at the next host prompt: detach from an attached or
     `run -it` shell (exit would stop the container), exit an `exec`'s."""
@@ -210,7 +249,7 @@ def _session_step(
         line=opener.line,
         interactive=Interactive(spawn=spawn, lines=lines, attach=attach),
         skip=_skip_reason(block, opener.text, known),
-        **_common(block, "main"),  # type: ignore[arg-type]
+        **_common(block, session.phase),  # type: ignore[arg-type]
     )
 
 
@@ -222,7 +261,7 @@ def _check_attach(source: str, command: Command, known: frozenset[str]) -> None:
     if name not in known:
         raise UserError(
             f"{source}:{command.line}: docker attach {shown(name)}: no container of that name is "
-            f"started earlier in the tutorial; start it first (docker run -dit --name {shown(name)}"
+            f"started in the tutorial; start it first (docker run -dit --name {shown(name)}"
             " ...) or mark the block <!-- recipe: skip -->"
         )
 

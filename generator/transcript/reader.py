@@ -256,9 +256,9 @@ class _Reader:
         for key in ("phase", "expect", "exit", "duration", "verdict"):
             if key not in fields:
                 raise self.error(f"step {index} lacks '{key}:'")
-        if fields["verdict"] not in VERDICTS or (
-            fields["verdict"] == "skipped" and self.version < 4
-        ):
+        if fields["verdict"] == "skipped" and self.version < 4:
+            raise self.error(f"step {index}: the verdict 'skipped' needs format version 4")
+        if fields["verdict"] not in VERDICTS:
             raise self.error(
                 f"step {index}: verdict {shown(fields['verdict'], quote=True)} "
                 f"is not one of {VERDICTS}"

@@ -57,7 +57,8 @@ def _one(part: str, where: str) -> str:
         raise UserError(f"{where}: the annotation {name!r} takes no value, got {shown(value)}")
     if pattern is not None and not re.fullmatch(pattern, value):
         need = {"expect-exit": "a status 0-255", "on": "a host role", "timeout": "seconds"}[name]
-        raise UserError(f"{where}: the annotation {name!r} needs {need}, got {shown(value)}")
+        got = shown(value) if value else "nothing"
+        raise UserError(f"{where}: the annotation {name!r} needs {need}, got {got}")
     if name == "expect-exit" and int(value) > 255:
         raise UserError(f"{where}: an exit status is 0-255, got {value}")
     return f"{name} {value}" if value else name

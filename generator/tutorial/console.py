@@ -20,6 +20,7 @@ _HOST_PROMPT = re.compile(
 )
 # A container's shell: `/ # `, `~ # `, `/app $ `, `root@3f2a1b:/# `, or the bare root `# `.
 _CONTAINER_PROMPT = re.compile(r"^(?P<prompt>(?:[~/][^\s$#]*) [#$]|#) (?P<rest>.*)$")
+_CONTAINER_ID_HOST = re.compile(r"^[\w.-]+@[0-9a-f]{12}\b")
 _BARE = re.compile(r"^(?:\$|#|/ #|~ #)\s*$")  # a prompt with nothing typed
 _DETACH = re.compile(r"ctrl\W*p\W*(?:and\W+|then\W+)?ctrl\W*q|\^P\W*\^Q", re.I)
 _OPTION_TTY = re.compile(r"^-[a-zA-Z]*[it][a-zA-Z]*$")
@@ -42,7 +43,10 @@ def prompt_of(line: str, root_prompts: bool = True) -> tuple[str, str] | None:
 
 
 def host_prompt(prompt: str) -> bool:
-    """A prompt on the host, not in a container's shell: `$ `, `user@host:~$ `."""
+    """A prompt on the host, not in a container's shell: `$ `, `user@host:~$ `. A host named by
+    twelve hex digits is a container: Docker's default hostname is the container's short ID."""
+    if _CONTAINER_ID_HOST.match(prompt):
+        return False
     return _HOST_PROMPT.match(prompt + "x") is not None and not prompt.startswith(("/", "~", "#"))
 
 

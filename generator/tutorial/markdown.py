@@ -39,7 +39,7 @@ class _Fence:
 def parse(text: str, source: str) -> Tutorial:
     """The tutorial's runnable blocks; a file without one, or with an unclosed fence, is a user
     error naming the file and line."""
-    lines = text.split("\n")
+    lines = [line.removesuffix("\r") for line in text.split("\n")]  # CRLF pages read alike
     blocks: list[Block] = []
     prose: list[str] = []
     notes: list[str] = []
@@ -72,7 +72,11 @@ def parse(text: str, source: str) -> Tutorial:
             notes = []
         prose = []
     if notes:
-        raise UserError(f"{source}: the annotation {shown(notes[0])} comes after the last block")
+        at = max((i for i, line in enumerate(lines) if "recipe" in line), default=0)
+        raise UserError(
+            f"{source}:{at + 1}: the annotation {shown(notes[0])} comes after the last block; "
+            "put it just before the block it is for"
+        )
     if not blocks:
         raise UserError(
             f"{source}:1: no runnable block: recipe runs ```console blocks with `$ ` prompts "

@@ -1,0 +1,64 @@
+"""The reader's comparison: what a reader of the page would call the same output."""
+
+from __future__ import annotations
+
+from generator.compare.reader import ReaderComparison
+
+
+def test_padding_and_blank_lines_around_the_output_are_not_drift() -> None:
+    reader = ReaderComparison()
+    page = "NETWORK ID     NAME      DRIVER\n17e324f45964   bridge    bridge\n"
+    run = "\nNETWORK ID   NAME   DRIVER\n9f8e7d6c5b4a   bridge   bridge   \n\n"
+    assert reader.compare(page, run).holds
+
+
+def test_ids_bind_one_placeholder_per_side_for_the_whole_tutorial() -> None:
+    reader = ReaderComparison()
+    page_id, run_id = "3f2a1b9c0d4e" * 5 + "abcd", "9a8b7c6d5e4f" * 5 + "0123"
+    assert reader.compare(page_id + "\n", run_id + "\n").holds
+    # The short id later names the same container on each side...
+    assert reader.compare(f"{page_id[:12]}  web\n", f"{run_id[:12]}  web\n").holds
+    # ...and another container's id where the page shows the first one is drift.
+    other = "0f1e2d3c4b5a" * 5 + "6789"
+    assert reader.compare(page_id + "\n", other + "\n").holds is False
+
+
+def test_an_address_is_compared_as_written() -> None:
+    reading = ReaderComparison().compare("eth0 172.17.0.2/16\n", "eth0 172.17.0.3/16\n")
+    assert not reading.holds
+    assert "-eth0 172.17.0.2/16" in reading.diff and "+eth0 172.17.0.3/16" in reading.diff
+
+
+def test_an_ellipsis_line_stands_for_any_lines() -> None:
+    reader = ReaderComparison()
+    page = "PING web (172.18.0.2): 56 data bytes\n...\n1 packets transmitted, 1 received\n"
+    run = (
+        "PING web (172.18.0.2): 56 data bytes\n64 bytes from 172.18.0.2: seq=0 ttl=64 time=0.1 ms\n"
+        "\n--- web ping statistics ---\n1 packets transmitted, 1 received\n"
+    )
+    assert reader.compare(page, run).holds
+    assert not reader.compare(page, run.replace("1 received", "0 received")).holds
+
+
+def test_json_is_data_and_keys_only_the_run_prints_are_new_not_drift() -> None:
+    reader = ReaderComparison()
+    page = '[{"Name": "my-net", "Driver": "bridge"}]'
+    run = '[\n  {\n    "Name": "my-net",\n    "Driver": "bridge",\n    "EnableIPv6": false\n  }\n]'
+    reading = reader.compare(page, run)
+    assert reading.holds and reading.new_keys
+    changed = reader.compare(page, run.replace('"bridge"', '"macvlan"'))
+    assert not changed.holds and changed.diff
+
+
+def test_the_local_image_reads_as_the_pages_image() -> None:
+    reader = ReaderComparison({"alpine": "busybox"})
+    assert reader.compare("rcp-a1  alpine  Up\n", "rcp-a1  busybox  Up\n").holds
+    assert not reader.compare("rcp-a1  alpine  Up\n", "rcp-a1  busybox-x  Up\n").holds
+
+
+def test_kept_keeps_the_pages_lines_where_only_volatile_values_differ() -> None:
+    reader = ReaderComparison()
+    page = "web  Up 3 seconds\neth0 10.9.9.9/24\n"
+    run = "web  Up 1 second\neth0 172.17.0.2/16\n"
+    assert reader.kept(page, run) == "web  Up 3 seconds\neth0 172.17.0.2/16\n"
+    assert reader.kept(page, page) == page
