@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from generator.pages import diagram, observed, reachtable
+from generator.pages import diagram, observed, reachtable, tutorial_blocks
 from generator.pages.markdown import console_text, verdict_note
 from generator.pages.model import LabPage, PageStep, firewall_rules
 from generator.transcript.records import ReachRecord
@@ -29,6 +29,8 @@ pre.console .command { color: #ffffff; font-weight: 600; }
 .note { border-left: 4px solid #d29922; padding: .2rem .8rem; background: #fff8c5; }
 .note.fail { border-color: #cf222e; background: #ffebe9; }
 .checks { color: #57606a; font-size: 13px; }
+tr.differs td { background: #ffebe9; }
+tr.skipped td { color: #57606a; }
 figure.topology svg { max-width: 100%; height: auto; }
 ul.topology { font-family: ui-monospace, monospace; font-size: 13px; }
 """
@@ -47,8 +49,9 @@ def console_html(step: PageStep) -> str:
     return f'<pre class="console">{head}\n{escape(rest)}</pre>'
 
 
-def _step(step: PageStep) -> list[str]:
-    out = [f'<section class="step" id="step-{step.index}">', f"<h3>Step {step.index}</h3>"]
+def _step(step: PageStep, level: int = 3) -> list[str]:
+    title = f"<h{level}>Step {step.index}</h{level}>"
+    out = [f'<section class="step" id="step-{step.index}">', title]
     if step.explanation:
         out.append(f"<p>{escape(' '.join(step.explanation.split()))}</p>")
     if step.interactive is not None:
@@ -191,10 +194,20 @@ def render(page: LabPage) -> str:
             "<h2>Parameters</h2>",
             f"<table><tr><th>name</th><th>value</th><th>meaning</th></tr>{rows}</table>",
         ]
+    if page.blocks:
+        out.append(f"<p><strong>{escape(page.block_summary)}</strong></p>")
+        out += tutorial_blocks.html_section(page.blocks)
     out += _topology(page)
     out.append("<h2>Steps</h2>")
+    done: set[int] = set()
     for step in page.main_steps:
-        out += _step(step)
+        title, *each = tutorial_blocks.headings(page.blocks, step.blocks, done) or [""]
+        if title:
+            anchor = f"block-{step.blocks[0]}" if step.blocks else "block"
+            out.append(f'<h3 id="{anchor}">{escape(title)}</h3>')
+        if each:
+            out.append("<ul>" + "".join(f"<li>{escape(line)}</li>" for line in each) + "</ul>")
+        out += _step(step, 4 if page.blocks else 3)
         for record in page.reaches_after(step.index):
             out += _reach(record)
     if page.teardown_steps:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from generator.pages import diagram, observed, reachtable
+from generator.pages import diagram, observed, reachtable, tutorial_blocks
 from generator.pages.model import LabPage, PageStep, firewall_rules
 from generator.transcript.records import ReachRecord
 
@@ -117,14 +117,17 @@ def verdict_note(step: PageStep, quote: Callable[[str], str] = str) -> str:
     """The note on a step's verdict; `quote` makes the recorded problems safe for the format."""
     if step.verdict == "expected-failure":
         return f"**Expected failure:** exit status {step.exit}, which is what this step shows."
+    if step.verdict == "skipped":
+        why = "; ".join(quote(p.removeprefix("skipped: ")) for p in step.problems)
+        return f"**Not run:** {why}."
     if step.verdict == "FAIL":
         why = "; ".join(map(quote, step.problems)) or "its result contradicted the expectation"
         return f"**This step failed when recorded:** {why}."
     return ""
 
 
-def step_section(step: PageStep) -> list[str]:
-    out = [f"### Step {step.index}", ""]
+def step_section(step: PageStep, level: int = 3) -> list[str]:
+    out = [f"{'#' * level} Step {step.index}", ""]
     if step.explanation:
         out += [md_text(step.explanation), ""]
     if step.interactive is not None:
@@ -133,10 +136,15 @@ def step_section(step: PageStep) -> list[str]:
     note = verdict_note(step, md_text)
     if note:
         out += [f"> {note}", ""]
-    checks = "; ".join(code(c) if c.startswith("output") else md_text(c) for c in step.checks)
+    checks = "; ".join(code(c) if _quotes_output(c) else md_text(c) for c in step.checks)
     timing = f"took {step.duration:.2f} s" + (", timed out" if step.timed_out else "")
     out += [f"<sub>Checked: {checks}. Exit status {step.exit}, {timing}.</sub>", ""]
     return out
+
+
+def _quotes_output(check: str) -> bool:
+    """`output contains '0% loss'` shows its text as code; the page check is words."""
+    return check.startswith(("output contains", "output lacks", "output matches"))
 
 
 def reach_section(record: ReachRecord) -> list[str]:
@@ -218,10 +226,17 @@ def render(page: LabPage, svg_name: str | None = None) -> str:
         out += ["## Parameters", "", "| name | value | meaning |", "|---|---|---|"]
         out += [f"| {cell(p.name)} | {cell(p.value)} | {cell(p.help)} |" for p in page.params]
         out.append("")
+    if page.blocks:
+        out += [f"**{md_text(page.block_summary)}**", ""]
+        out += tutorial_blocks.markdown_section(page.blocks, cell)
     out += topology_section(page, svg_name)
     out += ["## Steps", ""]
+    done: set[int] = set()
     for step in page.main_steps:
-        out += step_section(step)
+        title, *each = tutorial_blocks.headings(page.blocks, step.blocks, done) or [""]
+        out += [f"### {md_text(title)}", ""] if title else []
+        out += [*(f"- {md_text(line)}" for line in each), ""] if each else []
+        out += step_section(step, 4 if page.blocks else 3)
         for record in page.reaches_after(step.index):
             out += reach_section(record)
     out += teardown_section(page.teardown_steps)

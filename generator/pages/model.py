@@ -16,6 +16,7 @@ from typing import Any
 
 from generator.errors import UserError
 from generator.pages import diagram
+from generator.pages.tutorial_blocks import PageBlock, blocks_in, blocks_of, is_tutorial, summary_of
 from generator.transcript import StepRecord, Transcript
 from generator.transcript.expectation import Expectation
 from generator.transcript.records import ReachRecord
@@ -47,6 +48,7 @@ class PageStep:
     interactive: str | None  # the spawned program of an interactive step
     container: str | None  # the container an interactive step enters, when we can tell
     timed_out: bool = False
+    blocks: tuple[int, ...] = ()  # a tutorial's: the page blocks the step stands in
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ class LabPage:
     topology_warnings: tuple[str, ...] = ()
     reason: str = ""  # why the run did not pass, as its result says
     reaches: tuple[ReachRecord, ...] = ()  # the `#@ reach` matrices, drawn after their steps
+    blocks: tuple[PageBlock, ...] = ()  # a tutorial's run: the verdict of each page block
+    block_summary: str = ""  # "6 of 7 blocks hold on Debian 12, Docker 28.2"
 
     def reaches_after(self, step: int) -> tuple[ReachRecord, ...]:
         return tuple(r for r in self.reaches if r.after_step == step)
@@ -117,6 +121,8 @@ def describe_expectation(expect: Expectation) -> tuple[str, ...]:
     words += [f"output contains {text!r}" for text in expect.output]
     words += [f"output lacks {text!r}" for text in expect.no_output]
     words += [f"output matches /{regex}/" for regex in expect.match]
+    if any(s.compare and (s.output or "").strip() and not s.skip for s in expect.shown):
+        words.append("output read against the page")
     return tuple(words)
 
 
@@ -164,6 +170,7 @@ def page_step(record: StepRecord, prompt: str, transform: Transform) -> PageStep
         interactive=record.interactive,
         container=container_of(record.interactive) if record.interactive else None,
         timed_out=record.timed_out,
+        blocks=blocks_in(record),
     )
 
 
@@ -230,6 +237,9 @@ def build(
         params = tuple(Param(k, v, helps.get(k, "")) for k, v in header.params.items())
         topology = _topology(recipe, header.params)
         hosts = recipe.hosts
+    tutorial = is_tutorial(transcript)
+    if tutorial:
+        title = f"Tutorial {Path(header.source).name}"
     facts = header.facts
     default_prompt = _prompt(facts.user, facts.host)
     steps = tuple(
@@ -251,6 +261,8 @@ def build(
         normalized=transform is not None,
         reason=transcript.outcome.reason if transcript.outcome else "",
         reaches=transcript.reaches,
+        blocks=blocks_of(transcript) if tutorial else (),
+        block_summary=summary_of(transcript) if tutorial else "",
         **_observation(transcript, topology, hosts),
     )
 

@@ -4,6 +4,7 @@ internet) judged block by block, replayed, updated in place, and their bad input
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -57,6 +58,34 @@ def test_the_default_bridge_tutorial_holds_block_by_block(
     # The attach session ran the `/ # ` lines of the next block in the container.
     assert "ping: bad address 'rcp-tut-a2'" in session.stdout
     assert not _containers()
+    _check_pages(record, tmp_path / "pages", env)
+
+
+def _check_pages(record: Path, out: Path, env: dict[str, str]) -> None:
+    """`recipe docs` on the run: the summary line with the stack, a verdict per block, the
+    steps under the block they stand in, in Markdown and in HTML."""
+    for fmt in ("md", "html"):
+        done = recipe("docs", str(record), "-o", str(out), "--format", fmt, env=env)
+        assert done.returncode == 0, done.stderr
+    page = (out / "t.md").read_text()
+    html = (out / "t.html").read_text()
+    assert "# Tutorial default-bridge.md" in page
+    summary = re.search(
+        r"\*\*6 of 7 blocks hold on (\w+ [\d.]+), Docker ([\d.]+) \(1 skipped\)", page
+    )
+    assert summary is not None, page[:400]
+    assert f"{summary.group(0)[2:]}</strong>" in html
+    rows = re.findall(r"^\| (\d) \| (\d+) \| (\w+) \| (.*) \|$", page, re.M)
+    assert [(n, v) for n, _, v, _ in rows] == [
+        ("1", "holds"), ("2", "holds"), ("3", "holds"), ("4", "holds"),
+        ("5", "skipped"), ("6", "holds"), ("7", "holds"),
+    ]  # fmt: skip
+    assert "outside the lab: www.example.com is not a name in the lab" in rows[4][3]
+    assert page.index("### Blocks 3 to 5: one session") < page.index("docker attach rcp-tut-a1")
+    assert "- Block 5 (line 41): skipped" in page
+    assert "> **Not run:** outside the lab" not in page  # the skipped line was in the session
+    assert "output read against the page" in page
+    assert '<tr class="skipped">' in html and "<li>Block 4 (line 32): holds</li>" in html
 
 
 def test_a_drifted_block_is_named_with_a_diff_and_the_exit_status_is_1(

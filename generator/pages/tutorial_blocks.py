@@ -1,0 +1,89 @@
+"""A tutorial run's page: the verdict of each block of the page it ran, and the summary line
+("6 of 7 blocks hold on Debian 12, Docker 28.2"), from the transcript's shown outputs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from html import escape
+
+from generator.transcript import StepRecord, Transcript
+from generator.transcript.blocks import summary, verdicts
+
+
+@dataclass(frozen=True)
+class PageBlock:
+    number: int
+    line: int
+    verdict: str  # holds | differs | skipped
+    reasons: tuple[str, ...]
+
+
+def is_tutorial(transcript: Transcript) -> bool:
+    return any(step.expect.shown for step in transcript.steps)
+
+
+def blocks_of(transcript: Transcript) -> tuple[PageBlock, ...]:
+    return tuple(
+        PageBlock(b.number, b.line, b.verdict, tuple(b.reasons)) for b in verdicts(transcript.steps)
+    )
+
+
+def summary_of(transcript: Transcript) -> str:
+    return summary(verdicts(transcript.steps), stack(transcript))
+
+
+def blocks_in(record: StepRecord) -> tuple[int, ...]:
+    """The page blocks a step stands in, in order: one, or a session's several."""
+    return tuple(dict.fromkeys(item.block for item in record.expect.shown))
+
+
+def stack(transcript: Transcript) -> str:
+    """`Debian 12, Docker 28.2`: the distribution's name and major version, Docker's release."""
+    facts = transcript.header.facts
+    parts = []
+    distribution = re.match(r"(\w+)\D*?(\d+(?:\.\d+)?)", facts.distribution)
+    if distribution:
+        parts.append(f"{distribution.group(1)} {distribution.group(2)}")
+    docker = re.match(r"(\d+\.\d+)", facts.docker)
+    if docker:
+        parts.append(f"Docker {docker.group(1)}")
+    return ", ".join(parts)
+
+
+def _why(block: PageBlock) -> str:
+    said = [r for r in block.reasons if not r.startswith("  ")]
+    return "; ".join(said)
+
+
+def markdown_section(blocks: tuple[PageBlock, ...], cell: Callable[[str], str]) -> list[str]:
+    out = ["## Blocks", "", "| block | line | verdict | why |", "|---|---|---|---|"]
+    out += [f"| {b.number} | {b.line} | {b.verdict} | {cell(_why(b))} |" for b in blocks]
+    return out + [""]
+
+
+def html_section(blocks: tuple[PageBlock, ...]) -> list[str]:
+    rows = "".join(
+        f'<tr class="{escape(b.verdict)}"><td>{b.number}</td><td>{b.line}</td>'
+        f"<td>{escape(b.verdict)}</td><td>{escape(_why(b))}</td></tr>"
+        for b in blocks
+    )
+    head = "<tr><th>block</th><th>line</th><th>verdict</th><th>why</th></tr>"
+    return ["<h2>Blocks</h2>", f"<table>{head}{rows}</table>"]
+
+
+def heading(block: PageBlock) -> str:
+    return f"Block {block.number} (line {block.line}): {block.verdict}"
+
+
+def headings(blocks: tuple[PageBlock, ...], step: tuple[int, ...], done: set[int]) -> list[str]:
+    """What stands before a step: the heading of the block it starts, or, for a session that
+    runs across blocks, one heading for them all and each block's verdict; [] when the step
+    goes on in a block already headed."""
+    by_number = {b.number: b for b in blocks}
+    new = [by_number[n] for n in step if n in by_number and n not in done]
+    done.update(b.number for b in new)
+    if len(new) <= 1:
+        return [heading(b) for b in new]
+    return [f"Blocks {new[0].number} to {new[-1].number}: one session", *map(heading, new)]
