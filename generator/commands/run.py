@@ -15,7 +15,13 @@ from typing import Annotated, BinaryIO
 import typer
 
 from generator.commands.library import SetOption, recipe_dirs
-from generator.commands.tutorial import ImageOption, image_pairs, is_tutorial, tutorial_target
+from generator.commands.tutorial import (
+    ImageOption,
+    image_pairs,
+    is_tutorial,
+    tutorial_hosts,
+    tutorial_target,
+)
 from generator.errors import UserError
 from generator.lab import script as script_format
 from generator.lab.script import Script
@@ -229,7 +235,7 @@ def run(
         destination = record or default_record_path(name)
         recording = Recording(destination, loaded.label, unique=record is None, redactor=redactor)
     session = Session(
-        Lab(script, host or [], identity, strict_host_key, loaded.recipe),
+        Lab(script, tutorial_hosts(script, host or []), identity, strict_host_key, loaded.recipe),
         RunOptions(keep=keep, keep_going=keep_going, timeout=timeout, snapshots=not no_snapshots),
         recording=recording,
         state_text=loaded.text,

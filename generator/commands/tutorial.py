@@ -66,6 +66,34 @@ def tutorial_target(
     return Target(script, text, None, target)
 
 
+def tutorial_hosts(script: Script, given: list[str]) -> list[str]:
+    """ROLE=HOST for each of a tutorial's roles: `main` (the steps no `on ROLE` names) and each
+    `on ROLE`. --host values go to the roles in that order, or by ROLE=HOST; a role left over
+    runs where it says: `main` here, `on docker-node2` on docker-node2."""
+    if not script.tutorial or not script.hosts:
+        return given  # a recipe's roles each need their --host
+    from generator.lab.tutorial_script import MAIN_ROLE
+
+    named: dict[str, str] = {}
+    positional = []
+    for value in given:
+        role, sep, host = value.partition("=")
+        if sep and role in script.hosts:
+            named[role] = host
+        else:
+            positional.append(value)
+    free = [role for role in script.hosts if role not in named]
+    if len(positional) > len(free):
+        raise UserError(
+            f"{script.source} runs on {len(script.hosts)} hosts (roles "
+            f"{', '.join(script.hosts)}); give at most one --host per role, or ROLE=HOST"
+        )
+    named.update(zip(free, positional, strict=False))
+    for role in script.hosts:
+        named.setdefault(role, "local" if role == MAIN_ROLE else role)
+    return [f"{role}={named[role]}" for role in script.hosts]
+
+
 @dataclass(frozen=True)
 class Replay:
     """`recipe replay TUTORIAL.md [--update]`: run each tutorial again, say per block whether
@@ -116,7 +144,7 @@ class Replay:
         from generator.transcript.blocks import summary, verdicts
 
         session = Session(
-            Lab(script, self.hosts, self.identity, self.strict_host_key),
+            Lab(script, tutorial_hosts(script, self.hosts), self.identity, self.strict_host_key),
             RunOptions(timeout=timeout, snapshots=False),
             state_text=tutorial.text,
             listener=progress.choose(quiet),

@@ -31,6 +31,8 @@ _REMOVAL = re.compile(
     r"|docker\s+(system|container|network|volume)\s+prune\b|ip\s+(netns\s+)?(del|delete)\b"
     r"|ip\s+link\s+(del|delete)\b|brctl\s+delbr\b|ovs-vsctl\s+del-br\b)"
 )
+# The host of the steps no `<!-- recipe: on ROLE -->` names, when some do.
+MAIN_ROLE = "main"
 # Image options whose next word is a name, not the image: `--name alpine` stays.
 _NAMED = frozenset({"--name", "--hostname", "-h", "--network", "--net", "--network-alias"})
 
@@ -88,7 +90,9 @@ def _numbered(tutorial: Tutorial, steps: list[Step], images: tuple[tuple[str, st
     main = [s for s in steps if s.phase == "main"]
     teardown = [s for s in steps if s.phase == "teardown"]
     ordered = [replace(s, index=i) for i, s in enumerate(main + teardown, start=1)]
+    roles = tuple(dict.fromkeys(s.host for s in ordered if s.host and s.host != MAIN_ROLE))
     return Script(
+        hosts=(MAIN_ROLE, *roles) if roles else (),
         steps=tuple(ordered[: len(main)]),
         teardown=tuple(ordered[len(main) :]),
         sha256=hashlib.sha256(tutorial.text.encode()).hexdigest(),

@@ -187,3 +187,20 @@ def test_bad_tutorials_get_one_line_and_exit_2(
     assert done.returncode == 2, done.stderr
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_on_role_runs_its_blocks_in_another_hosts_shell(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    page = tmp_path / "roles.md"
+    page.write_text(
+        "```console\n$ export MARK=one\n```\n\n<!-- recipe: on other -->\n"
+        '```console\n$ echo "mark=${MARK:-none}"\nmark=none\n```\n\n'
+        '```console\n$ echo "mark=${MARK:-none}"\nmark=one\n```\n'
+    )
+    done = recipe("run", str(page), "--host", "other=local", "--no-record", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "3 of 3 blocks hold" in done.stderr
+    crowded = recipe("run", str(page), "--host", "a", "--host", "b", "--host", "c", env=env)
+    assert crowded.returncode == 2
+    assert "runs on 2 hosts (roles main, other)" in crowded.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from generator.commands.tutorial import tutorial_hosts
 from generator.errors import UserError
 from generator.lab.steps import Script
 from generator.lab.tutorial_outside import needs_internet
@@ -139,3 +140,19 @@ def test_images_are_replaced_as_words_never_as_names() -> None:
         "docker run -d --name alpine busybox ash"
     )
     assert with_images("echo alpine-linux", images) == "echo alpine-linux"
+
+
+def test_a_tutorials_roles_take_hosts_in_order_by_name_or_by_default() -> None:
+    script = _script("```bash\ntrue\n```\n\n<!-- recipe: on docker-node2 -->\n```bash\ntrue\n```\n")
+    assert script.hosts == ("main", "docker-node2")
+    assert tutorial_hosts(script, []) == ["main=local", "docker-node2=docker-node2"]
+    assert tutorial_hosts(script, ["docker-node1"]) == [
+        "main=docker-node1",
+        "docker-node2=docker-node2",
+    ]
+    assert tutorial_hosts(script, ["docker-node2=local", "n1"]) == [
+        "main=n1",
+        "docker-node2=local",
+    ]
+    plain = _script("```bash\ntrue\n```\n")
+    assert plain.hosts == () and tutorial_hosts(plain, ["h"]) == ["h"]
