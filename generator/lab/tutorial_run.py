@@ -20,6 +20,7 @@ from generator.lab.page_check import PageCheck
 from generator.lab.steps import Script, Step
 from generator.lab.tutorial_outside import destinations
 from generator.shell.base import Shell
+from generator.tutorial.console import docker_verb
 
 # docker run/create options that take no value; any other option takes the next word.
 _FLAGS = frozenset(
@@ -142,19 +143,10 @@ class TutorialRun:
 
 def image_of(command: str) -> str | None:
     """The image a `docker run` or `docker create` starts, or None for any other command."""
-    try:
-        words = shlex.split(command.split("\n", 1)[0], comments=True)
-    except ValueError:
+    found = docker_verb(command.split("\n", 1)[0])
+    if found is None or found[0] not in ("run", "create"):
         return None
-    if words[:1] == ["sudo"]:
-        words = words[1:]
-    if len(words) < 3 or words[0] != "docker":
-        return None
-    rest = words[2:] if words[1] in ("run", "create") else None
-    if words[1] == "container" and len(words) > 3 and words[2] in ("run", "create"):
-        rest = words[3:]
-    if rest is None:
-        return None
+    rest = found[1]
     i = 0
     while i < len(rest) and rest[i].startswith("-"):
         word = rest[i]

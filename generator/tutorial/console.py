@@ -23,6 +23,13 @@ _CONTAINER_PROMPT = re.compile(r"^(?P<prompt>(?:[~/][^\s$#]*) [#$]|#) (?P<rest>.
 _CONTAINER_ID_HOST = re.compile(r"^[\w.-]+@[0-9a-f]{12}\b")
 _BARE = re.compile(r"^(?:\$|#|/ #|~ #)\s*$")  # a prompt with nothing typed
 _DETACH = re.compile(r"ctrl\W*p\W*(?:and\W+|then\W+)?ctrl\W*q|\^P\W*\^Q", re.I)
+# docker run/exec options whose value is the next word.
+_VALUE_OPTIONS = frozenset(
+    "--name -e --env --env-file -u --user -w --workdir --network --net --network-alias -v "
+    "--volume -p --publish -h --hostname --link --ip --ip6 --dns --mount --entrypoint -l "
+    "--label --add-host --restart --detach-keys -m --memory --cpus --cap-add --cap-drop "
+    "--device --log-driver --log-opt --platform --pull --stop-signal --ulimit --tmpfs".split()
+)
 _OPTION_TTY = re.compile(r"^-[a-zA-Z]*[it][a-zA-Z]*$")
 
 
@@ -50,26 +57,52 @@ def host_prompt(prompt: str) -> bool:
     return _HOST_PROMPT.match(prompt + "x") is not None and not prompt.startswith(("/", "~", "#"))
 
 
-def opens_session(command: str) -> bool:
-    """docker attach, docker exec -it, docker run -it: the lines after it are typed into the
-    container's shell (only when the command runs in the foreground with a terminal)."""
+def docker_verb(command: str) -> tuple[str, list[str]] | None:
+    """(verb, the words after it) of a `docker VERB` or `docker container VERB` command, sudo
+    or not; None for any other command."""
     try:
         words = shlex.split(command, comments=True)
     except ValueError:
-        return False
+        return None
     if words[:1] == ["sudo"]:
         words = words[1:]
     if len(words) < 2 or words[0] != "docker":
+        return None
+    if words[1] == "container" and len(words) > 2:
+        return words[2], words[3:]
+    return words[1], words[2:]
+
+
+def opens_session(command: str) -> bool:
+    """docker attach, docker exec -it, docker run -it: the lines after it are typed into the
+    container's shell (only when the command runs in the foreground with a terminal)."""
+    found = docker_verb(command)
+    if found is None:
         return False
-    verb = words[2] if words[1] == "container" and len(words) > 2 else words[1]
+    verb, words = found
     if verb == "attach":
         return True
     if verb not in ("exec", "run"):
         return False
-    flags = [w for w in words[2:] if w.startswith("-")]
+    flags = _options(words)
     tty = any(w in ("--tty", "--interactive") or _OPTION_TTY.match(w) for w in flags)
     detached = any(w in ("-d", "--detach") or (_OPTION_TTY.match(w) and "d" in w) for w in flags)
     return tty and not detached
+
+
+def _options(words: list[str]) -> list[str]:
+    """The options before the image or container: `docker run --rm busybox ls -t` has no -t."""
+    found: list[str] = []
+    takes_value = False
+    for word in words:
+        if takes_value:
+            takes_value = False
+        elif word.startswith("-"):
+            found.append(word)
+            takes_value = "=" not in word and word in _VALUE_OPTIONS
+        else:
+            break
+    return found
 
 
 def ends_session(command: str) -> bool:

@@ -124,3 +124,12 @@ def test_bad_tutorials_get_one_line_with_file_and_line(text: str, message: str) 
     with pytest.raises(UserError) as caught:
         _parse(text)
     assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_only_dockers_own_options_open_a_session() -> None:
+    from generator.tutorial.console import opens_session
+
+    assert opens_session("sudo docker container run --rm -e A=1 -ti busybox sh")
+    assert opens_session("docker exec -it --user root web sh")
+    assert not opens_session("docker run --rm busybox ls -t")  # ls's -t, not docker's
+    assert not opens_session("docker run -dit --name a1 busybox ash")  # detached
