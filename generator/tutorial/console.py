@@ -25,50 +25,15 @@ _BARE = re.compile(r"^(?:\$|#|/ #|~ #)\s*$")  # a prompt with nothing typed
 _DETACH = re.compile(r"ctrl\W*p\W*(?:and\W+|then\W+)?ctrl\W*q|\^P\W*\^Q", re.I)
 # docker run/exec options whose value is the next word.
 _VALUE_OPTIONS = frozenset(
-    [
-        "--name",
-        "-e",
-        "--env",
-        "--env-file",
-        "-u",
-        "--user",
-        "-w",
-        "--workdir",
-        "--network",
-        "--net",
-        "--network-alias",
-        "-v",
-        "--volume",
-        "-p",
-        "--publish",
-        "-h",
-        "--hostname",
-        "--link",
-        "--ip",
-        "--ip6",
-        "--dns",
-        "--mount",
-        "--entrypoint",
-        "-l",
-        "--label",
-        "--add-host",
-        "--restart",
-        "--detach-keys",
-        "-m",
-        "--memory",
-        "--cpus",
-        "--cap-add",
-        "--cap-drop",
-        "--device",
-        "--log-driver",
-        "--log-opt",
-        "--platform",
-        "--pull",
-        "--stop-signal",
-        "--ulimit",
-        "--tmpfs",
-    ]
-)
+    {
+        "--name", "-e", "--env", "--env-file", "-u", "--user", "-w", "--workdir", "--network",
+        "--net", "--network-alias", "-v", "--volume", "-p", "--publish", "-h", "--hostname",
+        "--link", "--ip", "--ip6", "--dns", "--mount", "--entrypoint", "-l", "--label",
+        "--add-host", "--restart", "--detach-keys", "-m", "--memory", "--cpus", "--cap-add",
+        "--cap-drop", "--device", "--log-driver", "--log-opt", "--platform", "--pull",
+        "--stop-signal", "--ulimit", "--tmpfs",
+    }
+)  # fmt: skip
 _OPTION_TTY = re.compile(r"^-[a-zA-Z]*[it][a-zA-Z]*$")
 
 
