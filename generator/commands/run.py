@@ -249,13 +249,28 @@ def run(
                 progress.print_blocks(report.records, sys.stderr)
             print(progress.summary_line(report, str(path) if path else None), file=sys.stderr)
         if as_json:
-            print(json.dumps(_summary(report, name, path), indent=2))
+            found = _summary(report, name, path)
+            if script.tutorial:
+                found["blocks"] = _blocks(report)
+            print(json.dumps(found, indent=2))
     except OSError:
         if report.signum is None:
             raise
         # After SIGHUP the terminal is gone: the lab is down and the transcript written, so the
         # exit status still says what happened.
     raise SystemExit(report.exit_code)
+
+
+def _blocks(report: object) -> list[dict[str, object]]:
+    """A tutorial's verdict per block, as `recipe run --json` prints it."""
+    from generator.lab.runner import Report
+    from generator.transcript.blocks import verdicts
+
+    assert isinstance(report, Report)
+    return [
+        {"block": b.number, "line": b.line, "verdict": b.verdict, "reasons": b.reasons}
+        for b in verdicts(report.records)
+    ]
 
 
 def _summary(report: object, name: str, path: Path | None) -> dict[str, object]:

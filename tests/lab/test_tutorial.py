@@ -4,6 +4,7 @@ internet) judged block by block, replayed, updated in place, and their bad input
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -153,9 +154,14 @@ def test_a_plain_bash_block_that_fails_where_the_page_shows_no_failure_differs(
         "<!-- recipe: expect-fail -->\n```console\n$ ip netns add rcp-tut-ns\n"
         'Cannot create namespace file "/run/netns/rcp-tut-ns": File exists\n```\n'
     )
-    done = recipe("run", str(page), "--no-record", env=env)
+    done = recipe("run", str(page), "--no-record", "--json", env=env)
     assert done.returncode == 1
     assert "block 2, line 10: exited 2; the page shows no failure" in done.stderr
+    found = json.loads(done.stdout)
+    assert [b["verdict"] for b in found["blocks"]] == ["holds", "differs", "holds"]
+    assert found["blocks"][1]["reasons"] == [
+        "block 2, line 10: exited 2; the page shows no failure"
+    ]
     assert "2 of 3 blocks hold (1 differ)" in done.stderr
     assert "the safety net removed netns rcp-tut-ns" in done.stderr
 
