@@ -13,6 +13,7 @@ import ipaddress
 import re
 import shlex
 from collections.abc import Iterable
+from functools import lru_cache
 
 _FETCHERS = {
     "apk": {"add", "update", "upgrade", "fetch"},
@@ -47,6 +48,11 @@ _VALUE_OPTIONS: dict[str, frozenset[str]] = {
     )
     for program in programs.split()
 }
+# A command can send something out only if it names a probe or a fetcher (or --dns) somewhere:
+# most of a page's commands are ruled out by this one search, without splitting them into words.
+_MENTIONS = re.compile(
+    r"(?<![\w-])(" + "|".join(map(re.escape, sorted({*_VALUE_OPTIONS, *_FETCHERS}))) + r")\b|--dns"
+)
 _PREFIXES = frozenset({"sudo", "time", "exec", "!", "env", "nohup", "command", "stdbuf"})
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 _NAME_OPTIONS = ("--name", "--hostname", "-h", "--network-alias", "--alias", "--link")
@@ -57,6 +63,8 @@ def lab_names(commands: Iterable[str]) -> frozenset[str]:
     """The names a tutorial gives its containers: they resolve inside the lab."""
     names = {"localhost", "ip6-localhost"}
     for command in commands:
+        if not any(option in command for option in _NAME_OPTIONS):
+            continue
         words = _words(command)
         for i, word in enumerate(words[:-1]):
             option, _, inline = word.partition("=")
@@ -70,6 +78,8 @@ def destinations(command: str) -> tuple[list[str], list[str]]:
     """(names, addresses) a command would send packets to; ([], []) when it names none."""
     names: list[str] = []
     addresses: list[str] = []
+    if not _MENTIONS.search(command):
+        return names, addresses
     for words in _simple_commands(command):
         program = words[0].rsplit("/", 1)[-1] if words else ""
         options = _VALUE_OPTIONS.get(program)
@@ -92,6 +102,8 @@ def destinations(command: str) -> tuple[list[str], list[str]]:
 
 def needs_internet(command: str, known: frozenset[str]) -> str | None:
     """Why the command is skipped before it runs, or None when it may run."""
+    if not _MENTIONS.search(command):
+        return None
     for words in _simple_commands(command):
         program = words[0].rsplit("/", 1)[-1] if words else ""
         verbs = _FETCHERS.get(program)
@@ -144,6 +156,11 @@ def _words(command: str) -> list[str]:
 
 
 def _simple_commands(command: str, depth: int = 0) -> list[list[str]]:
+    return [list(words) for words in _simple_cached(command, depth)]
+
+
+@lru_cache(maxsize=4096)  # a command is read at load and again when its step comes
+def _simple_cached(command: str, depth: int) -> tuple[tuple[str, ...], ...]:
     """The command's simple commands, split at `;`, `&&`, `||`, `|` and newlines, with what a
     wrapper runs taken out of it: `sudo`, `timeout 5`, `ip netns exec red`, `docker exec c`,
     `docker run image`, `sh -c '...'`, `... -- command`."""
@@ -162,7 +179,7 @@ def _simple_commands(command: str, depth: int = 0) -> list[list[str]]:
         out.append(words)
         if depth < 3:
             out += _inner(words, depth + 1)
-    return out
+    return tuple(tuple(words) for words in out)
 
 
 def _inner(words: list[str], depth: int) -> list[list[str]]:

@@ -20,6 +20,7 @@ from generator.lab.steps import Interactive, Script, Step
 from generator.lab.tutorial_outside import lab_names, needs_internet
 from generator.transcript.expectation import Expectation, Shown
 from generator.tutorial import annotation as notes
+from generator.tutorial.console import host_prompt, opens_session
 from generator.tutorial.model import Block, Command, Tutorial
 from generator.visible import shown
 
@@ -104,15 +105,11 @@ def _numbered(tutorial: Tutorial, steps: list[Step], images: tuple[tuple[str, st
 
 def _container_prompt(command: Command) -> bool:
     """A line shown at a container's prompt (`/ # `, `root@3f2a1b9c0d4e:/# `), not the host's."""
-    from generator.tutorial.console import host_prompt
-
     prompt = command.prompt.strip()
     return command.shown is not None and prompt not in ("", "#") and not host_prompt(prompt + " ")
 
 
 def _opens(command: Command) -> bool:
-    from generator.tutorial.console import opens_session
-
     return command.shown is not None and opens_session(command.text)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from functools import lru_cache
 
 from generator.tutorial.model import Command
 
@@ -61,12 +62,23 @@ def host_prompt(prompt: str) -> bool:
     return _HOST_PROMPT.match(prompt + "x") is not None and not prompt.startswith(("/", "~", "#"))
 
 
+@lru_cache(maxsize=4096)
+def shell_words(command: str) -> tuple[str, ...]:
+    """The command's words as the shell splits them, comments dropped; () when it does not
+    split (an open quote). Cached: a page's command is read by several checks."""
+    try:
+        return tuple(shlex.split(command, comments=True))
+    except ValueError:
+        return ()
+
+
 def docker_verb(command: str) -> tuple[str, list[str]] | None:
     """(verb, the words after it) of a `docker VERB` or `docker container VERB` command, sudo
     or not; None for any other command."""
-    try:
-        words = shlex.split(command, comments=True)
-    except ValueError:
+    if "docker" not in command:
+        return None
+    words = list(shell_words(command))
+    if not words and command.strip():
         return None
     if words[:1] == ["sudo"]:
         words = words[1:]
