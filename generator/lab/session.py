@@ -16,7 +16,7 @@ from pathlib import Path
 
 from generator import __version__
 from generator.errors import UserError
-from generator.lab import labstate, preflight
+from generator.lab import egress_guard, labstate, preflight
 from generator.lab.listener import Listener
 from generator.lab.runner import Report, Runner, RunOptions, utc_now
 from generator.lab.script import Script
@@ -93,12 +93,12 @@ class Session:
                 raise
         name = labstate.lab_name(script.recipe, script.sha256)
         state = None
-        if self.state_text is not None:
-            record = labstate.LabState(
-                name, self.state_text, dict(script.params), target, self.options.keep
-            )
-            state = labstate.save(record)
-        with shell:
+        with shell, egress_guard.guarding(shell, script):
+            if self.state_text is not None:
+                record = labstate.LabState(
+                    name, self.state_text, dict(script.params), target, self.options.keep
+                )
+                state = labstate.save(record)
             facts = host_facts(shell) if self.recording or self.want_facts else None
             recorder = self._recorder(target, facts)
             observer = None

@@ -210,3 +210,25 @@ def test_on_role_runs_its_blocks_in_another_hosts_shell(
     crowded = recipe("run", str(page), "--host", "a", "--host", "b", "--host", "c", env=env)
     assert crowded.returncode == 2
     assert "runs on 2 hosts (roles main, other)" in crowded.stderr
+
+
+def test_a_tutorial_runs_with_no_way_off_the_machine(env: dict[str, str], tmp_path: Path) -> None:
+    """What the page's words hide (`ping $IP`) still sends nothing: the run's shell sits in a
+    cgroup whose new connections out of the default route are rejected, and so is anything the
+    host forwards; the guard is gone after the run. Nothing is sent to show it."""
+    page = tmp_path / "guard.md"
+    page.write_text(
+        "```console\n$ grep -c ::/recipe-egress-guard- /proc/self/cgroup\n1\n"
+        "$ iptables -S OUTPUT | grep -q -- '-m cgroup --path recipe-egress-guard-' && echo out\n"
+        "out\n"
+        "$ iptables -S FORWARD | grep -- '--comment recipe-egress-guard-' | grep -c NEW\n1\n```\n"
+    )
+    done = recipe("run", str(page), "--no-record", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "1 of 1 blocks hold" in done.stderr
+    for family in ("iptables", "ip6tables"):
+        rules = subprocess.run([family, "-w", "-S"], capture_output=True, text=True, check=True)
+        assert "recipe-egress-guard" not in rules.stdout
+    mounts = Path("/proc/mounts").read_text().splitlines()
+    root = next(line.split()[1] for line in mounts if line.split()[2] == "cgroup2")
+    assert not list(Path(root).glob("recipe-egress-guard-*"))
