@@ -31,6 +31,8 @@ _FLAGS = frozenset(
     }
 )  # fmt: skip
 _SHORT_FLAGS = re.compile(r"^-[ditP]+$")
+# A probe run inside a namespace: `ip netns exec red ping ...`, `ip -n red ...`.
+_NAMESPACE = re.compile(r"\bip\s+(?:netns\s+exec|-n|-netns)\s+(?P<ns>[\w.-]+)")
 _CHANGES_IMAGES = re.compile(
     r"\bdocker\s+(build|pull|import|load|tag|commit|image\s+(tag|load|import))\b"
 )
@@ -61,8 +63,12 @@ class TutorialRun:
                 f"run it as a local image: --image {image.split(':')[0]}=busybox"
             )
         if step.interactive is None:
+            namespace = _NAMESPACE.search(command)
             for address in destinations(command)[1]:
-                if not self._inside(step.host, address):
+                if namespace is not None:
+                    if not self._routed_in(step.host, namespace.group("ns"), address):
+                        return f"outside the lab: {namespace.group('ns')} has no route to {address}"
+                elif not self._inside(step.host, address):
                     return f"outside the lab: no lab network holds {address}"
         return None
 
@@ -122,6 +128,15 @@ class TutorialRun:
             self._images[key] = frozenset(names)
         wanted = image if ":" in image or "@" in image else image
         return wanted in self._images[key] or wanted.removesuffix(":latest") in self._images[key]
+
+    def _routed_in(self, host: str | None, namespace: str, address: str) -> bool:
+        """From inside a namespace: any route will do, since what it forwards through the host
+        meets the egress guard (egress_guard.py) before it could leave."""
+        family = "-6" if ":" in address else "-4"
+        out = self.shell.on(host).output_of(
+            f"ip -n {shlex.quote(namespace)} {family} -o route get {shlex.quote(address)} 2>&1"
+        )
+        return bool(re.search(r"\bdev \S+", out))
 
     def _inside(self, host: str | None, address: str) -> bool:
         if ipaddress.ip_address(address).is_loopback:

@@ -232,3 +232,16 @@ def test_a_tutorial_runs_with_no_way_off_the_machine(env: dict[str, str], tmp_pa
     mounts = Path("/proc/mounts").read_text().splitlines()
     root = next(line.split()[1] for line in mounts if line.split()[2] == "cgroup2")
     assert not list(Path(root).glob("recipe-egress-guard-*"))
+
+
+def test_a_ping_inside_a_namespace_is_routed_there(
+    env: dict[str, str], clean_machine: None
+) -> None:
+    """`ip netns exec red ping ...` looks for its route in red, not on the host: the veth
+    pair's peer is in the lab, an address red has no route to is not."""
+    done = recipe("run", str(TUTORIALS / "veth.md"), "--no-record", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "4 of 4 blocks hold" in done.stderr
+    ping = json.loads(done.stdout)["blocks"][2]
+    assert ping["verdict"] == "holds"  # the ping that ran holds; the other was not sent
+    assert ping["reasons"] == ["skipped: outside the lab: rcp-tut-r has no route to 10.9.0.2"]
