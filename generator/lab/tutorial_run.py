@@ -31,6 +31,8 @@ _FLAGS = frozenset(
     }
 )  # fmt: skip
 _SHORT_FLAGS = re.compile(r"^-[ditP]+$")
+# Docker's own name for a container run without --name: `eager_turing`.
+_DOCKER_NAMED = re.compile(r"^[a-z]+_[a-z]+\d*$")
 # A probe run inside a namespace: `ip netns exec red ping ...`, `ip -n red ...`.
 _NAMESPACE = re.compile(r"\bip\s+(?:netns\s+exec|-n|-netns)\s+(?P<ns>[\w.-]+)")
 _CHANGES_IMAGES = re.compile(
@@ -99,15 +101,38 @@ class TutorialRun:
         self, added: list[tuple[str, str]], again: Callable[[], list[tuple[str, str]]]
     ) -> list[tuple[str, str]]:
         """Remove what the tutorial made and left standing, judged from the state before and
-        after; what is still there after that stays a leftover."""
+        after; what is still there after that stays a leftover. Only what the page could have
+        made goes: a name it mentions (or builds, `ns$i`), a container Docker named; something
+        another program made meanwhile is reported, never removed."""
         from generator.lab.record_teardown import plan
 
-        removal = plan(added)
+        removal = plan([item for item in added if self._made_here(*item)])
         for command in removal.commands:
             self.shell.output_of(command)
         if removal.removes:
             self.removed = [f"{kind} {name}" for kind, name in removal.removes]
         return again()
+
+    def _made_here(self, kind: str, name: str) -> bool:
+        if kind.startswith("iptables"):
+            return True  # Docker's own rules, and they go with their network
+        if kind == "container" and _DOCKER_NAMED.match(name):
+            return True
+        return name in self._words or name.startswith(self._stems)
+
+    @cached_property
+    def _words(self) -> frozenset[str]:
+        return frozenset(re.findall(r"[\w.:-]+", self._text))
+
+    @cached_property
+    def _stems(self) -> tuple[str, ...]:
+        return tuple(set(re.findall(r"([\w.-]+)\$", self._text)))
+
+    @cached_property
+    def _text(self) -> str:
+        steps = self.script.all_steps
+        lines = [line for s in steps if s.interactive for line in s.interactive.lines]
+        return "\n".join([*(s.command for s in steps), *lines])
 
     def removed_text(self) -> str:
         """`container a, network n (and 5 firewall rules)`: Docker's own rules go by count."""

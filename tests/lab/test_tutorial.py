@@ -245,3 +245,29 @@ def test_a_ping_inside_a_namespace_is_routed_there(
     ping = json.loads(done.stdout)["blocks"][2]
     assert ping["verdict"] == "holds"  # the ping that ran holds; the other was not sent
     assert ping["reasons"] == ["skipped: outside the lab: rcp-tut-r has no route to 10.9.0.2"]
+
+
+def test_the_safety_net_removes_only_what_the_page_could_have_made(
+    env: dict[str, str], tmp_path: Path, clean_machine: None
+) -> None:
+    """Another program's namespace, made during the run, is reported, never removed."""
+    page = tmp_path / "net.md"
+    page.write_text("```console\n$ ip netns add rcp-tut-mine\n$ sleep 2\n```\n")
+    other = subprocess.Popen(
+        [
+            "bash",
+            "-c",
+            "for i in $(seq 100); do [ -e /run/netns/rcp-tut-mine ] && break; sleep 0.05; done;"
+            " ip netns add rcp-tut-other",
+        ]
+    )
+    try:
+        done = recipe("run", str(page), "--no-record", env=env)
+        other.wait(timeout=30)
+        assert done.returncode == 1, done.stderr
+        assert "the safety net removed netns rcp-tut-mine" in done.stderr
+        assert "netns rcp-tut-other" in done.stderr.split("LEFTOVERS", 1)[1]
+        assert Path("/run/netns/rcp-tut-other").exists()
+    finally:
+        other.kill()
+        subprocess.run(["ip", "netns", "del", "rcp-tut-other"], check=False)
