@@ -94,7 +94,14 @@ def load_target(
             return tutorial_target(data, target, sets, images)
         if images:
             raise UserError("--image works with a Markdown tutorial (recipe run TUTORIAL.md)")
+        if _looks_like_markdown(data):
+            raise UserError(
+                f"{named} looks like Markdown (it has code fences); name it .md to run it as a "
+                "tutorial"
+            )
         return _script_target(ctx, script_format.parse_bytes(data, target), data, target, sets)
+    if images:
+        raise UserError("--image works with a Markdown tutorial (recipe run TUTORIAL.md)")
     from generator.recipes.render import render_script
 
     recipe = library.load(target, recipe_dirs(ctx))
@@ -129,6 +136,12 @@ def _read_capped(stream: BinaryIO, what: str) -> bytes:
             "few KB: give the rendered script (recipe render NAME > lab.sh)"
         )
     return data
+
+
+def _looks_like_markdown(data: bytes) -> bool:
+    """Fenced blocks and no `#!` line: a page, which bash would run fences and prose of."""
+    fences = re.findall(rb"^[ \t]*(?:```|~~~)", data[:65536], re.M)
+    return len(fences) >= 2 and not data.startswith(b"#!")
 
 
 def _script_target(

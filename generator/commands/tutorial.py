@@ -32,7 +32,7 @@ ImageOption = Annotated[
 
 def image_pairs(values: list[str] | None) -> tuple[tuple[str, str], ...]:
     """--image FROM=TO values, checked: both sides image names, no option or shell text."""
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     for value in values or []:
         source, sep, local = value.partition("=")
         name = re.compile(r"[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?")
@@ -43,6 +43,8 @@ def image_pairs(values: list[str] | None) -> tuple[tuple[str, str], ...]:
                 f"--image {shown(value)}: FROM and TO must be image names like alpine or "
                 "busybox:latest"
             )
+        if any(source == earlier for earlier, _ in pairs):
+            raise UserError(f"--image {shown(source)}=... is given twice; give each FROM once")
         pairs.append((source, local))
     return tuple(pairs)
 

@@ -16,7 +16,7 @@ from generator.visible import shown
 
 KNOWN = ("skip", "expect-fail", "expect-exit", "ignore-output", "teardown", "on", "timeout")
 _TAKES_VALUE = {"expect-exit": r"\d{1,3}", "on": r"[A-Za-z0-9_.-]+", "timeout": r"\d+(?:\.\d+)?"}
-_ANNOTATION = re.compile(r"\s*recipe\b\s*(?P<sep>:?)\s*(?P<body>.*?)\s*", re.DOTALL)
+_ANNOTATION = re.compile(r"\s*recipe\b\s*(?P<sep>:?)\s*(?P<body>.*?)\s*", re.DOTALL | re.I)
 
 
 def read(comment: str, source: str, line: int) -> list[str]:

@@ -118,6 +118,10 @@ def _read_comment(lines: list[str], start: int, source: str, notes: list[str]) -
     while "-->" not in text and end + 1 < len(lines):
         end += 1
         text += "\n" + lines[end]
+    if "-->" not in text and re.match(r"\s*<!--\s*recipe\b", text, re.I):
+        raise UserError(
+            f"{source}:{start + 1}: the annotation opened here is never closed; end it with -->"
+        )
     for comment in _COMMENT.findall(text):
         notes += annotation.read(comment, source, start + 1)
     return end + 1

@@ -271,3 +271,30 @@ def test_the_safety_net_removes_only_what_the_page_could_have_made(
     finally:
         other.kill()
         subprocess.run(["ip", "netns", "del", "rcp-tut-other"], check=False)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("veth-pair", "--image", "alpine=busybox"), "--image works with a Markdown tutorial"),
+        (("notes.txt",), "notes.txt looks like Markdown (it has code fences); name it .md"),
+        (("x.md", "--image", "a=b", "--image", "a=c"), "--image a=... is given twice"),
+    ],
+)
+def test_what_is_not_a_tutorial_run_is_refused_in_one_line(
+    env: dict[str, str], tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    page = "```console\n$ ip netns list\n```\n"
+    (tmp_path / "notes.txt").write_text(page)
+    (tmp_path / "x.md").write_text(page)
+    done = subprocess.run(
+        ["recipe", "run", *args, "--no-record"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr

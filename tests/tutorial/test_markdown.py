@@ -133,3 +133,10 @@ def test_only_dockers_own_options_open_a_session() -> None:
     assert opens_session("docker exec -it --user root web sh")
     assert not opens_session("docker run --rm busybox ls -t")  # ls's -t, not docker's
     assert not opens_session("docker run -dit --name a1 busybox ash")  # detached
+
+
+def test_annotations_read_in_any_case_and_an_unclosed_one_is_refused() -> None:
+    capital = _parse("<!-- Recipe: skip -->\n```bash\ntrue\n```\n")
+    assert capital.blocks[0].annotations == ("skip",)
+    with pytest.raises(UserError, match=r"t\.md:3: the annotation opened here is never closed"):
+        markdown.parse("# T\n\n<!-- recipe: skip\n```bash\ntrue\n```\n", "t.md")
