@@ -66,13 +66,17 @@ class ReaderComparison:
         if self.compare(shown, actual).holds:
             return shown
         page_lines = shown.removesuffix("\n").split("\n")
-        run_lines = actual.removesuffix("\n").split("\n")
+        # The run's own padding at the end of a line is not kept: the reader ignores it.
+        run_lines = [x.rstrip() for x in actual.strip("\n").split("\n")] if actual.strip() else []
         page = [_flat(self.page.text(x)) for x in page_lines]
         run = [_flat(self.run.text(self._as_page_images(x))) for x in run_lines]
         out: list[str] = []
         matcher = difflib.SequenceMatcher(a=page, b=run, autojunk=False)
         for tag, a1, a2, b1, b2 in matcher.get_opcodes():
-            out += page_lines[a1:a2] if tag == "equal" else run_lines[b1:b2]
+            if tag == "equal":
+                out += page_lines[a1:a2]
+            else:
+                out += _elided(page_lines[a1:a2], run_lines[b1:b2])
         return "\n".join(out) + "\n" if out else ""
 
     def _as_page_images(self, text: str) -> str:
@@ -125,6 +129,18 @@ def _json_pair(shown: str, actual: str) -> tuple[Any, Any] | None:
         return json.loads(kept), json.loads(actual)
     except ValueError:
         return None
+
+
+def _elided(page: list[str], run: list[str]) -> list[str]:
+    """A changed stretch, rewritten with the author's `...` kept: the page's lines before it
+    become the run's first lines, those after it the run's last, and the elision stays."""
+    marks = [i for i, line in enumerate(page) if line.strip() in ELLIPSIS]
+    if not marks:
+        return run
+    before, after = page[: marks[0]], page[marks[-1] + 1 :]
+    if len(before) + len(after) > len(run):
+        return run
+    return run[: len(before)] + [page[marks[0]]] + (run[len(run) - len(after) :] if after else [])
 
 
 def _lines(text: str) -> list[str]:

@@ -62,3 +62,12 @@ def test_kept_keeps_the_pages_lines_where_only_volatile_values_differ() -> None:
     run = "web  Up 1 second\neth0 172.17.0.2/16\n"
     assert reader.kept(page, run) == "web  Up 3 seconds\neth0 172.17.0.2/16\n"
     assert reader.kept(page, page) == page
+
+
+def test_kept_keeps_the_authors_elision_and_drops_the_runs_padding() -> None:
+    reader = ReaderComparison()
+    assert reader.kept("0\n...\n5\n", "1\n2\n3\n4\n5\n") == "1\n...\n5\n"
+    kept = reader.kept("A\n...\nold\n", "A\nB\nC\nnew\n")
+    assert kept == "A\n...\nnew\n" and reader.compare(kept, "A\nB\nC\nnew\n").holds
+    assert reader.kept("lo  DOWN\n", "lo  UP   \n") == "lo  UP\n"
+    assert reader.kept("192.0.2.1 dev eth0\n", "") == ""  # the run printed nothing
