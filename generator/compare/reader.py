@@ -17,11 +17,12 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from generator.compare.normalize import Normalizer
+from generator.compare.pairing import Pairs
 
 ELLIPSIS = frozenset({"...", "…", "[...]", "[..]"})
 MAX_DIFF = 40
@@ -40,6 +41,7 @@ class ReaderComparison:
     def __init__(self, images: Mapping[str, str] | None = None) -> None:
         self.page = Normalizer()
         self.run = Normalizer()
+        self.pairs = Pairs()
         self.images = [
             (re.compile(rf"(?<![\w./-]){re.escape(local)}(?![\w/-])"), source)
             for source, local in (images or {}).items()
@@ -55,8 +57,9 @@ class ReaderComparison:
             return Reading(not different, tuple(different[:MAX_DIFF]), tuple(new))
         page = _lines(self.page.text(shown))
         run = _lines(self.run.text(actual))
-        if _matches([_flat(x) for x in page], [_flat(x) for x in run]):
+        if _matches([_flat(x) for x in page], [_flat(x) for x in run], self.pairs.same):
             return Reading(True)
+        run = [self.pairs.as_page(x) for x in run]
         diff = difflib.unified_diff(page, run, "page", "run", n=1, lineterm="")
         return Reading(False, tuple(list(diff)[2 : 2 + MAX_DIFF]))
 
@@ -69,7 +72,7 @@ class ReaderComparison:
         # The run's own padding at the end of a line is not kept: the reader ignores it.
         run_lines = [x.rstrip() for x in actual.strip("\n").split("\n")] if actual.strip() else []
         page = [_flat(self.page.text(x)) for x in page_lines]
-        run = [_flat(self.run.text(self._as_page_images(x))) for x in run_lines]
+        run = [self.pairs.as_page(_flat(self.run.text(self._as_page_images(x)))) for x in run_lines]
         out: list[str] = []
         matcher = difflib.SequenceMatcher(a=page, b=run, autojunk=False)
         for tag, a1, a2, b1, b2 in matcher.get_opcodes():
@@ -94,23 +97,45 @@ class ReaderComparison:
                 else:
                     self._data(item, run[i], f"{path}[{i}]", new, diff)
             new += [f"{path}[{i}]" for i in range(len(page), len(run))]
-        elif self._scalar(self.page, page) != self._scalar(self.run, run):
+        elif not self.pairs.same(self._scalar(self.page, page), self._scalar(self.run, run)):
             diff += [f"-{path or '.'}: {_short(page)}", f"+{path or '.'}: {_short(run)}"]
 
     def _objects(
         self, page: dict[str, Any], run: dict[str, Any], path: str, new: list[str], diff: list[str]
     ) -> None:
         # Keys can be volatile too (Docker's "Containers" is keyed by container id).
-        run_keys = {self.run.text(key): key for key in run}
-        used = set()
+        run_keys = {key: self.run.text(key) for key in run}
+        used: set[str] = set()
         for key, value in page.items():
-            found = run_keys.get(self.page.text(key))
+            found = self._key_for(self.page.text(key), value, run, run_keys, used)
             if found is None:
                 diff.append(f"-{path}.{key}: {_short(value)} (the run has no such key)")
                 continue
             used.add(found)
             self._data(value, run[found], f"{path}.{key}", new, diff)
         new += [f"{path}.{key}" for key in run if key not in used]
+
+    def _key_for(
+        self, page_key: str, value: Any, run: dict[str, Any], keys: dict[str, str], used: set[str]
+    ) -> str | None:
+        """The run's key for a page key: the same text, or, for a volatile key (an id), the
+        unused one whose value reads most like the page's (Docker orders ids at random)."""
+        candidates = [k for k in run if k not in used and self.pairs.could_pair(page_key, keys[k])]
+        if len(candidates) > 1:
+            saved = self.pairs.snapshot()
+
+            def cost(key: str) -> int:
+                self.pairs.same(page_key, keys[key])
+                trial: list[str] = []
+                self._data(value, run[key], "", [], trial)
+                self.pairs.restore(saved)
+                return len(trial)
+
+            candidates.sort(key=cost)
+        if not candidates:
+            return None
+        self.pairs.same(page_key, keys[candidates[0]])
+        return candidates[0]
 
     @staticmethod
     def _scalar(normalizer: Normalizer, value: Any) -> str:
@@ -157,7 +182,7 @@ def _flat(line: str) -> str:
     return " ".join(line.split())
 
 
-def _matches(page: list[str], run: list[str]) -> bool:
+def _matches(page: list[str], run: list[str], same: Callable[[str, str], bool]) -> bool:
     """The page's lines against the run's, a `...` line standing for any number of lines
     (glob matching over lines, linear but for the backtracking a `...` needs)."""
     i = j = 0
@@ -167,7 +192,7 @@ def _matches(page: list[str], run: list[str]) -> bool:
         if i < len(page) and page[i] in ELLIPSIS:
             star, mark = i, j
             i += 1
-        elif i < len(page) and page[i] == run[j]:
+        elif i < len(page) and same(page[i], run[j]):
             i += 1
             j += 1
         elif star >= 0:

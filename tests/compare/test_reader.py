@@ -71,3 +71,37 @@ def test_kept_keeps_the_authors_elision_and_drops_the_runs_padding() -> None:
     assert kept == "A\n...\nnew\n" and reader.compare(kept, "A\nB\nC\nnew\n").holds
     assert reader.kept("lo  DOWN\n", "lo  UP   \n") == "lo  UP\n"
     assert reader.kept("192.0.2.1 dev eth0\n", "") == ""  # the run printed nothing
+
+
+def test_the_page_and_the_run_meet_their_ids_in_different_orders() -> None:
+    reader = ReaderComparison()
+    page_a, page_b = "aa" * 32, "bb" * 32
+    run_a, run_b = "0c" * 32, "d1" * 32
+    # The run printed both ids (docker run -d twice); the page shows them as `...`.
+    assert reader.compare("...\n", f"{run_a}\n{run_b}\n").holds
+    # The page first names b, the run's second id: they pair, whatever the numbers.
+    assert reader.compare(f"{page_b}\n", f"{run_b}\n").holds
+    assert reader.compare(
+        f"{page_a[:12]} a\n{page_b[:12]} b\n", f"{run_a[:12]} a\n{run_b[:12]} b\n"
+    ).holds
+    # Once paired, one to one: b's page id is not a's run id.
+    assert not reader.compare(f"{page_b}\n", f"{run_a}\n").holds
+
+
+def test_json_keyed_by_ids_pairs_each_key_by_its_value() -> None:
+    """A network's containers, keyed by id: Docker orders them by the random ids."""
+    reader = ReaderComparison()
+    one, two = "1f" * 32, "2e" * 32
+    page = (
+        f'{{"{one}": {{"Name": "rcp-a", "IPv4Address": "172.18.0.2/16"}},'
+        f' "{two}": {{"Name": "rcp-b", "IPv4Address": "172.18.0.3/16"}}}}'
+    )
+    first, second = "9a" * 32, "0b" * 32
+    run = (
+        f'{{"{second}": {{"Name": "rcp-b", "IPv4Address": "172.18.0.3/16"}},'
+        f' "{first}": {{"Name": "rcp-a", "IPv4Address": "172.18.0.2/16"}}}}'
+    )
+    assert reader.compare(page, run).holds
+    swapped = run.replace("172.18.0.3", "172.18.0.9")
+    reading = ReaderComparison().compare(page, swapped)
+    assert not reading.holds and any("172.18.0.9" in line for line in reading.diff)
