@@ -6,6 +6,7 @@ makes that a rule the browser enforces, not just a habit of this module.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from html import escape
 
 from generator.pages import diagram, observed, reachtable, tutorial_blocks
@@ -63,6 +64,9 @@ def _step(step: PageStep, level: int = 3) -> list[str]:
     if note:
         kind = "note fail" if step.verdict == "FAIL" else "note"
         out.append(f'<p class="{kind}">{escape(note)}</p>')
+    if step.not_typed:
+        items = "".join(f"<li>{escape(line)}</li>" for line in step.not_typed)
+        out.append(f'<div class="note"><p>Not typed:</p><ul>{items}</ul></div>')
     timing = f"took {step.duration:.2f} s" + (", timed out" if step.timed_out else "")
     checks = "; ".join(step.checks)
     out.append(
@@ -207,6 +211,8 @@ def render(page: LabPage) -> str:
             out.append(f'<h3 id="{anchor}">{escape(title)}</h3>')
         if each:
             out.append("<ul>" + "".join(f"<li>{escape(line)}</li>" for line in each) + "</ul>")
+        if page.blocks and not title:  # the block's paragraph stands once, under its heading
+            step = replace(step, explanation="")
         out += _step(step, 4 if page.blocks else 3)
         for record in page.reaches_after(step.index):
             out += _reach(record)

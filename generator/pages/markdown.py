@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from generator.pages import diagram, observed, reachtable, tutorial_blocks
 from generator.pages.model import LabPage, PageStep, firewall_rules
@@ -136,6 +137,8 @@ def step_section(step: PageStep, level: int = 3) -> list[str]:
     note = verdict_note(step, md_text)
     if note:
         out += [f"> {note}", ""]
+    if step.not_typed:
+        out += ["> **Not typed:**", ">", *(f"> - {md_text(line)}" for line in step.not_typed), ""]
     checks = "; ".join(code(c) if _quotes_output(c) else md_text(c) for c in step.checks)
     timing = f"took {step.duration:.2f} s" + (", timed out" if step.timed_out else "")
     out += [f"<sub>Checked: {checks}. Exit status {step.exit}, {timing}.</sub>", ""]
@@ -236,6 +239,8 @@ def render(page: LabPage, svg_name: str | None = None) -> str:
         title, *each = tutorial_blocks.headings(page.blocks, step.blocks, done) or [""]
         out += [f"### {md_text(title)}", ""] if title else []
         out += [*(f"- {md_text(line)}" for line in each), ""] if each else []
+        if page.blocks and not title:  # the block's paragraph stands once, under its heading
+            step = replace(step, explanation="")
         out += step_section(step, 4 if page.blocks else 3)
         for record in page.reaches_after(step.index):
             out += reach_section(record)

@@ -16,7 +16,14 @@ from typing import Any
 
 from generator.errors import UserError
 from generator.pages import diagram
-from generator.pages.tutorial_blocks import PageBlock, blocks_in, blocks_of, is_tutorial, summary_of
+from generator.pages.tutorial_blocks import (
+    PageBlock,
+    blocks_in,
+    blocks_of,
+    is_tutorial,
+    not_typed,
+    summary_of,
+)
 from generator.transcript import StepRecord, Transcript
 from generator.transcript.expectation import Expectation
 from generator.transcript.records import ReachRecord
@@ -49,6 +56,7 @@ class PageStep:
     container: str | None  # the container an interactive step enters, when we can tell
     timed_out: bool = False
     blocks: tuple[int, ...] = ()  # a tutorial's: the page blocks the step stands in
+    not_typed: tuple[str, ...] = ()  # a tutorial session's lines not typed, with why
 
 
 @dataclass(frozen=True)
@@ -171,6 +179,7 @@ def page_step(record: StepRecord, prompt: str, transform: Transform) -> PageStep
         container=container_of(record.interactive) if record.interactive else None,
         timed_out=record.timed_out,
         blocks=blocks_in(record),
+        not_typed=not_typed(record),
     )
 
 

@@ -31,7 +31,10 @@ def blocks_of(transcript: Transcript) -> tuple[PageBlock, ...]:
 
 
 def summary_of(transcript: Transcript) -> str:
-    return summary(verdicts(transcript.steps), stack(transcript))
+    line = summary(verdicts(transcript.steps), stack(transcript))
+    return (
+        line if transcript.complete else f"{line}; the record ends early, so more may not have run"
+    )
 
 
 def blocks_in(record: StepRecord) -> tuple[int, ...]:
@@ -53,8 +56,16 @@ def stack(transcript: Transcript) -> str:
 
 
 def _why(block: PageBlock) -> str:
-    said = [r for r in block.reasons if not r.startswith("  ")]
+    """The block's reasons, without the diff lines under them (the steps show those)."""
+    said = [r for r in block.reasons if r.startswith(("block ", "skipped"))]
     return "; ".join(said)
+
+
+def not_typed(record: StepRecord) -> tuple[str, ...]:
+    """A session's lines recipe did not type, each with why."""
+    if record.interactive is None:
+        return ()
+    return tuple(f"{s.command}: {s.skip}" for s in record.expect.shown[1:] if s.skip)
 
 
 def markdown_section(blocks: tuple[PageBlock, ...], cell: Callable[[str], str]) -> list[str]:

@@ -86,6 +86,9 @@ def _check_pages(record: Path, out: Path, env: dict[str, str]) -> None:
     assert "- Block 5 (line 41): skipped" in page
     assert "> **Not run:** outside the lab" not in page  # the skipped line was in the session
     assert "output read against the page" in page
+    # The skipped line of the session says why; the block's paragraph stands once.
+    assert "> - ping -c 2 www.example.com: outside the lab: www.example.com is not a name" in page
+    assert page.count("Run two long-lived shells in the background.") == 1
     assert '<tr class="skipped">' in html and "<li>Block 4 (line 32): holds</li>" in html
 
 
