@@ -60,6 +60,12 @@ class TutorialRun:
             self._images.pop(step.host or "", None)
         image = image_of(command)
         if image is not None and not self._has_image(step.host, image):
+            given = [source for source, local in self.script.images if local == image.split(":")[0]]
+            if given:
+                return (
+                    f"the image {image} (--image {given[0]}={image.split(':')[0]}) is not on this "
+                    "machine; build it (recipe image build busybox) or give another --image"
+                )
             return (
                 f"the image {image} is not on this machine and no registry is reached; "
                 f"run it as a local image: --image {image.split(':')[0]}=busybox"

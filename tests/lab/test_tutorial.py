@@ -145,6 +145,11 @@ def test_an_image_that_is_not_here_is_skipped_never_pulled(
     assert done.returncode == 0, done.stderr
     assert "the image rcp-no-such-image:1 is not on this machine" in done.stderr
     assert "0 of 1 blocks hold (1 skipped)" in done.stderr
+    page.write_text("```console\n$ docker run --rm alpine true\n```\n")
+    mapped = recipe("run", str(page), "--image", "alpine=rcp-nosuch", "--no-record", env=env)
+    assert "the image rcp-nosuch (--image alpine=rcp-nosuch) is not on this machine" in (
+        mapped.stderr
+    )
 
 
 def test_a_plain_bash_block_that_fails_where_the_page_shows_no_failure_differs(
