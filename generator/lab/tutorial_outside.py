@@ -51,7 +51,8 @@ _VALUE_OPTIONS: dict[str, frozenset[str]] = {
 # A command can send something out only if it names a probe or a fetcher (or --dns) somewhere:
 # most of a page's commands are ruled out by this one search, without splitting them into words.
 _MENTIONS = re.compile(
-    r"(?<![\w-])(" + "|".join(map(re.escape, sorted({*_VALUE_OPTIONS, *_FETCHERS}))) + r")\b|--dns"
+    r"(?<![\w-])(" + "|".join(map(re.escape, sorted({*_VALUE_OPTIONS, *_FETCHERS}))) + r")\b"
+    r"|--dns|--net"
 )
 _PREFIXES = frozenset({"sudo", "time", "exec", "!", "env", "nohup", "command", "stdbuf"})
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
@@ -115,6 +116,8 @@ def needs_internet(command: str, known: frozenset[str]) -> str | None:
             value = inline or words[i + 1]
             if option == "--dns" and _is_address(value) and ipaddress.ip_address(value).is_global:
                 return f"--dns {value} sends the container's name lookups off this machine"
+            if option in ("--network", "--net") and value == "host" and words[0] == "docker":
+                return "a container on the host's network is beyond the egress guard"
     names, addresses = destinations(command)
     for name in names:
         if name not in known:

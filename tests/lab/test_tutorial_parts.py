@@ -33,6 +33,7 @@ def _script(text: str) -> Script:
         ("sudo apt-get install -y curl", "apt-get install needs the internet"),
         ("docker pull alpine", "docker pull needs the internet"),
         ("docker run -d --dns 8.8.8.8 busybox sleep 9", "--dns 8.8.8.8 sends the container's"),
+        ("docker run -d --net=host busybox httpd", "a container on the host's network is beyond"),
     ],
 )
 def test_what_would_leave_the_machine_is_named(command: str, reason: str) -> None:
