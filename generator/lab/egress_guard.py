@@ -29,13 +29,16 @@ if ! { mkdir -p "$g/$name" && echo $$ > "$g/$name/cgroup.procs"; } 2>/dev/null; 
 fi
 devs=$({ ip -4 route show default; ip -6 route show default; } 2>/dev/null |
   sed -n 's/.* dev \([^ ]*\).*/\1/p' | sort -u)
-for dev in $devs; do
-  for t in iptables ip6tables; do
-    for rule in "OUTPUT -o $dev -m cgroup --path $name" "FORWARD -o $dev"; do
-      $t -w -I $rule -m conntrack --ctstate NEW -m comment --comment "$name" -j REJECT \
-        2>/dev/null || { echo "ERR $t refused the rule $rule -j REJECT"; exit 0; }
+for t in iptables ip6tables; do
+  # One iptables-restore per family: the table is read and written once, not once a rule.
+  { echo '*filter'
+    for dev in $devs; do
+      for rule in "OUTPUT -o $dev -m cgroup --path $name" "FORWARD -o $dev"; do
+        echo "-I $rule -m conntrack --ctstate NEW -m comment --comment $name -j REJECT"
+      done
     done
-  done
+    echo COMMIT
+  } | $t-restore -w --noflush 2>/dev/null || { echo "ERR $t-restore refused the guard's rules"; exit 0; }
 done
 echo "OK $name $devs"
 )"""
@@ -49,8 +52,8 @@ _LEAVE = r"""echo $$ > "$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)/c
 _REMOVE = r"""(
 name=recipe-egress-guard-$$
 for t in iptables ip6tables; do
-  $t -w -S 2>/dev/null | grep -F -- "--comment $name " | sed 's/^-A /-D /' |
-    while read -r rule; do eval "$t -w $rule" 2>/dev/null; done
+  rules=$($t -w -S 2>/dev/null | grep -F -- "--comment $name " | sed 's/^-A /-D /')
+  [ -z "$rules" ] || printf '*filter\n%s\nCOMMIT\n' "$rules" | $t-restore -w --noflush 2>/dev/null
 done
 g=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
 if [ -n "$g" ] && [ -d "$g/$name" ]; then
