@@ -262,64 +262,15 @@ def run(
                 progress.print_blocks(report.records, sys.stderr)
             print(progress.summary_line(report, str(path) if path else None), file=sys.stderr)
         if as_json:
-            found = _summary(report, name, path)
-            if script.tutorial:  # a tutorial's steps may also be skipped
-                counts = found["verdicts"]
-                assert isinstance(counts, dict)
-                counts["skipped"] = len([r for r in report.records if r.verdict == "skipped"])
-                found["blocks"] = _blocks(report)
-            print(json.dumps(found, indent=2))
+            from generator.commands.run_json import summary
+
+            print(json.dumps(summary(report, name, path, script.tutorial), indent=2))
     except OSError:
         if report.signum is None:
             raise
         # After SIGHUP the terminal is gone: the lab is down and the transcript written, so the
         # exit status still says what happened.
     raise SystemExit(report.exit_code)
-
-
-def _blocks(report: object) -> list[dict[str, object]]:
-    """A tutorial's verdict per block, as `recipe run --json` prints it."""
-    from generator.lab.runner import Report
-    from generator.transcript.blocks import verdicts
-
-    assert isinstance(report, Report)
-    return [
-        {"block": b.number, "line": b.line, "verdict": b.verdict, "reasons": b.reasons}
-        for b in verdicts(report.records)
-    ]
-
-
-def _summary(report: object, name: str, path: Path | None) -> dict[str, object]:
-    from generator.lab.runner import Report
-
-    assert isinstance(report, Report)
-    return {
-        "lab": name,
-        "status": report.status,
-        "complete": report.complete,
-        "exit_code": report.exit_code,
-        "reason": report.reason,
-        "duration": round(report.duration, 3),
-        "transcript": str(path) if path else None,
-        "steps": len([r for r in report.records if r.phase == "main"]),
-        "interrupted_step": next((r.index for r in report.records if r.interrupted), None),
-        "teardown_steps": len([r for r in report.records if r.phase == "teardown"]),
-        "verdicts": {
-            v: len([r for r in report.records if r.verdict == v])
-            for v in ("ok", "expected-failure", "FAIL")
-        },
-        "failures": [
-            {
-                "step": r.index,
-                "line": r.line,
-                "command": r.command,
-                "exit": r.exit,
-                "problems": list(r.problems),
-            }
-            for r in report.failures
-        ],
-        "leftovers": report.leftovers,
-    }
 
 
 def clean(

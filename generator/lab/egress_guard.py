@@ -38,7 +38,8 @@ for t in iptables ip6tables; do
       done
     done
     echo COMMIT
-  } | $t-restore -w --noflush 2>/dev/null || { echo "ERR $t-restore refused the guard's rules"; exit 0; }
+  } | $t-restore -w --noflush 2>/dev/null ||
+    { echo "ERR $t-restore refused the guard's rules"; exit 0; }
 done
 echo "OK $name $devs"
 )"""

@@ -160,7 +160,10 @@ def write(
 
 def _refuse_foreign(path: Path) -> None:
     """A page never replaces a file recipe docs did not write: `recipe docs veth.transcript`
-    beside the tutorial veth.md would overwrite the tutorial itself."""
+    beside the tutorial veth.md would overwrite the tutorial itself. A symlink is replaced,
+    never read or written through."""
+    if path.is_symlink():
+        return
     try:
         with path.open("rb") as existing:
             head = existing.read(4096)
