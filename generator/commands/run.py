@@ -309,7 +309,9 @@ def clean(
     if not where:
         preflight.enforce([preflight.check_root()])
     shell, _ = connect_hosts(Lab(script, where))  # a lab kept on remote hosts is removed there
-    with shell:
+    from generator.lab.egress_guard import guarding
+
+    with shell, guarding(shell, script):  # a page's clean-up is still a page's
         options = RunOptions(check_leftovers=False)
         report = Runner(
             replace(script, steps=()), shell, options, None, progress.choose(quiet)

@@ -25,7 +25,9 @@ _FETCHERS = {
     "pip3": {"install", "download"},
     "npm": {"install", "i", "ci"},
     "git": {"clone", "pull", "fetch", "push"},
-    "docker": {"pull", "push", "login", "search"},
+    "docker": {"pull", "push", "login", "search", "build", "compose", "plugin", "stack"},
+    "podman": {"pull", "push", "login", "search", "build"},
+    "docker-compose": {"up", "pull", "build", "run", "create"},
 }
 # Options of each probe whose next word is a value, not a destination.
 _PING = "-c -W -w -i -I -s -t -l -p -Q -S -M -m -F -T"
@@ -116,6 +118,10 @@ def needs_internet(command: str, known: frozenset[str]) -> str | None:
             value = inline or words[i + 1]
             if option == "--dns" and _is_address(value) and ipaddress.ip_address(value).is_global:
                 return f"--dns {value} sends the container's name lookups off this machine"
+            if option == "--pull" and value == "always" and words[0] == "docker":
+                return "--pull always asks a registry"
+            if option == "--platform" and words[0] == "docker":
+                return f"--platform {value} asks a registry for that platform's image"
             if option in ("--network", "--net") and value == "host" and words[0] == "docker":
                 return "a container on the host's network is beyond the egress guard"
     names, addresses = destinations(command)
@@ -194,7 +200,7 @@ def _inner(words: list[str], depth: int) -> list[list[str]]:
         return _simple_commands(shlex.join(words[words.index("--") + 1 :]), depth)
     if words[:3] == ["ip", "netns", "exec"] and len(words) > 4:
         return _simple_commands(shlex.join(words[4:]), depth)
-    if program in ("docker", "podman", "nsenter", "unshare", "ip"):
+    if program in ("docker", "podman", "nsenter", "unshare"):
         # The container's command starts at the first word a probe or a fetcher is named by.
         for i, word in enumerate(words[1:], start=1):
             name = word.rsplit("/", 1)[-1]

@@ -27,16 +27,18 @@ _FLAGS = frozenset(
     {
         "--rm", "--privileged", "--init", "--read-only", "--detach", "--interactive", "--tty",
         "--no-healthcheck", "--oom-kill-disable", "--publish-all", "--sig-proxy",
-        "-d", "-i", "-t", "-P",
+        "--quiet", "--use-api-socket",
+        "-d", "-i", "-t", "-P", "-q",
     }
 )  # fmt: skip
-_SHORT_FLAGS = re.compile(r"^-[ditP]+$")
+_SHORT_FLAGS = re.compile(r"^-[ditPq]+$")
 # Docker's own name for a container run without --name: `eager_turing`.
 _DOCKER_NAMED = re.compile(r"^[a-z]+_[a-z]+\d*$")
 # A probe run inside a namespace: `ip netns exec red ping ...`, `ip -n red ...`.
 _NAMESPACE = re.compile(r"\bip\s+(?:netns\s+exec|-n|-netns)\s+(?P<ns>[\w.-]+)")
 _CHANGES_IMAGES = re.compile(
-    r"\bdocker\s+(build|pull|import|load|tag|commit|image\s+(tag|load|import))\b"
+    r"\bdocker\s+(build|pull|import|load|tag|commit|rmi|image\s+(tag|load|import|rm|prune)"
+    r"|system\s+prune)\b"
 )
 
 
@@ -58,8 +60,8 @@ class TutorialRun:
         command = step.interactive.spawn if step.interactive else step.command
         if _CHANGES_IMAGES.search(command):
             self._images.pop(step.host or "", None)
-        image = image_of(command)
-        if image is not None and not self._has_image(step.host, image):
+        image = next((i for i in images_of(command) if not self._has_image(step.host, i)), None)
+        if image is not None:
             given = [source for source, local in self.script.images if local == image.split(":")[0]]
             if given:
                 return (
@@ -121,7 +123,8 @@ class TutorialRun:
 
     def _made_here(self, kind: str, name: str) -> bool:
         if kind.startswith("iptables"):
-            return True  # Docker's own rules, and they go with their network
+            # Docker's own rules, which go with their network; never another run's guard.
+            return "recipe-egress-guard-" not in name
         if kind == "container" and _DOCKER_NAMED.match(name):
             return True
         return name in self._words or name.startswith(self._stems)
@@ -185,6 +188,14 @@ class TutorialRun:
             return False
         defaults = set(re.findall(r"\bdev (\S+)", default))
         return device.group(1) not in defaults
+
+
+def images_of(command: str) -> list[str]:
+    """The images every `docker run` and `docker create` in the command starts, continuation
+    lines joined, each simple command read."""
+    joined = command.replace("\\\n", " ")
+    parts = re.split(r"&&|\|\||[;|\n&]", joined)
+    return [image for part in parts if (image := image_of(part)) is not None]
 
 
 def image_of(command: str) -> str | None:

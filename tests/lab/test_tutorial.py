@@ -230,10 +230,13 @@ def test_a_tutorial_runs_with_no_way_off_the_machine(env: dict[str, str], tmp_pa
         "$ iptables -S OUTPUT | grep -q -- '-m cgroup --path recipe-egress-guard-' && echo out\n"
         "out\n"
         "$ iptables -S FORWARD | grep -- '--comment recipe-egress-guard-' | grep -c NEW\n1\n```\n"
+        # The shell dies; the one that takes its place starts inside the guard too.
+        "\n<!-- recipe: expect-exit 3 -->\n```console\n$ exit 3\n```\n"
+        "\n```console\n$ grep -c ::/recipe-egress-guard- /proc/self/cgroup\n1\n```\n"
     )
     done = recipe("run", str(page), "--no-record", env=env)
     assert done.returncode == 0, done.stderr
-    assert "1 of 1 blocks hold" in done.stderr
+    assert "3 of 3 blocks hold" in done.stderr
     for family in ("iptables", "ip6tables"):
         rules = subprocess.run([family, "-w", "-S"], capture_output=True, text=True, check=True)
         assert "recipe-egress-guard" not in rules.stdout

@@ -34,6 +34,9 @@ def _script(text: str) -> Script:
         ("docker pull alpine", "docker pull needs the internet"),
         ("docker run -d --dns 8.8.8.8 busybox sleep 9", "--dns 8.8.8.8 sends the container's"),
         ("docker run -d --net=host busybox httpd", "a container on the host's network is beyond"),
+        ("docker run --pull always busybox true", "--pull always asks a registry"),
+        ("docker compose up -d", "docker compose needs the internet"),
+        ("docker build -t web .", "docker build needs the internet"),
     ],
 )
 def test_what_would_leave_the_machine_is_named(command: str, reason: str) -> None:
@@ -51,6 +54,7 @@ def test_what_would_leave_the_machine_is_named(command: str, reason: str) -> Non
         "docker run -d --dns 172.17.0.1 busybox sleep 9",
         "curl -s http://localhost:8080/",
         "ip addr add 10.0.0.1/24 dev veth0",
+        "ip link add host type veth peer name guest",  # a link named host is no lookup
     ],
 )
 def test_what_stays_in_the_lab_may_run(command: str) -> None:
@@ -157,3 +161,14 @@ def test_a_tutorials_roles_take_hosts_in_order_by_name_or_by_default() -> None:
     ]
     plain = _script("```bash\ntrue\n```\n")
     assert plain.hosts == () and tutorial_hosts(plain, ["h"]) == ["h"]
+
+
+def test_every_docker_run_of_a_command_names_its_image() -> None:
+    from generator.lab.tutorial_run import images_of
+
+    assert images_of("docker run -d --name web \\\n  nginx") == ["nginx"]
+    assert images_of("echo hi; docker run -d busybox sleep 1 && docker run -q nginx") == [
+        "busybox",
+        "nginx",
+    ]
+    assert images_of("docker network create n") == []
