@@ -48,6 +48,11 @@ for t in iptables ip6tables; do
         echo "-I $rule -m conntrack --ctstate NEW -m comment --comment $name -j REJECT"
       done
     done
+    # A local stub resolver (systemd-resolved, 127.0.0.53) would ask outside on the page's behalf.
+    for proto in udp tcp; do
+      echo "-I OUTPUT -o lo -m cgroup --path $name -p $proto --dport 53 -m conntrack --ctstate NEW \
+-m comment --comment $name -j REJECT"
+    done
     echo COMMIT
   } | $t-restore -w 10 --noflush 2>/dev/null ||
     { echo "ERR $t-restore refused the guard's rules"; exit 0; }
@@ -101,11 +106,10 @@ def guarding(shell: Shell, script: Script) -> Iterator[None]:
         yield
         return
     shells = [shell.on(role) for role in script.hosts] if script.hosts else [shell]
-    name = PREFIX + secrets.token_hex(6)
     guards: list[Guard] = []
     try:
         for one in shells:
-            guard = Guard(one, name)
+            guard = Guard(one, PREFIX + secrets.token_hex(6))  # one per shell: two may share a host
             guards.append(guard)  # before it goes in: half a guard is taken back too
             why = install(guard)
             if why is not None:

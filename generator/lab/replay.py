@@ -30,6 +30,7 @@ from generator.lab.script import Script, Step
 from generator.lab.snapshots import END_OF_MAIN
 from generator.transcript import redact, state_names
 from generator.transcript.records import ReachRecord, SnapshotRecord
+from generator.visible import shown
 
 if TYPE_CHECKING:
     from generator.recipes.catalog import Recipe
@@ -81,6 +82,12 @@ def plan(
         notes.append(f"step {stopped[0]} was stopped by a signal when recorded; not replayed")
     if incomplete:
         notes.append(_incomplete_note(recorded))
+    if any(step.expect.shown for step in recorded.steps):
+        # Its commands are a page's: they run only as a tutorial, checked and guarded.
+        raise UserError(
+            f"{shown(str(path))}: this is a Markdown tutorial's run; replay the tutorial itself: "
+            f"recipe replay {shown(recorded.header.source or 'TUTORIAL.md')}"
+        )
     if recorded_commands:
         rendered, recipe = None, recipe_for(recorded.header, recipe_dirs)
         notes.append("running the commands recorded in the transcript (--recorded-commands)")

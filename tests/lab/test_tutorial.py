@@ -60,6 +60,10 @@ def test_the_default_bridge_tutorial_holds_block_by_block(
     assert "ping: bad address 'rcp-tut-a2'" in session.stdout
     assert not _containers()
     _check_pages(record, tmp_path / "pages", env)
+    # Its commands are a page's: replaying the record as a script would run what was skipped.
+    again = recipe("replay", str(record), "--recorded-commands", env=env)
+    assert again.returncode == 2
+    assert "this is a Markdown tutorial's run; replay the tutorial itself" in again.stderr
 
 
 def _check_pages(record: Path, out: Path, env: dict[str, str]) -> None:
