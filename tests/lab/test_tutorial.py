@@ -193,18 +193,7 @@ def test_bad_tutorials_get_one_line_and_exit_2(
 ) -> None:
     page = tmp_path / "x.md"
     page.write_text(text)
-    done = subprocess.run(
-        ["recipe", "run", "x.md", *args, "--no-record"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        check=False,
-        timeout=60,
-    )
-    assert done.returncode == 2, done.stderr
-    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
-    assert "Traceback" not in done.stderr
+    _refused_in_one_line(["x.md", *args], tmp_path, env, message)
 
 
 def test_on_role_runs_its_blocks_in_another_hosts_shell(
@@ -302,14 +291,20 @@ def test_what_is_not_a_tutorial_run_is_refused_in_one_line(
     page = "```console\n$ ip netns list\n```\n"
     (tmp_path / "notes.txt").write_text(page)
     (tmp_path / "x.md").write_text(page)
+    _refused_in_one_line(list(args), tmp_path, env, message)
+
+
+def _refused_in_one_line(args: list[str], cwd: Path, env: dict[str, str], message: str) -> None:
+    """`recipe run ARGS` in CWD: exit 2, and the message as the one line on stderr."""
     done = subprocess.run(
         ["recipe", "run", *args, "--no-record"],
         capture_output=True,
         text=True,
         env=env,
-        cwd=tmp_path,
+        cwd=cwd,
         check=False,
         timeout=60,
     )
     assert done.returncode == 2, done.stderr
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "Traceback" not in done.stderr
