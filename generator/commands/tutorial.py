@@ -75,25 +75,11 @@ def tutorial_hosts(script: Script, given: list[str]) -> list[str]:
     if not script.tutorial or not script.hosts:
         return given  # a recipe's roles each need their --host
     from generator.lab.tutorial_script import MAIN_ROLE
+    from generator.shell.remote import assign
 
-    named: dict[str, str] = {}
-    positional = []
-    for value in given:
-        role, sep, host = value.partition("=")
-        if sep and role in script.hosts:
-            named[role] = host
-        else:
-            positional.append(value)
-    free = [role for role in script.hosts if role not in named]
-    if len(positional) > len(free):
-        raise UserError(
-            f"{script.source} runs on {len(script.hosts)} hosts (roles "
-            f"{', '.join(script.hosts)}); give at most one --host per role, or ROLE=HOST"
-        )
-    named.update(zip(free, positional, strict=False))
-    for role in script.hosts:
-        named.setdefault(role, "local" if role == MAIN_ROLE else role)
-    return [f"{role}={named[role]}" for role in script.hosts]
+    defaults = {role: "local" if role == MAIN_ROLE else role for role in script.hosts}
+    chosen = assign(given, script.hosts, defaults)
+    return [f"{role}={host}" for role, host in chosen.items()]
 
 
 @dataclass(frozen=True)

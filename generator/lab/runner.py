@@ -248,11 +248,10 @@ class Runner:
             if step.exits is not None:
                 self._exit(step, len(steps))
                 break
-            if self.tutorial is not None:
-                if why := self.tutorial.skipped(step):
-                    self._record(skipped_record(step, why), len(steps))
-                    continue
-                step = self.tutorial.narrowed(step)
+            gated = self._gated(step, len(steps))
+            if gated is None:
+                continue
+            step = gated
             timeout = self.timeout_for(step)
             started = time.monotonic()
             try:
@@ -282,6 +281,16 @@ class Runner:
         self.report.complete = True
         if signals.pending is not None:  # arrived while the last record was written
             raise Interrupted(signals.pending)
+
+    def _gated(self, step: Step, total: int) -> Step | None:
+        """A tutorial's step as it may run (lines outside the lab dropped), or None when it may
+        not run at all, recorded as skipped; any other step as it is."""
+        if self.tutorial is None:
+            return step
+        if why := self.tutorial.skipped(step):
+            self._record(skipped_record(step, why), total)
+            return None
+        return self.tutorial.narrowed(step)
 
     def _judged(self, step: Step, result: Result, timeout: float) -> StepRecord:
         page = self.tutorial.page if self.tutorial is not None else None
@@ -336,11 +345,10 @@ class Runner:
             self.listener.note("tearing down")
         for step in steps:
             self.listener.step_started(step, len(steps))
-            if self.tutorial is not None:  # the page's own cleanup obeys the lab rule too
-                if why := self.tutorial.skipped(step):
-                    self._record(skipped_record(step, why), len(steps))
-                    continue
-                step = self.tutorial.narrowed(step)
+            gated = self._gated(step, len(steps))  # the page's cleanup obeys the lab rule too
+            if gated is None:
+                continue
+            step = gated
             timeout = self.timeout_for(step)
             try:
                 result = execute(self.shell, step, timeout)

@@ -15,6 +15,8 @@ import shlex
 from collections.abc import Iterable
 from functools import lru_cache
 
+from generator.tutorial.console import shell_words
+
 _FETCHERS = {
     "apk": {"add", "update", "upgrade", "fetch"},
     "apt": {"install", "update", "upgrade", "download"},
@@ -158,10 +160,8 @@ def _is_address(text: str) -> bool:
 
 
 def _words(command: str) -> list[str]:
-    try:
-        return shlex.split(command, comments=True)
-    except ValueError:
-        return command.split()
+    split = shell_words(command)
+    return list(split) if split is not None else command.split()
 
 
 def _simple_commands(command: str, depth: int = 0) -> list[list[str]]:

@@ -3,7 +3,7 @@ a multi-host lab (in the order of its roles, or as ROLE=HOST in any order)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from generator.errors import UserError
@@ -24,8 +24,12 @@ def one(host: str, identity: Path | None = None, strict: bool = False) -> Shell:
     return SSHShell(resolve(host, str(identity) if identity else None), strict_host_key=strict)
 
 
-def assign(hosts: Sequence[str], roles: Sequence[str]) -> dict[str, str]:
-    """Role -> host for a multi-host script, from positional or ROLE=HOST values."""
+def assign(
+    hosts: Sequence[str], roles: Sequence[str], defaults: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Role -> host for a multi-host script, from positional or ROLE=HOST values; a role given
+    none takes its default, where it has one."""
+    defaults = defaults or {}
     named = {}
     positional = []
     for value in hosts:
@@ -35,10 +39,11 @@ def assign(hosts: Sequence[str], roles: Sequence[str]) -> dict[str, str]:
         else:
             positional.append(value)
     free = [role for role in roles if role not in named]
-    if len(positional) != len(free):
+    needed = [role for role in free if role not in defaults]
+    if not len(needed) <= len(positional) <= len(free):
         raise UserError(
             f"this lab runs on {len(roles)} hosts (roles {', '.join(roles)}): give one --host per "
             f"role, in that order, or as ROLE=HOST; got {len(hosts)}"
         )
-    named.update(zip(free, positional, strict=True))
-    return {role: named[role] for role in roles}
+    named.update(zip(free, positional, strict=False))
+    return {role: named[role] if role in named else defaults[role] for role in roles}

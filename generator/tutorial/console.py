@@ -63,13 +63,13 @@ def host_prompt(prompt: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def shell_words(command: str) -> tuple[str, ...]:
-    """The command's words as the shell splits them, comments dropped; () when it does not
+def shell_words(command: str) -> tuple[str, ...] | None:
+    """The command's words as the shell splits them, comments dropped; None when it does not
     split (an open quote). Cached: a page's command is read by several checks."""
     try:
         return tuple(shlex.split(command, comments=True))
     except ValueError:
-        return ()
+        return None
 
 
 def docker_verb(command: str) -> tuple[str, list[str]] | None:
@@ -77,9 +77,10 @@ def docker_verb(command: str) -> tuple[str, list[str]] | None:
     or not; None for any other command."""
     if "docker" not in command:
         return None
-    words = list(shell_words(command))
-    if not words and command.strip():
+    split = shell_words(command)
+    if split is None:
         return None
+    words = list(split)
     if words[:1] == ["sudo"]:
         words = words[1:]
     if len(words) < 2 or words[0] != "docker":
