@@ -22,6 +22,12 @@ def export(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write [default: stdout].")
     ] = None,
+    typing: Annotated[
+        bool,
+        typer.Option(
+            "--typing", help="Type each command a character at a time, instead of at once."
+        ),
+    ] = False,
 ) -> None:
     """Turn a transcript into an asciicast v2 recording that asciinema can play."""
     from generator import transcript as transcript_format
@@ -32,7 +38,8 @@ def export(
         raise UserError(f"--format {format_!r}: the only export format is cast (asciicast v2)")
     if output is not None:
         _check_output(output)  # before the work, and with a fix, not a bare strerror
-    text = cast.to_cast(redacted(transcript_format.read(transcript), recipe_dirs(ctx)))
+    lab = redacted(transcript_format.read(transcript), recipe_dirs(ctx))
+    text = cast.to_cast(lab, typing=typing)
     if output is None:
         sys.stdout.write(text)
         return
