@@ -1,4 +1,5 @@
-"""Text a transcript or a remote host controls, made safe to print on a terminal.
+"""Text a transcript or a remote host controls, made safe to print on a terminal; and counts
+said right (plural).
 
 A recorded `\\x1b[2K\\r` or a U+202E can make a step read `ip netns list` on screen while it is
 something else. Every place recipe prints recorded or remote text to a terminal passes it
@@ -65,3 +66,9 @@ def visible(text: str, *, one_line: bool = False) -> str:
     """TEXT with every character that could hide or rewrite what a terminal shows escaped;
     one_line=True escapes newlines too, for text that must stay on its line."""
     return (_UNSAFE_LINE if one_line else _UNSAFE).sub(_escape, text)
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """`1 step`, `2 steps`, `0 steps`; MANY for a noun whose plural is not NOUN + s
+    (`plural(n, "directory", "directories")`)."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"

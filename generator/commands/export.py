@@ -9,16 +9,21 @@ from typing import Annotated
 
 import typer
 
+from generator.commands.choices import Choice, choice_option
 from generator.commands.library import recipe_dirs
 from generator.errors import UserError
+
+
+class Format(Choice):
+    CAST = "cast"
 
 
 def export(
     ctx: typer.Context,
     transcript: Annotated[Path, typer.Argument(help="A transcript written by recipe run.")],
     format_: Annotated[
-        str, typer.Option("--format", help="Output format: cast (asciicast v2).")
-    ] = "cast",
+        Format, choice_option(Format, "--format", help="Output format: cast (asciicast v2).")
+    ] = Format.CAST,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write [default: stdout].")
     ] = None,
@@ -34,8 +39,6 @@ def export(
     from generator.compare.for_transcript import redacted
     from generator.transcript import cast
 
-    if format_ != "cast":
-        raise UserError(f"--format {format_!r}: the only export format is cast (asciicast v2)")
     if output is not None:
         _check_output(output)  # before the work, and with a fix, not a bare strerror
     lab = redacted(transcript_format.read(transcript), recipe_dirs(ctx))

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from generator.commands.choices import Choice, choice_option
 from generator.commands.library import recipe_dirs
 from generator.commands.run import IdentityOption, StrictHostKeyOption
 from generator.commands.tutorial import ImageOption, Replay, image_pairs, is_tutorial
@@ -30,16 +31,22 @@ IgnoreOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")]
+
+
+class Color(Choice):
+    AUTO = "auto"
+    ALWAYS = "always"
+    NEVER = "never"
+
+
 ColorOption = Annotated[
-    str, typer.Option("--color", help="Colour the diffs: auto (on a terminal), always or never.")
+    Color, choice_option(Color, "--color", help="Colour the diffs: auto (on a terminal).")
 ]
 
 
-def _colour(choice: str) -> bool:
-    if choice not in ("auto", "always", "never"):
-        raise UserError(f"--color {choice!r}: use auto, always or never")
-    if choice != "auto":
-        return choice == "always"
+def _colour(choice: Color) -> bool:
+    if choice is not Color.AUTO:
+        return choice is Color.ALWAYS
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
@@ -85,7 +92,7 @@ def replay(
         bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")
     ] = False,
     as_json: JsonOption = False,
-    color: ColorOption = "auto",
+    color: ColorOption = Color.AUTO,
 ) -> None:
     """Re-run recorded transcripts and compare: exit 0 all match, 1 drift, 2 bad input."""
     from generator.lab import replay as engine
@@ -294,7 +301,7 @@ def diff(
     other: Annotated[Path, typer.Argument(help="Another run of the same steps.")],
     ignore: IgnoreOption = None,
     as_json: JsonOption = False,
-    color: ColorOption = "auto",
+    color: ColorOption = Color.AUTO,
 ) -> None:
     """Compare two transcripts without running anything: exit 0 same, 1 drift, 2 bad input."""
     from generator import transcript as tr
