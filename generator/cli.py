@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -20,6 +21,12 @@ class RecipeGroup(TyperGroup):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
+        # Not argv[0]: `python -c` would make it `-c`, and shell completion reads $_RECIPE_COMPLETE.
+        kwargs.setdefault("prog_name", "recipe")
+        if os.environ.get("_RECIPE_COMPLETE"):  # a completion script asks; click answers it
+            from typer._completion_classes import completion_init
+
+            completion_init()
         try:
             code = super().main(*args, **kwargs)
         except UserError as exc:
@@ -45,10 +52,30 @@ app = typer.Typer(
     name="recipe",
     help="Reproducible Linux and Docker networking labs: render, run, record, replay, document.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=False,  # `recipe completion SHELL` prints the script; no dotfile is edited
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def version() -> str:
+    """The installed distribution's version; the package's own outside an installation."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("recipe")
+    except PackageNotFoundError:
+        from generator import __version__
+
+        return __version__
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"recipe {version()}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -62,6 +89,12 @@ def main_options(
             show_default=False,
         ),
     ] = None,
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_print_version, is_eager=True
+        ),
+    ] = False,
 ) -> None:
     ctx.obj = {"recipe_dirs": list(recipes or [])}
 
@@ -72,9 +105,20 @@ library.register(app)
 def _register_the_rest() -> None:
     """Every other command group; each module's register(app) adds its commands. A module that
     is missing or broken is an ImportError here, never a command that silently vanishes."""
-    from generator.commands import docs, export, hosts, image, reach, record, replay, run, state
+    from generator.commands import (
+        completion,
+        docs,
+        export,
+        hosts,
+        image,
+        reach,
+        record,
+        replay,
+        run,
+        state,
+    )
 
-    for module in (image, run, export, hosts, replay, state, reach, docs, record):
+    for module in (image, run, export, hosts, replay, state, reach, docs, record, completion):
         module.register(app)
 
 

@@ -14,7 +14,13 @@ from typing import Annotated, BinaryIO
 
 import typer
 
-from generator.commands.library import SetOption, recipe_dirs
+from generator.commands.library import (
+    JsonOption,
+    SetOption,
+    complete_recipe,
+    print_json,
+    recipe_dirs,
+)
 from generator.commands.tutorial import (
     ImageOption,
     image_pairs,
@@ -26,7 +32,7 @@ from generator.errors import UserError
 from generator.lab import script as script_format
 from generator.lab.script import Script
 from generator.recipes import catalog as library
-from generator.visible import shown
+from generator.visible import plural, shown
 
 TRANSCRIPTS = Path("transcripts")
 # A rendered lab is a few KB; far more is the wrong file (an image, a log, /dev/zero's endless
@@ -175,7 +181,8 @@ def run(
     target: Annotated[
         str | None,
         typer.Argument(
-            help="Recipe name, rendered script file, Markdown tutorial (.md), or - for stdin."
+            help="Recipe name, rendered script file, Markdown tutorial (.md), or - for stdin.",
+            autocompletion=complete_recipe,
         ),
     ] = None,
     set_: SetOption = None,
@@ -276,7 +283,11 @@ def run(
 def clean(
     ctx: typer.Context,
     name: Annotated[
-        str | None, typer.Argument(help="Recipe name (or script file) of the lab to remove.")
+        str | None,
+        typer.Argument(
+            help="Recipe name (or script file) of the lab to remove.",
+            autocompletion=complete_recipe,
+        ),
     ] = None,
     set_: SetOption = None,
     quiet: Annotated[
@@ -341,17 +352,21 @@ def _saved_script(text: str, source: str) -> Script:
     return script_format.parse(text, source=source)
 
 
-def doctor(ctx: typer.Context) -> None:
+def doctor(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List every problem that would stop or silently break a lab on this machine."""
     from generator.lab import preflight
 
     tools = [tool for recipe in library.load_all(recipe_dirs(ctx)) for tool in recipe.requires]
     findings = preflight.for_doctor(tools)
-    for finding in findings:
-        print(finding)
     errors = len([f for f in findings if f.level == "error"])
     warnings = len([f for f in findings if f.level == "warning"])
-    print(f"{errors} errors, {warnings} warnings", file=sys.stderr)
+    if as_json:  # docs/schemas/doctor.json
+        found = [{"level": f.level, "message": f.message} for f in findings]
+        print_json({"findings": found, "errors": errors, "warnings": warnings})
+    else:
+        for finding in findings:
+            print(finding)
+    print(f"{plural(errors, 'error')}, {plural(warnings, 'warning')}", file=sys.stderr)
     # 2, as `recipe run` exits when its preflight finds the same errors: 1 means a lab ran and
     # contradicted its expectations, which doctor never does.
     raise SystemExit(2 if errors else 0)

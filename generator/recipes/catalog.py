@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import visible
-from generator.errors import UserError
+from generator.errors import UserError, closest
 from generator.recipes.params import (
     PARSERS,
     ParamError,
@@ -96,12 +96,18 @@ def load_all(extra: Iterable[Path] = ()) -> list[Recipe]:
 def load(name: str, extra: Iterable[Path] = ()) -> Recipe:
     found = discover(extra)
     if name not in found:
-        known = ", ".join(sorted(found)) or "none"
-        raise UserError(
-            f"unknown recipe {visible.shown(name, quote=True)}; known recipes: {known} "
-            "(see `recipe list`)"
-        )
+        raise UserError(unknown(name, found))
     return load_dir(found[name])
+
+
+def unknown(name: str, found: Iterable[str]) -> str:
+    """The line for a recipe name not found: the closest name first, then every name."""
+    known = sorted(found)
+    close = closest(name, known)
+    what = f"unknown recipe {visible.shown(name, quote=True)}"
+    if close is not None:
+        return f"{what}; did you mean {close!r}? (`recipe list` shows all {len(known)})"
+    return f"{what}; known recipes: {', '.join(known) or 'none'} (see `recipe list`)"
 
 
 def load_dir(directory: Path) -> Recipe:
