@@ -89,7 +89,8 @@ def graph_from(topology: Mapping[str, Any], hosts: Sequence[str] = ()) -> Graph:
     A node's `on` is the machine it lives on when it names one of the recipe's host roles
     (`hosts`), drawn as a box around it; otherwise it names what the node is attached to, such
     as the Docker network "bridge", drawn as an edge. On a multi-host lab two nodes may share a
-    name, so links and addresses name them `HOST/NAME`.
+    name, so links and addresses name them `HOST/NAME`, and what crosses between hosts is drawn
+    through each host's node (_across_hosts).
     """
     order: dict[str, dict[str, Any]] = {}  # identity -> name, kind, host
     attached: list[tuple[str, str]] = []
@@ -116,6 +117,7 @@ def graph_from(topology: Mapping[str, Any], hosts: Sequence[str] = ()) -> Graph:
         (link, [_resolve_end(end, order) for end in link.get("ends", [])])
         for link in topology.get("links", [])
     ]
+    links = _across_hosts(topology, links, order, attached) if hosts else links
     keys = {ident: f"n{i}" for i, ident in enumerate(order)}
     addresses: dict[str, list[str]] = {ident: [] for ident in order}
     for addr in topology.get("addresses", []):
@@ -129,7 +131,10 @@ def graph_from(topology: Mapping[str, Any], hosts: Sequence[str] = ()) -> Graph:
     edges = [Edge(keys[name], keys[network], "attached") for name, network in attached]
     for index, (link, ends) in enumerate(links):
         kind = str(link.get("kind", "link"))
-        if len(ends) == 2:
+        if _DRAWN in link and len(ends) == 2:
+            (a, _), (b, _) = ends
+            edges.append(Edge(keys[a], keys[b], str(link[_DRAWN])))
+        elif len(ends) == 2:
             (a, if_a), (b, if_b) = ends
             label = f"{if_a or order[a]['name']} {kind} {if_b or order[b]['name']}"
             edges.append(Edge(keys[a], keys[b], label))
@@ -139,6 +144,88 @@ def graph_from(topology: Mapping[str, Any], hosts: Sequence[str] = ()) -> Graph:
             nodes.append(hub)
             edges += [Edge(keys[name], hub.key, ifname or kind) for name, ifname in ends]
     return Graph(tuple(nodes), tuple(edges))
+
+
+def laid_out(graph: Graph) -> tuple[Edge, ...]:
+    """The edges in the order the writers emit them. Both lay a `LR` graph out by which end of
+    an edge comes first; the edges inside every second host's box are turned around, so two
+    hosts mirror each other and what joins them (a tunnel between their host nodes) is drawn
+    in the middle, short, instead of one box trailing off below the other."""
+    mirrored = set(graph.hosts[1::2])
+    host = {n.key: n.host for n in graph.nodes}
+    return tuple(
+        Edge(e.b, e.a, e.label) if host[e.a] == host[e.b] and host[e.a] in mirrored else e
+        for e in graph.edges
+    )
+
+
+_Link = tuple[Mapping[str, Any], list[tuple[str, str]]]
+_DRAWN = " drawn"  # the label of a link _across_hosts made: a key no topology writes
+
+
+def _across_hosts(
+    topology: Mapping[str, Any],
+    links: list[_Link],
+    order: dict[str, dict[str, Any]],
+    attached: list[tuple[str, str]],
+) -> list[_Link]:
+    """The links of a multi-host lab as the hosts carry them (as generator/pages/observed.py
+    draws a run): no link leaps from one host's box to another's.
+
+    A link of two ends on two hosts (a VXLAN tunnel) goes from each end to its host's node and
+    between the two host nodes, labelled `VXLAN VNI UDP PORT` when the link declares `vni` and
+    `port`. A node on no host that nodes on several hosts link to (an overlay network) is drawn
+    once on each of them, its part there, and the parts' hosts are joined by what the node
+    declares as `carried` (how it crosses between hosts, e.g. "VXLAN UDP 4789")."""
+    on = {ident: info["on"] for ident, info in order.items()}
+    free = {str(n["name"]): n for n in topology.get("nodes", []) if not n.get("on")}
+    reached: dict[str, set[str]] = {}
+    for _, ends in links:
+        idents = [e for e, _ in ends]
+        for e in idents:
+            if e in free and e not in {net for _, net in attached}:
+                reached.setdefault(e, set()).update(on[o] for o in idents if on.get(o))
+    spanning = {ident for ident, hosts in reached.items() if len(hosts) > 1}
+
+    def host_node(host: str) -> str:
+        order.setdefault(f"{host}/{HOST}", {"name": host, "kind": "host", "on": host})
+        return f"{host}/{HOST}"
+
+    found: list[_Link] = []
+    joins: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for link, ends in links:
+        kind = str(link.get("kind", "link"))
+        hosts = [on.get(e) for e, _ in ends]
+        if len(ends) == 2 and hosts[0] and hosts[1] and hosts[0] != hosts[1]:
+            for (end, ifname), host in zip(ends, hosts, strict=True):
+                label = {_DRAWN: f"{ifname} {kind}".strip()}
+                found.append((label, [(end, ifname), (host_node(str(host)), "")]))
+            label = {_DRAWN: kind.upper()}
+            if "vni" in link and "port" in link:
+                label[_DRAWN] += f" {link['vni']} UDP {link['port']}"
+            joins.setdefault((hosts[0], hosts[1]), label)
+            continue
+        into = [e for e, _ in ends if e in spanning]
+        host = next((h for h in hosts if h), None)
+        if len(ends) == 2 and len(into) == 1 and host:
+            ident = into[0]
+            part = f"{host}/{ident}"
+            if part not in order:
+                order[part] = {**order[ident], "on": host}
+                carried = str(free[ident].get("carried", ""))
+                if carried:
+                    found.append(({_DRAWN: carried}, [(part, ""), (host_node(host), "")]))
+            ends = [((part, i) if e == ident else (e, i)) for e, i in ends]
+        found.append((link, ends))
+    for ident in sorted(spanning):  # drawn by its parts only
+        del order[ident]
+        parts = [info["on"] for key, info in order.items() if key.endswith(f"/{ident}")]
+        carried = str(free[ident].get("carried", "")) or "carried"
+        for i, one in enumerate(parts):
+            for other in parts[i + 1 :]:
+                joins.setdefault((one, other), {_DRAWN: carried})
+    found += [(link, [(host_node(a), ""), (host_node(b), "")]) for (a, b), link in joins.items()]
+    return found
 
 
 # ---- Mermaid ------------------------------------------------------------------------------------
@@ -177,7 +264,7 @@ def to_mermaid(graph: Graph) -> str:
         lines += [node_line(n, "    ") for n in graph.nodes if n.host == host]
         lines.append("  end")
     lines += [node_line(n, "  ") for n in graph.nodes if not n.host]
-    lines += [f"  {e.a} ---|{_mermaid_label([e.label])}| {e.b}" for e in graph.edges]
+    lines += [f"  {e.a} ---|{_mermaid_label([e.label])}| {e.b}" for e in laid_out(graph)]
     return "\n".join(lines) + "\n"
 
 
@@ -217,7 +304,7 @@ def to_dot(graph: Graph) -> str:
         lines += [node_line(n, "    ") for n in graph.nodes if n.host == host]
         lines.append("  }")
     lines += [node_line(n, "  ") for n in graph.nodes if not n.host]
-    lines += [f"  {e.a} -- {e.b} [label={_dot_string(e.label)}];" for e in graph.edges]
+    lines += [f"  {e.a} -- {e.b} [label={_dot_string(e.label)}];" for e in laid_out(graph)]
     lines.append("}")
     return "\n".join(lines) + "\n"
 

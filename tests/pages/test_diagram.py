@@ -108,16 +108,49 @@ def test_on_is_a_host_box_for_host_roles_and_an_attachment_otherwise() -> None:
     assert [(e.a, e.b, e.label) for e in graph.edges] == [("n0", "n2", "attached")]
 
 
+def declared(name: str) -> diagram.Graph:
+    recipe = load(name)
+    return diagram.graph_from(render_topology(recipe.directory, resolve(recipe, {})), recipe.hosts)
+
+
+def named(graph: diagram.Graph) -> set[tuple[str, str, str]]:
+    by_key = {n.key: f"{n.host}/{n.name}" if n.host else n.name for n in graph.nodes}
+    return {(by_key[e.a], by_key[e.b], e.label) for e in graph.edges}
+
+
 def test_multi_host_nodes_of_one_name_stay_apart() -> None:
-    recipe = load("vxlan")
-    graph = diagram.graph_from(render_topology(recipe.directory, resolve(recipe, {})), recipe.hosts)
-    assert [n.host for n in graph.nodes] == ["docker-node1", "docker-node2"]
-    assert graph.nodes[0].name == graph.nodes[1].name
-    assert all(n.lines for n in graph.nodes)  # each keeps its own address
-    assert [(e.a, e.b) for e in graph.edges] == [("n0", "n1")]
+    graph = declared("vxlan")
+    namespaces = [n for n in graph.nodes if n.kind == "netns"]
+    assert [n.host for n in namespaces] == ["docker-node1", "docker-node2"]
+    assert namespaces[0].name == namespaces[1].name
+    assert all(n.lines for n in namespaces)  # each keeps its own address
     text = diagram.to_mermaid(graph)
     assert_grammar(text)
     assert text.count("subgraph") == 2
+
+
+def test_a_declared_tunnel_between_hosts_goes_through_each_hosts_node() -> None:
+    """No edge leaps from one host's box to the other's but the one between the hosts."""
+    graph = declared("vxlan")
+    assert [(n.host, n.name, n.kind) for n in graph.nodes if n.kind == "host"] == [
+        ("docker-node1", "docker-node1", "host"),
+        ("docker-node2", "docker-node2", "host"),
+    ]
+    assert named(graph) == {
+        ("docker-node1/vx-ns", "docker-node1/docker-node1", "vx0 vxlan"),
+        ("docker-node2/vx-ns", "docker-node2/docker-node2", "vx0 vxlan"),
+        ("docker-node1/docker-node1", "docker-node2/docker-node2", "VXLAN 42 UDP 4789"),
+    }
+
+
+def test_the_second_hosts_edges_are_turned_around_so_the_boxes_mirror() -> None:
+    graph = declared("vxlan")
+    text = diagram.to_mermaid(graph)
+    first, second = (n.key for n in graph.nodes if n.kind == "host")
+    assert f'  {first} ---|"VXLAN 42 UDP 4789"| {second}' in text
+    assert f'  {second} ---|"vx0 vxlan"| ' in text  # the host node first, inside the second box
+    dot = diagram.to_dot(graph)
+    assert f"  {second} -- " in dot and f"-- {second} [" in dot
 
 
 def test_a_link_end_that_names_no_node_is_an_error_not_a_host() -> None:
@@ -141,14 +174,34 @@ def test_the_machine_itself_may_be_named_host_without_a_declaration() -> None:
     assert [(n.name, n.kind) for n in graph.nodes] == [("a", "netns"), ("host", "host")]
 
 
-def test_swarm_overlay_draws_each_host_with_its_container_on_the_overlay() -> None:
-    recipe = load("swarm-overlay")
-    graph = diagram.graph_from(render_topology(recipe.directory, resolve(recipe, {})), recipe.hosts)
-    by_key = {n.key: n for n in graph.nodes}
+def test_swarm_overlay_draws_the_overlay_on_each_host_carried_between_them() -> None:
+    graph = declared("swarm-overlay")
     assert {(n.host, n.name, n.kind) for n in graph.nodes} == {
         ("docker-node1", "test1", "container"),
         ("docker-node2", "test2", "container"),
-        (None, "my-overlay", "docker-network"),
+        ("docker-node1", "my-overlay", "docker-network"),
+        ("docker-node2", "my-overlay", "docker-network"),
+        ("docker-node1", "docker-node1", "host"),
+        ("docker-node2", "docker-node2", "host"),
     }
-    edges = {(by_key[e.a].name, by_key[e.b].name) for e in graph.edges}
-    assert edges == {("test1", "my-overlay"), ("test2", "my-overlay")}
+    assert named(graph) == {
+        ("docker-node1/test1", "docker-node1/my-overlay", "eth0 overlay my-overlay"),
+        ("docker-node2/test2", "docker-node2/my-overlay", "eth0 overlay my-overlay"),
+        ("docker-node1/my-overlay", "docker-node1/docker-node1", "VXLAN UDP 4789"),
+        ("docker-node2/my-overlay", "docker-node2/docker-node2", "VXLAN UDP 4789"),
+        ("docker-node1/docker-node1", "docker-node2/docker-node2", "VXLAN UDP 4789"),
+    }
+    assert_grammar(diagram.to_mermaid(graph))
+
+
+def test_a_network_on_one_host_only_is_not_split() -> None:
+    topology = {
+        "nodes": [
+            {"name": "a", "kind": "container", "on": "n1"},
+            {"name": "b", "kind": "container", "on": "n1"},
+            {"name": "net", "kind": "docker-network"},
+        ],
+        "links": [{"ends": ["a:eth0", "net"]}, {"ends": ["b:eth0", "net"]}],
+    }
+    graph = diagram.graph_from(topology, ("n1", "n2"))
+    assert [(n.host, n.name) for n in graph.nodes] == [("n1", "a"), ("n1", "b"), (None, "net")]

@@ -17,6 +17,7 @@ from generator.pages.observed import CAPTION, describe, graph_from_snapshots
 from generator.recipes.catalog import load, load_all, resolve
 from generator.recipes.topology import render_topology
 from generator.transcript import read
+from generator.transcript.state import SwarmNode
 from tests.pages import observed_labs as labs
 from tests.pages.test_diagram import assert_grammar
 
@@ -44,31 +45,108 @@ def named_edges(graph: diagram.Graph) -> set[tuple[str, str, str]]:
     return {(name(e.a), name(e.b), e.label) for e in graph.edges}
 
 
-def test_swarm_overlay_shows_each_node_with_its_container_on_one_overlay_node() -> None:
-    graph = graph_from_snapshots(labs.swarm_overlay())
+def golden(name: str) -> list[Any]:
+    return list(read(ROOT / "transcripts" / f"{name}.transcript").snapshots)
+
+
+def boxes_crossed(graph: diagram.Graph) -> set[tuple[str, str, str]]:
+    """The edges between two nodes of different hosts, as named_edges names them."""
+    host = {n.key: n.host for n in graph.nodes}
+    crossing = diagram.Graph(graph.nodes, tuple(e for e in graph.edges if host[e.a] != host[e.b]))
+    return named_edges(crossing)
+
+
+def test_swarm_overlay_is_realized_on_each_host_and_carried_between_their_nics_in_vxlan() -> None:
+    """Issue 15: the golden run's overlay was one node floating between the hosts, each eth0
+    wired straight to it, with no node-network address and no VXLAN anywhere."""
+    graph = graph_from_snapshots(golden("swarm-overlay"))
     assert graph is not None
     assert graph.hosts == ("docker-node1", "docker-node2")
-    found = {(n.host, n.name, n.kind) for n in graph.nodes}
-    assert ("docker-node1", "test1", "container") in found
-    assert ("docker-node2", "test2", "container") in found
-    overlays = [n for n in graph.nodes if n.name == "my-overlay"]
-    assert [(n.host, n.kind) for n in overlays] == [(None, "docker-network")]  # ONE, shared
+    by_name = {(n.host, n.name): n for n in graph.nodes}
+    # Each host's node carries its address on the node network (the manager lists both).
+    assert by_name["docker-node1", "docker-node1"].kind == "host"
+    assert by_name["docker-node1", "docker-node1"].lines == ("eth0 192.168.205.10/24",)
+    assert by_name["docker-node2", "docker-node2"].lines == ("eth0 192.168.205.11/24",)
+    # The overlay is drawn once on each host, none between them.
+    overlays = sorted((n.host or "", n.kind) for n in graph.nodes if n.name == "my-overlay")
+    assert overlays == [("docker-node1", "docker-network"), ("docker-node2", "docker-network")]
     edges = named_edges(graph)
-    assert ("docker-node1/test1", "my-overlay", "eth0 10.0.1.3/24") in edges
-    assert ("docker-node2/test2", "my-overlay", "eth0 10.0.1.4/24") in edges
-    # Swarm's own: docker_gwbridge is drawn where a container is on it; the ingress network,
-    # its sandboxes and the exited hand-over container are not.
+    for host, container, ip in (
+        ("docker-node1", "test1", "10.0.1.2"),
+        ("docker-node2", "test2", "10.0.1.4"),
+    ):
+        assert (f"{host}/{container}", f"{host}/my-overlay", f"eth0 {ip}/24") in edges
+        assert (f"{host}/my-overlay", f"{host}/{host}", "vxlan0 VNI 4097") in edges
+        # Each host's docker_gwbridge is its own: wired to that host by the host's address.
+        assert (
+            f"{host}/docker_gwbridge",
+            f"{host}/{host}",
+            "docker_gwbridge 172.19.0.1/16",
+        ) in edges
+        assert "scope local" in by_name[host, "docker_gwbridge"].lines
+    # The one thing between the boxes: the hosts, joined by the overlay's VXLAN.
+    assert boxes_crossed(graph) == {
+        ("docker-node1/docker-node1", "docker-node2/docker-node2", "VXLAN 4097 UDP 4789")
+    }
+    # Swarm's own: the ingress network (VNI 4096), its sandboxes, the exited hand-over container.
     names = {n.name for n in graph.nodes}
     assert "ingress" not in names and "swarm-token" not in names
-    assert not any("ingress_sbox" in n or n.startswith("1-") for n in names)
+    assert not any("4096" in e.label for e in graph.edges)
     text = diagram.to_mermaid(graph)
     assert_grammar(text)
-    assert "(host)" not in text
     assert text.count("subgraph") == 2
-    assert '"my-overlay (docker-network)<br/>overlay 10.0.1.0/24"' in text
-    # the shared network is drawn outside both host boxes
     outside = text.split("  end\n")[-1]
-    assert "my-overlay (docker-network)" in outside
+    assert "(docker-network)" not in outside and "(host)" not in outside
+
+
+def test_an_overlay_without_a_managers_list_is_carried_by_the_hosts_one_plain_address() -> None:
+    """The hand-made snapshots list no swarm nodes: the host's one address on a plain
+    interface (neither a bridge nor the loopback) is its node-network address."""
+    graph = graph_from_snapshots(labs.swarm_overlay())
+    assert graph is not None
+    hosts = [(n.host, n.lines) for n in graph.nodes if n.kind == "host"]
+    assert hosts == [
+        ("docker-node1", ("eth1 192.168.205.10/24",)),
+        ("docker-node2", ("eth1 192.168.205.10/24",)),
+    ]
+    assert boxes_crossed(graph) == {
+        ("docker-node1/docker-node1", "docker-node2/docker-node2", "VXLAN 4097 UDP 4789")
+    }
+    assert ("docker-node2/test2", "docker-node2/my-overlay", "eth0 10.0.1.4/24") in named_edges(
+        graph
+    )
+
+
+def test_the_swarm_address_picks_the_interface_among_several() -> None:
+    """A second plain address leaves the fallback no single answer; the manager's list of
+    swarm nodes names the address Docker's VXLAN leaves from."""
+    first, second = labs.swarm_overlay()
+    nodes = tuple(
+        SwarmNode(host, role, "ready", "active", address)
+        for host, role, address in (
+            ("docker-node1", "manager", "192.168.205.10"),
+            ("docker-node2", "worker", "192.168.205.11"),
+        )
+    )
+
+    def with_nic(record: Any, address: str, swarm: tuple[SwarmNode, ...]) -> Any:
+        host, *rest = record.state.namespaces
+        extra = (labs.inet("eth0", "10.9.0.5/24"), labs.inet("eth1", address))
+        kept = tuple(a for a in host.addresses if a.ifname != "eth1")
+        host = dataclasses.replace(host, addresses=(*kept, *extra))
+        state = dataclasses.replace(record.state, namespaces=(host, *rest), swarm_nodes=swarm)
+        return dataclasses.replace(record, state=state)
+
+    records = [
+        with_nic(first, "192.168.205.10/24", nodes),
+        with_nic(second, "192.168.205.11/24", ()),
+    ]
+    graph = graph_from_snapshots(records)
+    assert graph is not None
+    assert [(n.host, n.lines) for n in graph.nodes if n.kind == "host"] == [
+        ("docker-node1", ("eth1 192.168.205.10/24",)),
+        ("docker-node2", ("eth1 192.168.205.11/24",)),
+    ]
 
 
 def test_swarm_overlay_containers_sit_inside_their_host_box() -> None:
@@ -79,17 +157,52 @@ def test_swarm_overlay_containers_sit_inside_their_host_box() -> None:
     assert "docker-node2" in second.splitlines()[0] and "test2 (container)" in second
 
 
-def test_vxlan_shows_both_hosts_and_the_tunnel_between_them() -> None:
+def test_vxlan_goes_from_each_namespace_through_its_hosts_nic_to_the_other_host() -> None:
     graph = graph_from_snapshots(labs.vxlan())
     assert graph is not None
     assert [(n.host, n.name, n.kind, n.lines) for n in graph.nodes] == [
         ("docker-node1", "vx-ns", "netns", ("vx0 10.42.0.1/24",)),
+        ("docker-node1", "docker-node1", "host", ("eth1 192.168.205.10/24",)),
         ("docker-node2", "vx-ns", "netns", ("vx0 10.42.0.2/24",)),
+        ("docker-node2", "docker-node2", "host", ("eth1 192.168.205.11/24",)),
     ]
-    assert named_edges(graph) == {("docker-node1/vx-ns", "docker-node2/vx-ns", "vx0 vxlan 42 vx0")}
+    assert named_edges(graph) == {
+        ("docker-node1/vx-ns", "docker-node1/docker-node1", "vx0 VNI 42"),
+        ("docker-node2/vx-ns", "docker-node2/docker-node2", "vx0 VNI 42"),
+        ("docker-node1/docker-node1", "docker-node2/docker-node2", "VXLAN 42 UDP 4789"),
+    }
     text = mermaid(labs.vxlan())
-    assert "(host)" not in text and text.count("subgraph") == 2
-    assert 'n0 ---|"vx0 vxlan 42 vx0"| n1' in text
+    assert text.count("subgraph") == 2
+    assert 'n1 ---|"VXLAN 42 UDP 4789"| n3' in text
+    # The second host's edges are turned around, so the two boxes mirror each other.
+    assert 'n3 ---|"vx0 VNI 42"| n2' in text
+
+
+def test_the_golden_vxlan_run_shows_the_node_network_addresses() -> None:
+    graph = graph_from_snapshots(golden("vxlan"))
+    assert graph is not None
+    assert [n.lines for n in graph.nodes if n.kind == "host"] == [
+        ("eth0 192.168.205.10/24",),
+        ("eth0 192.168.205.11/24",),
+    ]
+    assert boxes_crossed(graph) == {
+        ("docker-node1/docker-node1", "docker-node2/docker-node2", "VXLAN 42 UDP 4789")
+    }
+
+
+def test_a_vxlan_whose_remote_is_not_the_other_host_does_not_join_them() -> None:
+    one, two = labs.vxlan()
+    ns = two.state.namespaces[1]
+    (lo, vx) = ns.links
+    assert vx.vxlan is not None
+    moved = dataclasses.replace(vx, vxlan=dataclasses.replace(vx.vxlan, remote="192.0.2.9"))
+    state = dataclasses.replace(
+        two.state,
+        namespaces=(two.state.namespaces[0], dataclasses.replace(ns, links=(lo, moved))),
+    )
+    graph = graph_from_snapshots([one, dataclasses.replace(two, state=state)])
+    assert graph is not None
+    assert not any("docker-node2" in a and "docker-node1" in b for a, b, _ in boxes_crossed(graph))
 
 
 def test_a_vxlan_end_without_its_partner_joins_a_segment() -> None:
@@ -260,7 +373,8 @@ def test_nothing_observed_nothing_to_check() -> None:
 
 
 def test_every_declared_topology_still_draws() -> None:
-    """All eleven, and a host node only where a link names the machine itself (bridge-nat)."""
+    """All eleven, and a host node only where a link names the machine itself (bridge-nat) or
+    where a link crosses between hosts."""
     with_host = []
     for recipe in load_all():
         topology = render_topology(recipe.directory, resolve(recipe, {}))
@@ -269,7 +383,7 @@ def test_every_declared_topology_still_draws() -> None:
         if "(host)" in text:
             with_host.append(recipe.name)
     assert len(load_all()) == 11
-    assert with_host == ["bridge-nat"]
+    assert with_host == ["bridge-nat", "swarm-overlay", "vxlan"]  # multi-host: each host's node
 
 
 # ---- pages --------------------------------------------------------------------------------------
@@ -288,7 +402,7 @@ def test_a_page_with_snapshots_draws_from_observation_and_says_so() -> None:
     assert page.topology_warnings == ()
     text = docs_markdown.render(page)
     assert CAPTION in text
-    assert "test1 (container)" in text and "(host)" not in text
+    assert "test1 (container)" in text and "docker-node1 (host)" in text
     assert "does not match" not in text
     assert CAPTION in docs_html.render(page)
 
@@ -317,6 +431,6 @@ def test_a_page_without_graphviz_lists_the_observed_graph_in_words(
     page = page_of("vxlan", labs.vxlan())
     text = docs_html.render(page)
     assert (
-        "<li>link     docker-node1/vx-ns &lt;-&gt; docker-node2/vx-ns (vx0 vxlan 42 vx0)</li>"
-        in text
+        "<li>link     docker-node1/docker-node1 &lt;-&gt; docker-node2/docker-node2 "
+        "(VXLAN 42 UDP 4789)</li>" in text
     )
