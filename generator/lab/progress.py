@@ -10,7 +10,7 @@ from generator.lab.listener import Listener
 from generator.lab.runner import Report
 from generator.lab.script import Step
 from generator.transcript import StepRecord
-from generator.visible import visible
+from generator.visible import plural, visible
 
 LABELS = {
     "ok": "ok",
@@ -76,23 +76,44 @@ class PlainProgress(Listener):
 
 
 class RichProgress(Listener):
-    """On a terminal: a transient `running` line that the result line replaces."""
+    """On a terminal: the running step in rich's live display (a spinner that the step's result
+    line replaces), so no escape code is written by hand; one line per step stays."""
 
     def __init__(self) -> None:
         from rich.console import Console  # late: rich costs import time that pipes don't need
 
         self.console: Any = Console(stderr=True, highlight=False)
+        self.status: Any = None  # the live display while a step runs
 
     def step_started(self, step: Step, total: int) -> None:
+        from rich.live import Live
+        from rich.spinner import Spinner
+        from rich.text import Text
+
         where = _counter(step.index, step.phase, total)
-        text = f"[{where}] running          {first_line(step.command)}"
-        self.console.file.write("\r" + text[: self.console.width - 1] + "\x1b[K")
-        self.console.file.flush()
+        text = Text(f"[{where}] running  {first_line(step.command)}", no_wrap=True)
+        text.truncate(max(self.console.width - 3, 10), overflow="ellipsis")
+        self._clear()
+        # stdout is the product's (--json): only stderr writes go through the display.
+        self.status = Live(
+            Spinner("dots", text),
+            console=self.console,
+            transient=True,
+            redirect_stdout=False,
+            refresh_per_second=12.5,
+        )
+        self.status.start()
+
+    def _clear(self) -> None:
+        """The live display gone (transient: it leaves no line), before anything is printed."""
+        if self.status is not None:
+            status, self.status = self.status, None
+            status.stop()
 
     def step_finished(self, record: StepRecord, total: int) -> None:
         from rich.markup import escape
 
-        self.console.file.write("\r\x1b[K")
+        self._clear()
         label = _label(record)
         where = _counter(record.index, record.phase, total)
         style = _STYLES[_verdict(record)]
@@ -108,7 +129,7 @@ class RichProgress(Listener):
     def note(self, message: str) -> None:
         from rich.markup import escape
 
-        self.console.file.write("\r\x1b[K")
+        self._clear()
         self.console.print(f"[bold yellow]recipe:[/bold yellow] {escape(visible(message))}")
 
 
@@ -154,7 +175,7 @@ def _counts(records: list[StepRecord]) -> str:
     failed = len([r for r in records if r.verdict == "FAIL"])
     parts = [f"{ok} ok"]
     if expected:
-        parts.append(f"{expected} expected failure" + ("s" if expected > 1 else ""))
+        parts.append(plural(expected, "expected failure"))
     if failed:
         parts.append(f"{failed} failed")
     skipped = len([r for r in records if r.verdict == "skipped"])
