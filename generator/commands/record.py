@@ -12,7 +12,7 @@ import typer
 
 from generator.commands.run import IdentityOption, StrictHostKeyOption, default_record_path
 from generator.errors import UserError
-from generator.visible import shown
+from generator.visible import plural, shown
 
 
 def default_script_path() -> Path:
@@ -100,7 +100,8 @@ def _summary(done: object) -> str:
         what = f"removed {made}, but left behind: {', '.join(done.leftovers)}"
     else:
         what = f"removed {made}"
-    return f"recipe: recorded {done.steps} steps: wrote {done.script} and {done.transcript}; {what}"
+    wrote = f"wrote {done.script} and {done.transcript}"
+    return f"recipe: recorded {plural(done.steps, 'step')}: {wrote}; {what}"
 
 
 def register(app: typer.Typer) -> None:

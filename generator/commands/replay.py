@@ -19,7 +19,7 @@ from generator.commands.library import recipe_dirs
 from generator.commands.run import IdentityOption, StrictHostKeyOption
 from generator.commands.tutorial import ImageOption, Replay, image_pairs, is_tutorial
 from generator.errors import UserError
-from generator.visible import visible
+from generator.visible import plural, visible
 
 IgnoreOption = Annotated[
     list[str] | None,
@@ -258,8 +258,8 @@ def _print_dry_run(plans: list[Any], as_json: bool) -> None:
     for p in plans:
         print(
             visible(
-                f"{p.path}: would run {len(p.script.steps)} steps and {len(p.script.teardown)} "
-                f"teardown steps on {p.host} ({_origin(p)})",
+                f"{p.path}: would run {plural(len(p.script.steps), 'step')} and "
+                f"{plural(len(p.script.teardown), 'teardown step')} on {p.host} ({_origin(p)})",
                 one_line=True,
             )
         )

@@ -332,10 +332,11 @@ def clean(
     else:
         labstate.forget(name, state.run)  # only this run's record: another run may stand too
     if not quiet:
-        print(f"recipe: {name}: ran {len(report.records)} teardown steps", file=sys.stderr)
+        ran = plural(len(report.records), "teardown step")
+        print(f"recipe: {name}: ran {ran}", file=sys.stderr)
         if state is not None and (others := labstate.count(name)):
             print(
-                f"recipe: {name}: {others} more run(s) recorded as standing; run "
+                f"recipe: {name}: {plural(others, 'more run')} recorded as standing; run "
                 f"recipe clean {name} again to remove the next",
                 file=sys.stderr,
             )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from generator.errors import UserError
-from generator.visible import shown
+from generator.visible import plural, shown
 
 if TYPE_CHECKING:
     from generator.commands.run import Target
@@ -103,7 +103,8 @@ class Replay:
         loaded = [(path, self._load(path)) for path in paths]  # every file read before any runs
         if dry:
             for path, (tutorial, script) in loaded:
-                print(f"{path}: {len(tutorial.blocks)} blocks, {len(script.all_steps)} steps")
+                blocks, steps = len(tutorial.blocks), len(script.all_steps)
+                print(f"{path}: {plural(blocks, 'block')}, {plural(steps, 'step')}")
             return 0
         codes = [
             self._one(path, tutorial, script, timeout, quiet) for path, (tutorial, script) in loaded
@@ -150,7 +151,8 @@ class Replay:
 
             atomicfile.write_text(path, rewrite(tutorial.text, drifted))
         print(
-            f"recipe: {path}: updated the output of {len(drifted)} command(s); {summary(found)}",
+            f"recipe: {path}: updated the output of {plural(len(drifted), 'command')}; "
+            f"{summary(found)}",
             file=sys.stderr,
         )
         # Updated, a block holds again; one that differs by its exit status still fails.

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.compare.runs import Comparison, StepDrift
-from generator.visible import visible
+from generator.visible import plural, visible
 
 _RED, _GREEN, _CYAN, _BOLD, _RESET = "\033[31m", "\033[32m", "\033[36m", "\033[1m", "\033[0m"
 
@@ -35,13 +35,14 @@ class TranscriptReport:
         verdict = "ok" if c.ok else "DRIFT"
         if c.ok and self.problems:  # the steps agree, but the run did not end as recorded
             verdict = "PROBLEM"
-        text = f"{self.path}: {verdict}, {c.compared} steps compared, {len(c.drifts)} drifting"
+        compared = plural(c.compared, "step")
+        text = f"{self.path}: {verdict}, {compared} compared, {len(c.drifts)} drifting"
         if c.state:
-            text += f", {len(c.state)} change(s) in the observed state"
+            text += f", {plural(len(c.state), 'change')} in the observed state"
         if c.reach:
-            text += f", {len(c.reach)} change(s) in the reachability matrices"
+            text += f", {plural(len(c.reach), 'change')} in the reachability matrices"
         if self.problems:
-            text += f", {len(self.problems)} problem(s)"
+            text += f", {plural(len(self.problems), 'problem')}"
         if self.recipe_changed:
             text += ", recipe changed since recording"
         if self.commands == "transcript":

@@ -22,6 +22,7 @@ from generator.errors import UserError
 from generator.lab import script as script_format
 from generator.lab.record_hooks import Typed
 from generator.lab.record_teardown import Teardown
+from generator.visible import plural
 
 # A program and its arguments on one line: nothing timeout(1) could not run.
 _SIMPLE = re.compile(r"[^;&|(){}`\n\\]+")
@@ -96,7 +97,7 @@ def _head(where: str, started: str, count: int) -> list[str]:
     return [
         "#!/usr/bin/env bash",
         f"# Recorded by recipe {__version__} (`recipe record`) on {where}, {started}:",
-        f"# {count} commands as they were typed, each expected to exit as it did then.",
+        f"# {plural(count, 'command')} as they were typed, each expected to exit as it did then.",
         "#",
         "# Run it:        bash lab.sh   (as root; it removes what it made when it ends)",
         "# Step by step:  recipe run lab.sh",

@@ -30,7 +30,7 @@ from generator.lab.script import Script, Step
 from generator.lab.snapshots import END_OF_MAIN
 from generator.transcript import redact, state_names
 from generator.transcript.records import ReachRecord, SnapshotRecord
-from generator.visible import shown
+from generator.visible import plural, shown
 
 if TYPE_CHECKING:
     from generator.recipes.catalog import Recipe
@@ -166,7 +166,7 @@ def compare_options(recipe: Recipe | None, ignore: Sequence[str] = ()) -> Compar
 def _incomplete_note(recorded: tr.Transcript) -> str:
     ran = len(recorded.main_steps)
     why = "the file was cut off" if recorded.truncated else f"the run ended {recorded.status}"
-    return f"recording incomplete ({why}): replaying the {ran} main steps it recorded"
+    return f"recording incomplete ({why}): replaying the {plural(ran, 'main step')} it recorded"
 
 
 def _render_recipe(recorded: tr.Transcript, recipe_dirs: Sequence[Path]) -> tuple[Script, Recipe]:

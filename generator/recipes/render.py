@@ -13,6 +13,7 @@ from generator.recipes.catalog import Recipe
 from generator.recipes.jinja import Raw, render_template
 from generator.recipes.params import ParamValue, display
 from generator.recipes.topology import render_topology
+from generator.visible import plural
 
 
 def _comment(text: str, width: int = 78) -> list[str]:
@@ -57,7 +58,9 @@ def _multi_host_howto(hosts: tuple[str, ...]) -> list[str]:
 def _host_guard(hosts: tuple[str, ...]) -> Raw:
     """The prelude line that stops `bash lab.sh` for a multi-host lab, before anything runs."""
     flags = " ".join(f"--host {host}" for host in hosts)
-    message = f"this lab runs on {len(hosts)} hosts; run it with: recipe run lab.sh {flags}"
+    message = (
+        f"this lab runs on {plural(len(hosts), 'host')}; run it with: recipe run lab.sh {flags}"
+    )
     why = "# One bash runs on one machine, and this lab's steps belong to several hosts."
     return Raw(f"{why}\nif :; then\n  echo {shlex.quote(message)} >&2\n  exit 2\nfi")
 

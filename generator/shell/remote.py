@@ -8,6 +8,7 @@ from pathlib import Path
 
 from generator.errors import UserError
 from generator.shell.base import Shell
+from generator.visible import plural
 
 LOCAL = "local"
 
@@ -42,8 +43,8 @@ def assign(
     needed = [role for role in free if role not in defaults]
     if not len(needed) <= len(positional) <= len(free):
         raise UserError(
-            f"this lab runs on {len(roles)} hosts (roles {', '.join(roles)}): give one --host per "
-            f"role, in that order, or as ROLE=HOST; got {len(hosts)}"
+            f"this lab runs on {plural(len(roles), 'host')} (roles {', '.join(roles)}): give one "
+            f"--host per role, in that order, or as ROLE=HOST; got {len(hosts)}"
         )
     named.update(zip(free, positional, strict=False))
     return {role: named[role] if role in named else defaults[role] for role in roles}

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from generator.transcript.records import StepRecord
+from generator.visible import plural
 
 
 @dataclass
@@ -62,7 +63,9 @@ def summary(found: list[BlockVerdict], where: str = "") -> str:
     holding = len([b for b in found if b.verdict == "holds"])
     differ = len([b for b in found if b.verdict == "differs"])
     skipped = len([b for b in found if b.verdict == "skipped"])
-    line = f"{holding} of {len(found)} blocks hold" + (f" on {where}" if where else "")
-    extra = [f"{differ} differ" if differ else "", f"{skipped} skipped" if skipped else ""]
+    hold = "holds" if len(found) == 1 else "hold"
+    line = f"{holding} of {plural(len(found), 'block')} {hold}" + (f" on {where}" if where else "")
+    extra = [f"{differ} differ{'s' if differ == 1 else ''}" if differ else ""]
+    extra.append(f"{skipped} skipped" if skipped else "")
     extra = [e for e in extra if e]
     return line + (f" ({', '.join(extra)})" if extra else "")

@@ -4,6 +4,7 @@ contradiction with its likely cause."""
 from __future__ import annotations
 
 from generator.transcript.matrix import Cell, Matrix
+from generator.visible import plural
 
 OK, NO, FAIL, SELF = "ok", "--", "FAIL", "."
 MAX_TABLE = 30  # endpoints; a wider table is no help on a terminal (--json has it all)
@@ -41,7 +42,8 @@ def render(matrix: Matrix) -> str:
     pairs = {(c.source, c.target) for c in matrix.cells}
     bad = matrix.contradictions
     lines = [
-        f"reachability on {matrix.host}: {len(matrix.endpoints)} endpoints, {len(pairs)} pairs"
+        f"reachability on {matrix.host}: {plural(len(matrix.endpoints), 'endpoint')}, "
+        f"{plural(len(pairs), 'pair')}"
     ]
     if len(matrix.endpoints) <= MAX_TABLE:
         lines += [

@@ -98,7 +98,7 @@ def test_a_reach_step_checks_records_and_replays_the_matrix(
         f"after step 8: {A} -> {B} (veth {A}-{B}): did not reach as recorded, reached now (ok)"
         in replayed.stdout
     )
-    assert "1 change(s) in the reachability matrices" in replayed.stdout
+    assert "1 change in the reachability matrices" in replayed.stdout
     assert A not in netns_names()
 
 

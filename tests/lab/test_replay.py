@@ -233,9 +233,7 @@ def test_dry_run_lists_and_runs_nothing(tmp_path: Path) -> None:
     path.write_text(_script_transcript(f"touch {marker}"))
     done = recipe("replay", "--dry-run", "--recorded-commands", str(path))
     assert done.returncode == 0, done.stderr
-    assert (
-        "would run 1 steps and 0 teardown steps on local (commands recorded in the" in done.stdout
-    )
+    assert "would run 1 step and 0 teardown steps on local (commands recorded in the" in done.stdout
     assert "  [   1] touch /" in done.stdout
     assert not marker.exists()
     listed = json.loads(

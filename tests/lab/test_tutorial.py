@@ -122,7 +122,7 @@ def test_replay_update_rewrites_only_the_drifted_output_lines(
     page.write_text(drifted)
     done = recipe("replay", str(page), *BUSYBOX, "--update", env=env)
     assert done.returncode == 0, done.stderr
-    assert "updated the output of 2 command(s)" in done.stderr
+    assert "updated the output of 2 commands" in done.stderr
     after = page.read_text()
     # Every other byte stays, the page's own "Up 3 seconds" included.
     assert after == original
@@ -148,7 +148,7 @@ def test_an_image_that_is_not_here_is_skipped_never_pulled(
     done = recipe("run", str(page), "--no-record", env=env)
     assert done.returncode == 0, done.stderr
     assert "the image rcp-no-such-image:1 is not on this machine" in done.stderr
-    assert "0 of 1 blocks hold (1 skipped)" in done.stderr
+    assert "0 of 1 block holds (1 skipped)" in done.stderr
     page.write_text("```console\n$ docker run --rm alpine true\n```\n")
     mapped = recipe("run", str(page), "--image", "alpine=rcp-nosuch", "--no-record", env=env)
     assert "the image rcp-nosuch (--image alpine=rcp-nosuch) is not on this machine" in (
@@ -174,7 +174,7 @@ def test_a_plain_bash_block_that_fails_where_the_page_shows_no_failure_differs(
     assert found["blocks"][1]["reasons"] == [
         "block 2, line 10: exited 2; the page shows no failure"
     ]
-    assert "2 of 3 blocks hold (1 differ)" in done.stderr
+    assert "2 of 3 blocks hold (1 differs)" in done.stderr
     assert "the safety net removed netns rcp-tut-ns" in done.stderr
 
 
