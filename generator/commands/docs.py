@@ -9,7 +9,14 @@ from typing import Annotated
 
 import typer
 
+from generator.commands.choices import Choice, choice_option
 from generator.commands.library import recipe_dirs
+
+
+class Format(Choice):
+    MD = "md"
+    HTML = "html"
+    CAST = "cast"
 
 
 def docs(
@@ -19,12 +26,25 @@ def docs(
         typer.Argument(help="Transcript files or directories of them.", show_default=False),
     ] = None,
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Directory to write the pages into.")
+        Path, typer.Option("--output", "-o", help="Directory to write the pages into.")
     ] = Path("."),
     fmt: Annotated[
-        str,
-        typer.Option("--format", "-f", help="md (GitHub Markdown), html (self-contained) or cast."),
-    ] = "md",
+        Format,
+        choice_option(
+            Format, "--format", "-f", help="md (GitHub Markdown), html (self-contained) or cast."
+        ),
+    ] = Format.MD,
+    site: Annotated[
+        Path | None,
+        typer.Option(
+            "--site",
+            help="Write a browsable site into DIR instead: pages, index, claims, casts, player.",
+            show_default=False,
+        ),
+    ] = None,
+    typing: Annotated[
+        bool, typer.Option("--typing", help="In casts, type each command a key at a time.")
+    ] = False,
     normalized: Annotated[
         bool,
         typer.Option(
@@ -46,19 +66,43 @@ def docs(
     from generator.errors import UserError
 
     if project:
-        if paths:
-            raise UserError("--project reads transcripts/ itself; give no PATH with it")
-        from generator.pages.project import build
+        if paths or site:
+            raise UserError("--project reads transcripts/ and writes docs/ itself; give no PATH")
+        from generator.pages.project import build, checkout
 
-        for path in build():
+        for path in build(checkout("recipe docs --project")):
             print(path)
         return
+    if site is not None:
+        _site(ctx, paths or [], site)
+        return
     if not paths:
-        raise UserError("give transcript files or directories, or --project")
+        raise UserError("give transcript files or directories, or --project, or --site DIR")
     from generator.pages.write import write
 
-    for item in write(paths, out, fmt, recipe_dirs(ctx), normalized=normalized, index=index):
+    written = write(
+        paths, out, fmt.value, recipe_dirs(ctx), normalized=normalized, index=index, typing=typing
+    )
+    for item in written:
         print(item.path)
+
+
+def _site(ctx: typer.Context, paths: list[Path], out: Path) -> None:
+    """The site of the given transcripts, or of the checkout's goldens with its claims page."""
+    from generator.errors import UserError
+    from generator.pages import project, site
+
+    claims_data = None
+    if not paths:
+        root = project.checkout("recipe docs --site DIR with no PATH")
+        paths = [root / project.TRANSCRIPTS]
+        claims_data = root / project.CLAIMS_DATA
+    elif (root_found := project.found_checkout()) is not None:
+        claims_data = root_found / project.CLAIMS_DATA
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--site {out}: is not a directory; name a folder for the site")
+    for path in site.build(paths, out, recipe_dirs(ctx), claims_data):
+        print(path)
 
 
 def claims(
@@ -68,17 +112,21 @@ def claims(
         Path | None, typer.Option("--claims", help="Claim definitions (default: docs/claims.toml).")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write the page here instead of stdout.")
+        Path | None, typer.Option("--output", "-o", help="Write the page here instead of stdout.")
     ] = None,
 ) -> None:
     """Check the walkthrough's claims against transcripts and write the verdicts as Markdown."""
     from generator.compare.for_transcript import redacted
-    from generator.pages.claims import DEFAULT_DATA, check_all, load_claims, render
+    from generator.pages.claims import check_all, load_claims, render
     from generator.pages.model import assign_slugs
     from generator.transcript import read
     from generator.transcript.files import find
 
-    defined = load_claims(data or DEFAULT_DATA)
+    if data is None:
+        from generator.pages.project import CLAIMS_DATA, checkout
+
+        data = checkout("recipe claims without --claims FILE") / CLAIMS_DATA
+    defined = load_claims(data)
     transcripts = [redacted(read(p), recipe_dirs(ctx)) for p in find(paths)]
     text = render(
         check_all(defined, transcripts), labs_link="labs/", slugs=assign_slugs(transcripts)

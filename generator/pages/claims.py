@@ -18,7 +18,6 @@ from generator.errors import UserError
 from generator.transcript import StepRecord, Transcript
 from generator.transcript.expectation import Expectation
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "docs" / "claims.toml"
 QUOTE_LINES = 12
 
 HOLDS, FAILS, UNSHOWN = "holds", "does not hold", "not shown"

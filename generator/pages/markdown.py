@@ -197,7 +197,8 @@ def topology_section(page: LabPage, svg_name: str | None = None) -> list[str]:
         out += [md_text(observed.CAPTION), ""]
     out += [fence(diagram.to_mermaid(graph), "mermaid"), ""]
     if svg_name:
-        out += [f"![The same topology, drawn by Graphviz]({md_target(svg_name)})", ""]
+        # A link, not an image: GitHub already draws the Mermaid, and one diagram is enough.
+        out += [f"[The same topology as an SVG drawing (Graphviz)]({md_target(svg_name)})", ""]
     if page.topology_warnings:
         out += ["> **The declared topology does not match what the run observed:**", ">"]
         out += [f"> - {md_text(line)}" for line in page.topology_warnings]

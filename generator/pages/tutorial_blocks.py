@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from html import escape
 
 from generator.transcript import StepRecord, Transcript
 from generator.transcript.blocks import summary, verdicts
@@ -55,7 +54,7 @@ def stack(transcript: Transcript) -> str:
     return ", ".join(parts)
 
 
-def _why(block: PageBlock) -> str:
+def why(block: PageBlock) -> str:
     """The block's reasons, without the diff lines under them (the steps show those)."""
     said = [r for r in block.reasons if r.startswith(("block ", "skipped"))]
     return "; ".join(said)
@@ -70,18 +69,8 @@ def not_typed(record: StepRecord) -> tuple[str, ...]:
 
 def markdown_section(blocks: tuple[PageBlock, ...], cell: Callable[[str], str]) -> list[str]:
     out = ["## Blocks", "", "| block | line | verdict | why |", "|---|---|---|---|"]
-    out += [f"| {b.number} | {b.line} | {b.verdict} | {cell(_why(b))} |" for b in blocks]
+    out += [f"| {b.number} | {b.line} | {b.verdict} | {cell(why(b))} |" for b in blocks]
     return out + [""]
-
-
-def html_section(blocks: tuple[PageBlock, ...]) -> list[str]:
-    rows = "".join(
-        f'<tr class="{escape(b.verdict)}"><td>{b.number}</td><td>{b.line}</td>'
-        f"<td>{escape(b.verdict)}</td><td>{escape(_why(b))}</td></tr>"
-        for b in blocks
-    )
-    head = "<tr><th>block</th><th>line</th><th>verdict</th><th>why</th></tr>"
-    return ["<h2>Blocks</h2>", f"<table>{head}{rows}</table>"]
 
 
 def heading(block: PageBlock) -> str:

@@ -85,9 +85,11 @@ def write_html(page: docs_model.LabPage, out: Path) -> Path:
     return target
 
 
-def write_cast(transcript: Transcript, page: docs_model.LabPage, out: Path) -> Path:
+def write_cast(
+    transcript: Transcript, page: docs_model.LabPage, out: Path, typing: bool = False
+) -> Path:
     target = out / f"{page.slug}.cast"
-    _write(target, to_cast(transcript))
+    _write(target, to_cast(transcript, typing=typing))
     return target
 
 
@@ -130,6 +132,7 @@ def write(
     normalized: bool = False,
     index: bool = False,
     intro: str = INTRO,
+    typing: bool = False,
 ) -> list[Written]:
     """Write one page per transcript into `out`, and the index page when asked."""
     if fmt not in FORMATS:
@@ -139,7 +142,7 @@ def write(
     if suffix is not None:  # before the first page: nothing half written
         index_name = [INDEX if fmt == "md" else HTML_INDEX] if index else []
         for name in [page.slug + suffix for _, page in loaded] + index_name:
-            _refuse_foreign(out / name)
+            refuse_foreign(out / name)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for transcript, page in loaded:
@@ -148,17 +151,30 @@ def write(
         elif fmt == "html":
             target = write_html(page, out)
         else:
-            target = write_cast(transcript, page, out)
+            target = write_cast(transcript, page, out, typing)
         written.append(Written(page, target))
     pages = [w.page for w in written]
     if index and fmt == "md":
         _write(out / INDEX, index_page(pages, intro))
     elif index and fmt == "html":
-        _write(out / HTML_INDEX, docs_html.render_index(index_rows(pages), intro))
+        rows = [
+            {
+                "href": f"{slug}.html",
+                "slug": slug,
+                "title": title,
+                "date": date,
+                "stack": "",
+                "status": status,
+                "kind": "lab",
+            }
+            for slug, title, date, status in index_rows(pages)
+        ]
+        group = {"anchor": "pages", "title": "Pages", "rows": rows}
+        _write(out / HTML_INDEX, docs_html.render_index([group], intro))
     return written
 
 
-def _refuse_foreign(path: Path) -> None:
+def refuse_foreign(path: Path) -> None:
     """A page never replaces a file recipe docs did not write: `recipe docs veth.transcript`
     beside the tutorial veth.md would overwrite the tutorial itself. A symlink is replaced,
     never read or written through."""

@@ -8,7 +8,7 @@ import pytest
 
 from generator.errors import UserError
 from generator.lab import script
-from generator.pages import claims
+from generator.pages import claims, project
 from generator.recipes import catalog as recipes
 from generator.recipes.render import render_script
 from generator.transcript import Header, StepRecord, Transcript
@@ -16,7 +16,7 @@ from generator.transcript.expectation import Expectation
 from generator.transcript.facts import HostFacts
 from tests.pages.test_docs import fences, tokens
 
-DEFINED = claims.load_claims(claims.DEFAULT_DATA)
+DEFINED = claims.load_claims(project.ROOT / project.CLAIMS_DATA)
 
 
 def unrun(name: str) -> Transcript:

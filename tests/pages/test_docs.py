@@ -131,7 +131,7 @@ def test_cli_writes_pages_and_rejects_bad_input(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["docs", str(path), "-o", str(tmp_path), "--format", "pdf"])
     # RecipeGroup.main turns the UserError into one line and exit 2, under CliRunner too.
     assert bad.exit_code == 2 and bad.stdout == ""
-    assert bad.stderr.startswith("recipe: ") and "unknown format 'pdf'" in bad.stderr
+    assert bad.stderr.startswith("recipe: ") and "'pdf' is not one of md, html, cast" in bad.stderr
 
 
 def test_cli_errors_are_one_line(tmp_path: Path) -> None:

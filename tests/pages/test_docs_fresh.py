@@ -1,5 +1,5 @@
-"""CI fails when the committed docs/labs/ or docs/claims.md no longer match what the golden
-transcripts, the recipes and docs/claims.toml generate today."""
+"""CI fails when the committed docs/labs/, docs/site/ or docs/claims.md no longer match what
+the golden transcripts, the recipes and docs/claims.toml generate today."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ ROOT = project_docs.ROOT
 @pytest.mark.skipif(not diagram.dot_available(), reason="graphviz draws the committed SVGs")
 def test_committed_docs_are_fresh(tmp_path: Path) -> None:
     fresh = {p.relative_to(tmp_path) for p in project_docs.build(ROOT, tmp_path)}
-    labs = ROOT / project_docs.LABS
-    committed = (
-        {p.relative_to(ROOT) for p in labs.glob("*") if p.is_file()} if labs.is_dir() else set()
-    )
+    committed = {
+        p.relative_to(ROOT)
+        for folder in (ROOT / project_docs.LABS, ROOT / project_docs.SITE)
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
     committed.add(Path(project_docs.CLAIMS_PAGE))
     hint = f"the docs are stale: run `{project_docs.REBUILD}` and commit docs/"
     assert sorted(map(str, committed)) == sorted(map(str, fresh)), hint
