@@ -304,17 +304,21 @@ def diff(
     color: ColorOption = Color.AUTO,
 ) -> None:
     """Compare two transcripts without running anything: exit 0 same, 1 drift, 2 bad input."""
+    from dataclasses import replace
+
     from generator import transcript as tr
     from generator.compare import reachdrift, sidebyside, statedrift
     from generator.compare.driftreport import TranscriptReport
     from generator.compare.for_transcript import recipe_for
     from generator.compare.runs import compare_runs
+    from generator.compare.sides import between
     from generator.lab import replay as engine
 
     colour = _colour(color)
     # The recorded header says which recipe's patterns apply; then both files load at once.
     recipe = recipe_for(tr.read_header(recorded), recipe_dirs(ctx))
-    options = engine.compare_options(recipe, ignore or [])
+    sides = between(recorded, other)  # two recordings: neither is "replayed"
+    options = replace(engine.compare_options(recipe, ignore or []), sides=sides)
     old_run, new_run = sidebyside.load_both(recorded, other, options)
     old, new = old_run.transcript, new_run.transcript
     notes = []
@@ -324,12 +328,12 @@ def diff(
         if not transcript.complete:
             notes.append(f"{transcript.path} is incomplete ({transcript.status})")
     comparison = compare_runs(old_run.run, new_run.run, options)
-    comparison.state, more = statedrift.compare(old.snapshots, new.snapshots)
+    comparison.state, more = statedrift.compare(old.snapshots, new.snapshots, sides)
     if old.snapshots and not new.snapshots:
         more = [f"{other} holds no state snapshot: the observed state is not compared"]
-    comparison.reach, reach_notes = reachdrift.compare(old.reaches, new.reaches)
+    comparison.reach, reach_notes = reachdrift.compare(old.reaches, new.reaches, sides)
     more += reach_notes
-    report = TranscriptReport(f"{recorded} vs {other}", comparison, notes=notes + more)
+    report = TranscriptReport(f"{recorded} vs {other}", comparison, notes=notes + more, sides=sides)
     if old.status != new.status:  # a run that failed (a leftover, say) is no run that passed
         report.problems.append(f"the run {old.status} in {recorded}, {new.status} in {other}")
     _print_reports([report], as_json, colour)

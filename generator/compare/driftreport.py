@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.compare.runs import Comparison, StepDrift
+from generator.compare.sides import REPLAY, Sides
 from generator.visible import plural, visible
 
 _RED, _GREEN, _CYAN, _BOLD, _RESET = "\033[31m", "\033[32m", "\033[36m", "\033[1m", "\033[0m"
@@ -25,6 +26,7 @@ class TranscriptReport:
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # drift outside any step: leftovers
     commands: str | None = None  # replay: "recipe" (rendered again) or "transcript" (recorded)
+    sides: Sides = REPLAY  # recipe diff: the two files, by name
 
     @property
     def ok(self) -> bool:
@@ -75,7 +77,7 @@ def _diff_line(line: str, colour: bool) -> str:
     return visible(line, one_line=True)
 
 
-def step_lines(drift: StepDrift, colour: bool) -> Iterator[str]:
+def step_lines(drift: StepDrift, colour: bool, sides: Sides = REPLAY) -> Iterator[str]:
     first, *more = drift.command.split("\n")  # only newlines: splitlines() breaks on \r too
     suffix = " ..." if more else ""
     yield _paint(f"step {drift.index}: {first}{suffix}", _BOLD, colour)
@@ -87,13 +89,13 @@ def step_lines(drift: StepDrift, colour: bool) -> Iterator[str]:
     if drift.bindings:
         yield "  bindings that differ:"
         for binding in drift.bindings:
-            yield "    " + visible(binding.describe(), one_line=True)
+            yield "    " + visible(binding.describe(sides), one_line=True)
 
 
 def text_lines(report: TranscriptReport, colour: bool) -> Iterator[str]:
     """Each drifting step, then the transcript's notes and its one-line summary."""
     for drift in report.comparison.drifts:
-        yield from step_lines(drift, colour)
+        yield from step_lines(drift, colour, report.sides)
     if report.comparison.state:
         yield _paint("observed state:", _BOLD, colour)
         for line in report.comparison.state:
@@ -113,6 +115,9 @@ def as_json(report: TranscriptReport) -> dict[str, Any]:
     c = report.comparison
     return {
         "path": report.path,
+        # What the "recorded" and "replayed" keys of a binding stand for: in recipe diff, the
+        # two files (docs/replay.md).
+        "sides": {"recorded": report.sides.old_label, "replayed": report.sides.new_label},
         "ok": report.ok,
         "compared": c.compared,
         "recipe_changed": report.recipe_changed,

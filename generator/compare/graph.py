@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 from generator.compare import graph_facts
 from generator.compare.graph_facts import Fact, Key
+from generator.compare.sides import REPLAY, Sides
 from generator.transcript import state_names
 from generator.transcript.state import HOST, Link, Namespace, Snapshot
 
@@ -75,7 +76,9 @@ def graph(snapshot: Snapshot, role: str = "") -> Graph:
 
 
 def drift(
-    recorded: Sequence[tuple[str, Snapshot]], observed: Sequence[tuple[str, Snapshot]]
+    recorded: Sequence[tuple[str, Snapshot]],
+    observed: Sequence[tuple[str, Snapshot]],
+    sides: Sides = REPLAY,
 ) -> list[str]:
     """One line per changed edge or thing, in words, in a fixed order; [] when the graphs agree.
 
@@ -89,14 +92,14 @@ def drift(
     found: list[str] = []
     only_was = sorted({g.role for g in was} - {g.role for g in now})
     only_now = sorted({g.role for g in now} - {g.role for g in was})
-    found += [f"host {role} has a snapshot in the recording, none now" for role in only_was]
-    found += [f"host {role} has a snapshot now, none in the recording" for role in only_now]
+    found += [f"host {role} has a snapshot {sides.then}, none {sides.now}" for role in only_was]
+    found += [f"host {role} has a snapshot {sides.now}, none {sides.then}" for role in only_now]
     blocked = frozenset().union(*(g.blocked for g in (*was, *now)))
     old = _facts(g for g in was if g.role not in only_was)
     new = _facts(g for g in now if g.role not in only_now)
     old = {f for f in old if not f.areas & blocked}
     new = {f for f in new if not f.areas & blocked}
-    return found + graph_facts.lines(old - new, new - old)
+    return found + graph_facts.lines(old - new, new - old, sides)
 
 
 def _facts(graphs: Iterable[Graph]) -> set[Fact]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from generator.compare.sides import REPLAY, Sides
+
 # (kind, subject, value): a fact's identity, and how a fact names the one it hangs on.
 Key = tuple[str, str, str]
 
@@ -17,19 +19,19 @@ Key = tuple[str, str, str]
 # changed ({s}, {r} the recording's values, {a} today's). The order of this table is the
 # order of the report: what exists first, then how it is wired, then its addresses.
 _WORDS: dict[str, tuple[str, str]] = {
-    "endpoint": ("{s} ({v})", "{s} is a {r} in the recording, a {a} now"),
-    "network": ("network {s} ({v})", "network {s} is {r} in the recording, {a} now"),
-    "swarm": ("swarm node {s} ({v})", "swarm node {s} is a {r} in the recording, a {a} now"),
-    "interface": ("interface {s} ({v})", "{s} is a {r} in the recording, a {a} now"),
+    "endpoint": ("{s} ({v})", "{s} is a {r} {then}, a {a} {now}"),
+    "network": ("network {s} ({v})", "network {s} is {r} {then}, {a} {now}"),
+    "swarm": ("swarm node {s} ({v})", "swarm node {s} is a {r} {then}, a {a} {now}"),
+    "interface": ("interface {s} ({v})", "{s} is a {r} {then}, a {a} {now}"),
     "veth": ("the veth {s}", ""),  # changes are worded by _moved_veths
-    "port": ("port {s} on {v}", "port {s} is on {r} in the recording, on {a} now"),
-    "vxlan": ("vxlan {s} ({v})", "vxlan {s} has {r} in the recording, {a} now"),
-    "attachment": ("{s} on {v}", "{s} is on {r} in the recording, on {a} now"),
-    "container-state": ("{s} {v}", "{s} is {r} in the recording, {a} now"),
-    "state": ("{s} {v}", "{s} is {r} in the recording, {a} now"),
-    "address": ("address {v} on {s}", "{s} has {r} in the recording, {a} now"),
-    "attachment-ip": ("address {v} of {s}", "{s} has {r} in the recording, {a} now"),
-    "route": ("route {v} in {s}", "{s} has route {r} in the recording, {a} now"),
+    "port": ("port {s} on {v}", "port {s} is on {r} {then}, on {a} {now}"),
+    "vxlan": ("vxlan {s} ({v})", "vxlan {s} has {r} {then}, {a} {now}"),
+    "attachment": ("{s} on {v}", "{s} is on {r} {then}, on {a} {now}"),
+    "container-state": ("{s} {v}", "{s} is {r} {then}, {a} {now}"),
+    "state": ("{s} {v}", "{s} is {r} {then}, {a} {now}"),
+    "address": ("address {v} on {s}", "{s} has {r} {then}, {a} {now}"),
+    "attachment-ip": ("address {v} of {s}", "{s} has {r} {then}, {a} {now}"),
+    "route": ("route {v} in {s}", "{s} has route {r} {then}, {a} {now}"),
 }
 ORDER = {kind: i for i, kind in enumerate(_WORDS)}
 VETH_JOIN = " <-> "
@@ -64,13 +66,13 @@ def veth(end: str, other: str) -> str:
     return VETH_JOIN.join(sorted((end, other)))
 
 
-def lines(removed: Iterable[Fact], added: Iterable[Fact]) -> list[str]:
+def lines(removed: Iterable[Fact], added: Iterable[Fact], sides: Sides = REPLAY) -> list[str]:
     """One line per changed subject: `in the recording X, now Y` when a subject lost values
     and gained others, `... is missing` or `... is new` when it is on one side only."""
     was_side, now_side = set(removed), set(added)
     gone, new = set(was_side), set(now_side)
     # A moved veth end first: the new namespace it now ends in must not explain it away.
-    found = _moved_veths(gone, new)
+    found = _moved_veths(gone, new, sides)
     gone, new = _unexplained(gone, was_side), _unexplained(new, now_side)
     by_subject: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
     for fact in gone:
@@ -80,7 +82,7 @@ def lines(removed: Iterable[Fact], added: Iterable[Fact]) -> list[str]:
     for (kind, subject), (was, now) in by_subject.items():
         if was and now and _WORDS[kind][1]:
             text = _WORDS[kind][1].format(
-                s=subject, r=", ".join(sorted(was)), a=", ".join(sorted(now))
+                s=subject, r=", ".join(sorted(was)), a=", ".join(sorted(now)), **_when(sides)
             )
             found.append((ORDER[kind], subject, text))
             continue
@@ -99,7 +101,11 @@ def _unexplained(facts: set[Fact], side: set[Fact]) -> set[Fact]:
     return {fact for fact in facts if not any(parent in keys for parent in fact.parents)}
 
 
-def _moved_veths(gone: set[Fact], new: set[Fact]) -> list[tuple[int, str, str]]:
+def _when(sides: Sides) -> dict[str, str]:
+    return {"then": sides.then, "now": sides.now}
+
+
+def _moved_veths(gone: set[Fact], new: set[Fact], sides: Sides) -> list[tuple[int, str, str]]:
     """A pair that lost one end and gained another: `the veth from A ends at B in the
     recording, at C now`. Takes the pairs it words out of `gone` and `new`."""
     by_end: dict[str, list[Fact]] = {}  # today's new pairs by each of their ends, in order
@@ -115,7 +121,7 @@ def _moved_veths(gone: set[Fact], new: set[Fact]) -> list[tuple[int, str, str]]:
                 continue
             was = next((e for e in ends if e != end), end)
             now = next((e for e in match.subject.split(VETH_JOIN) if e != end), end)
-            text = f"the veth from {end} ends at {was} in the recording, at {now} now"
+            text = f"the veth from {end} ends at {was} {sides.then}, at {now} {sides.now}"
             found.append((ORDER["veth"], end, text))
             gone.discard(old)
             new.discard(match)

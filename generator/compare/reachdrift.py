@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from generator.compare.sides import REPLAY, Sides
 from generator.transcript.matrix import Cell, Matrix
 from generator.transcript.records import ReachRecord
 
 
 def compare(
-    recorded: Sequence[ReachRecord], replayed: Sequence[ReachRecord]
+    recorded: Sequence[ReachRecord], replayed: Sequence[ReachRecord], sides: Sides = REPLAY
 ) -> tuple[list[str], list[str]]:
     """(one line per changed cell, notes)."""
     lines: list[str] = []
@@ -24,15 +25,15 @@ def compare(
         new = _at(replayed, step, role)
         where = f"after step {step}" + (f" on {role}" if role else "")
         if new is None:
-            notes.append(f"the replay probed no matrix {where}: it is not compared there")
+            notes.append(f"{sides.new} probed no matrix {where}: it is not compared there")
             continue
-        lines += [f"{where}: {line}" for line in cells(old, new)] if old is not None else []
+        lines += [f"{where}: {line}" for line in cells(old, new, sides)] if old is not None else []
     for record in replayed:
         if (record.after_step, record.role or "") not in points:
             where = f"after step {record.after_step}" + (
                 f" on {record.role}" if record.role else ""
             )
-            lines.append(f"{where}: a matrix the recording does not have")
+            lines.append(f"{where}: a matrix {sides.old} does not have")
     return lines, notes
 
 
@@ -41,7 +42,7 @@ def _at(records: Sequence[ReachRecord], step: int, role: str) -> Matrix | None:
     return found[0] if found else None
 
 
-def cells(old: Matrix, new: Matrix) -> list[str]:
+def cells(old: Matrix, new: Matrix, sides: Sides = REPLAY) -> list[str]:
     """The cells that differ, by pair, in the recording's order, then the new ones."""
     before = {c.key: c for c in old.cells}
     after = {c.key: c for c in new.cells}
@@ -52,9 +53,10 @@ def cells(old: Matrix, new: Matrix) -> list[str]:
             lines.append(f"{_pair(cell)}: no longer probed")
         elif now.actual != cell.actual:
             was, got = _did(cell), _did(now)
-            lines.append(f"{_pair(cell)}: {was} as recorded, {got} now ({now.detail})")
+            lines.append(f"{_pair(cell)}: {was} {sides.as_then}, {got} {sides.now} ({now.detail})")
         elif now.expected != cell.expected:
-            lines.append(f"{_pair(cell)}: expected to {_to(cell)} as recorded, to {_to(now)} now")
+            then, now_ = sides.as_then, sides.now
+            lines.append(f"{_pair(cell)}: expected to {_to(cell)} {then}, to {_to(now)} {now_}")
     lines += [f"{_pair(c)}: newly probed, {_did(c)}" for k, c in after.items() if k not in before]
     return lines
 

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from generator.compare import jsondata
 from generator.compare.normalize import PLACEHOLDER, Bindings, Normalizer, Rule
+from generator.compare.sides import REPLAY, Sides
 from generator.compare.views import netns_view
 from generator.transcript.redact import BUILTIN, Redactor
 from generator.transcript.state_names import Names
@@ -66,6 +67,7 @@ class CompareOptions:
     # Both sides, before normalizing: a golden holds markers where the replay sees real secrets,
     # and an older golden may hold the secrets themselves; either way the two compare alike.
     redactor: Redactor = BUILTIN
+    sides: Sides = REPLAY  # how the lines name the two runs
 
 
 @dataclass(frozen=True)
@@ -77,11 +79,9 @@ class BindingDiff:
     recorded_value: str | None  # the real value behind it
     replayed_value: str | None
 
-    def describe(self) -> str:
-        return (
-            f"{self.recorded} (recorded {self.recorded_value}) is now {self.replayed} "
-            f"(replayed {self.replayed_value})"
-        )
+    def describe(self, sides: Sides = REPLAY) -> str:
+        values = (self.recorded, self.recorded_value, self.replayed, self.replayed_value)
+        return sides.placeholder(*values)
 
 
 @dataclass(frozen=True)
@@ -262,13 +262,13 @@ def compare_runs(
         if j < 0:
             old = recorded[i]
             result.drifts.append(
-                StepDrift(old.index, old.command, ("the step did not run in the replay",))
+                StepDrift(old.index, old.command, (f"the step did not run in {options.sides.new}",))
             )
             continue
         if i < 0:
             new = replayed[j]
             result.drifts.append(
-                StepDrift(new.index, new.command, ("a step the recording does not have",))
+                StepDrift(new.index, new.command, (f"a step {options.sides.old} does not have",))
             )
             continue
         result.compared += 1
@@ -278,7 +278,7 @@ def compare_runs(
         elif old_texts != new_texts:
             pairs = zip(old_texts, new_texts, strict=True)
             old_texts = [b if _reordered(a, b) else a for a, b in pairs]
-        drift = compare_step(recorded[i], replayed[j], old_texts, new_texts)
+        drift = compare_step(recorded[i], replayed[j], old_texts, new_texts, options.sides)
         if drift is not None:
             result.drifts.append(_with_bindings(drift, old_run.bindings, new_run.bindings))
     return result
@@ -313,7 +313,11 @@ def _blocks(text: str) -> list[str]:
 
 
 def compare_step(
-    old: StepHeadLike, new: StepHeadLike, before: Sequence[str], after: Sequence[str]
+    old: StepHeadLike,
+    new: StepHeadLike,
+    before: Sequence[str],
+    after: Sequence[str],
+    sides: Sides = REPLAY,
 ) -> StepDrift | None:
     """One step's drift, from its normalized (stdout, stderr) on both sides; None if it holds."""
     reasons: list[str] = []
@@ -321,13 +325,15 @@ def compare_step(
     if old.command != new.command:
         reasons.append("the command differs")
     if old.exit != new.exit:
-        reasons.append(f"exit status {old.exit} is now {new.exit}")
+        reasons.append(sides.changed("exit status", old.exit, new.exit))
     for stream, a, b in zip(STREAMS, before, after, strict=False):
         if a == b:
             continue
         reasons.append(f"{stream} differs")
         diffs.append(
-            StreamDiff(stream, tuple(unified(jsondata.pretty(a), jsondata.pretty(b), stream)))
+            StreamDiff(
+                stream, tuple(unified(jsondata.pretty(a), jsondata.pretty(b), stream, sides))
+            )
         )
     if not reasons:
         return None
@@ -343,13 +349,13 @@ def _with_bindings(drift: StepDrift, old: Bindings, new: Bindings) -> StepDrift:
     return StepDrift(drift.index, drift.command, drift.reasons, drift.diffs, tuple(_unique(found)))
 
 
-def unified(before: str, after: str, stream: str) -> list[str]:
+def unified(before: str, after: str, stream: str, sides: Sides = REPLAY) -> list[str]:
     return list(
         difflib.unified_diff(
             before.splitlines(),
             after.splitlines(),
-            fromfile=f"recorded {stream}",
-            tofile=f"replayed {stream}",
+            fromfile=f"{sides.old_label} {stream}",
+            tofile=f"{sides.new_label} {stream}",
             lineterm="",
             n=2,
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from generator.compare import graph
+from generator.compare.sides import REPLAY, Sides
 from generator.transcript.records import SnapshotRecord
 from generator.transcript.state import Snapshot
 
@@ -16,12 +17,16 @@ NO_RECORDED = (
 
 
 def compare(
-    recorded: Sequence[SnapshotRecord], observed: Sequence[SnapshotRecord]
+    recorded: Sequence[SnapshotRecord],
+    observed: Sequence[SnapshotRecord],
+    sides: Sides = REPLAY,
 ) -> tuple[list[str], list[str]]:
     """(one line per changed edge, notes). Each point the recording observed is compared with
     the replay's point of the same label; a point the replay did not reach is a note, since
     the steps' drift already says why (a failed or missing step)."""
     if not recorded:
+        if sides != REPLAY:  # two recordings: --update is no fix
+            return [], [f"{sides.old} holds no state snapshot: the observed state is not compared"]
         return [], [NO_RECORDED]
     lines: list[str] = []
     notes: list[str] = []
@@ -30,10 +35,12 @@ def compare(
         old = _at(recorded, label)
         new = _at(observed, label)
         if not new:
-            notes.append(f"the replay took no snapshot at {label}: the state is not compared there")
+            notes.append(
+                f"{sides.new} took no snapshot at {label}: the state is not compared there"
+            )
             continue
         prefix = f"at {label}: " if len(labels) > 1 else ""
-        lines += [prefix + line for line in graph.drift(old, new)]
+        lines += [prefix + line for line in graph.drift(old, new, sides)]
     return lines, notes
 
 

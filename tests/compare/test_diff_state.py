@@ -43,7 +43,10 @@ def test_diff_names_an_edge_that_no_step_printed(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stdout + done.stderr
     (report,) = json.loads(done.stdout)["transcripts"]
     assert report["drifts"] == []
-    assert "test3 is on my-bridge in the recording, on bridge now" in report["state"], report
+    # two recordings, each named by its file: neither is "the recording" nor "now"
+    wording = "test3 is on my-bridge in custom-bridge.transcript, on bridge in rewired.transcript"
+    assert wording in report["state"], report
+    assert report["sides"] == {"recorded": GOLDEN.name, "replayed": "rewired.transcript"}
 
 
 def test_a_version_1_transcript_reads_diffs_and_renders(tmp_path: Path) -> None:

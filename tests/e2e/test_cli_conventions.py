@@ -14,7 +14,7 @@ import pytest
 
 from generator.cli import version
 from generator.commands.completion import COMPLETE_VAR
-from tests.cli_runner import ENTRY, ROOT, invoke, recipe
+from tests.cli_runner import ENTRY, ROOT, assert_one_line_error, invoke, recipe
 from tests.json_schema import problems, schema
 
 RECIPES = sorted(p.parent.name for p in (ROOT / "recipes").glob("*/recipe.toml"))
@@ -181,3 +181,55 @@ def test_every_schema_is_documented() -> None:
     documented = (ROOT / "docs" / "json.md").read_text()
     for path in sorted((ROOT / "docs" / "schemas").glob("*.json")):
         assert f"schemas/{path.name}" in documented, path.name
+
+
+# ------------------------------------------------------------------ wording
+
+
+def test_diff_names_both_recordings_and_calls_neither_replayed(tmp_path: Path) -> None:
+    golden = ROOT / "transcripts" / "veth-pair.transcript"
+    text = golden.read_text()
+    other = tmp_path / "other.transcript"
+    first = text.index("stdout:\n  | ")
+    text = text[:first] + "stdout:\n  | an extra line\n  | " + text[first + 13 :]
+    other.write_text(text.replace("exit: 0", "exit: 1", 1))
+    done = invoke("diff", str(golden), str(other), "--color", "never")
+    assert done.returncode == 1, done.stderr
+    assert "exit status 0 in veth-pair.transcript, 1 in other.transcript" in done.stdout
+    assert "--- veth-pair.transcript stdout" in done.stdout
+    assert "replay" not in done.stdout and "is now" not in done.stdout
+    same_name = tmp_path / "veth-pair.transcript"
+    same_name.write_text(other.read_text())
+    both = invoke("diff", str(golden), str(same_name), "--color", "never")
+    assert f"--- {golden} stdout" in both.stdout and f"+++ {same_name} stdout" in both.stdout
+
+
+def test_replay_keeps_its_words() -> None:
+    from generator.compare.runs import BindingDiff
+    from generator.compare.sides import REPLAY, between
+
+    binding = BindingDiff("IF#1", "IF#3", "12", "30")
+    assert binding.describe() == "IF#1 (recorded 12) is now IF#3 (replayed 30)"
+    sides = between(Path("a.transcript"), Path("b.transcript"))
+    assert binding.describe(sides) == "IF#1 (12) in a.transcript, IF#3 (30) in b.transcript"
+    assert REPLAY.changed("exit status", 0, 1) == "exit status 0 is now 1"
+    assert between(Path("x"), Path("x")).old == "first"
+
+
+def test_an_unknown_recipe_gets_the_closest_name_first() -> None:
+    line = assert_one_line_error(invoke("show", "custom-brige"), "unknown recipe 'custom-brige'")
+    assert line.endswith(f"did you mean 'custom-bridge'? (`recipe list` shows all {len(RECIPES)})")
+    far = assert_one_line_error(invoke("render", "zzzzzzzz"), "known recipes: ")
+    assert "did you mean" not in far and "custom-bridge" in far
+
+
+@pytest.mark.parametrize(
+    ("count", "noun", "many", "said"),
+    [(0, "step", None, "0 steps"), (1, "teardown step", None, "1 teardown step"),
+     (2, "step", None, "2 steps"), (1, "directory", "directories", "1 directory"),
+     (3, "directory", "directories", "3 directories")],
+)  # fmt: skip
+def test_plural(count: int, noun: str, many: str | None, said: str) -> None:
+    from generator.visible import plural
+
+    assert plural(count, noun, many) == said
