@@ -127,7 +127,7 @@ def build(
     ordered = labs + tutorials
     names = [INDEX, CLAIMS, *(f"{page.slug}.html" for _, page in ordered)]
     for name in names:  # before the first file: nothing half written
-        refuse_foreign(out / name)
+        refuse_foreign(out / name, "with --site ANOTHER-DIR")
     (out / "assets").mkdir(parents=True, exist_ok=True)
     written = _assets(out)
     for position, (transcript, page) in enumerate(ordered):
