@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from generator.errors import UserError
@@ -317,6 +318,7 @@ def dot_available() -> bool:
     return shutil.which("dot") is not None
 
 
+@lru_cache(maxsize=64)  # a site draws each page's graph for the page and for its .svg file
 def to_svg(dot: str) -> str | None:
     """SVG drawn by Graphviz, ready to inline in HTML; None when `dot` is not installed.
 

@@ -23,7 +23,7 @@ from generator.pages import claims as claims_page
 from generator.pages import diagram, tutorial_blocks
 from generator.pages import html as site_html
 from generator.pages.model import LabPage, assign_slugs
-from generator.pages.write import load_pages, refuse_foreign
+from generator.pages.write import index_rows, load_pages, refuse_foreign
 from generator.transcript import Transcript
 from generator.transcript.cast import events, to_cast
 from generator.transcript.writer import format_transcript
@@ -98,20 +98,6 @@ def _files(
     return list(written), links, site_html.Cast(cast_json(cast), chapters)
 
 
-def _row(transcript: Transcript, page: LabPage) -> dict[str, str]:
-    recorded = dict(page.environment).get("Recorded", "")
-    status = page.block_summary.split(" on ")[0] if page.block_summary else page.status
-    return {
-        "href": f"{page.slug}.html",
-        "slug": page.slug,
-        "title": page.title,
-        "date": recorded[:10],
-        "stack": tutorial_blocks.stack(transcript),
-        "status": status,
-        "kind": "tutorial" if page.blocks else "lab",
-    }
-
-
 def build(
     paths: Sequence[Path],
     out: Path,
@@ -147,11 +133,11 @@ def build(
         claims_link, summary = _claims(claims_data, [t for t, _ in loaded], out)
         written.append(out / CLAIMS)
     groups = [
-        {"anchor": "labs", "title": "Labs", "rows": [_row(t, p) for t, p in labs]},
+        {"anchor": "labs", "title": "Labs", "rows": _rows(labs, "lab")},
         {
             "anchor": "tutorials",
             "title": "Tutorial runs",
-            "rows": [_row(t, p) for t, p in tutorials],
+            "rows": _rows(tutorials, "tutorial"),
         },
     ]
     index = site_html.render_index(
@@ -160,6 +146,15 @@ def build(
     atomicfile.write_text(out / INDEX, index)
     written.append(out / INDEX)
     return sorted(written)
+
+
+def _rows(pages: list[tuple[Transcript, LabPage]], kind: str) -> list[dict[str, str]]:
+    """The index's rows of one group: write.index_rows', with the stack each was recorded on."""
+    stacks = {page.slug: tutorial_blocks.stack(transcript) for transcript, page in pages}
+    return [
+        {**row, "href": f"{row['slug']}.html", "stack": stacks[row["slug"]], "kind": kind}
+        for row in index_rows([page for _, page in pages])
+    ]
 
 
 def _link(page: LabPage | None) -> site_html.Link | None:

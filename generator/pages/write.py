@@ -99,12 +99,16 @@ INTRO = (
 )
 
 
-def index_rows(pages: Sequence[docs_model.LabPage]) -> list[tuple[str, str, str, str]]:
-    """(page name, title, date recorded, result) for each page, by name."""
+def index_rows(pages: Sequence[docs_model.LabPage]) -> list[dict[str, str]]:
+    """One row per page, by name: its file stem, title, date recorded and result (the site
+    adds the stack, which only the transcript knows)."""
     rows = []
     for page in sorted(pages, key=lambda p: p.slug):
         recorded = dict(page.environment).get("Recorded", "")
-        rows.append((page.slug, page.title, recorded[:10], page.status))
+        status = page.block_summary.split(" on ")[0] if page.block_summary else page.status
+        rows.append(
+            {"slug": page.slug, "title": page.title, "date": recorded[:10], "status": status}
+        )
     return rows
 
 
@@ -117,9 +121,9 @@ def index_page(pages: Sequence[docs_model.LabPage], intro: str = INTRO) -> str:
     lines += ["| lab | what it shows | recorded | result |", "|---|---|---|---|"]
     target = docs_markdown.md_target
     lines += [
-        f"| [{cell(slug)}]({target(slug + '.md')}) | {cell(title)} | {cell(date)} | "
-        f"{cell(status)} |"
-        for slug, title, date, status in index_rows(pages)
+        f"| [{cell(row['slug'])}]({target(row['slug'] + '.md')}) | {cell(row['title'])} | "
+        f"{cell(row['date'])} | {cell(row['status'])} |"
+        for row in index_rows(pages)
     ]
     return "\n".join(lines) + "\n"
 
@@ -158,16 +162,8 @@ def write(
         _write(out / INDEX, index_page(pages, intro))
     elif index and fmt == "html":
         rows = [
-            {
-                "href": f"{slug}.html",
-                "slug": slug,
-                "title": title,
-                "date": date,
-                "stack": "",
-                "status": status,
-                "kind": "lab",
-            }
-            for slug, title, date, status in index_rows(pages)
+            {**row, "href": f"{row['slug']}.html", "stack": "", "kind": "lab"}
+            for row in index_rows(pages)
         ]
         group = {"anchor": "pages", "title": "Pages", "rows": rows}
         _write(out / HTML_INDEX, docs_html.render_index([group], intro))
