@@ -10,6 +10,7 @@ It is the first place `--host NAME` is looked up. A small TOML file, one table p
     identity = "/var/lib/recipe/hosts/id_ed25519"
     known_hosts = "/var/lib/recipe/hosts/known_hosts"
     netns = "/run/recipe-hosts/switch.net"   # optional: connect from inside this namespace
+    stack = "debian-13"                      # optional: a node of `recipe hosts up --stack`
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class HostEntry:
     identity: str
     known_hosts: str
     netns: str = ""  # where the host's network is: the virtual nodes' switch namespace
+    stack: str = ""  # a node of `recipe hosts up --stack`: the stack it runs
 
 
 def load(path: Path | None = None) -> dict[str, HostEntry]:
@@ -67,6 +69,7 @@ def load(path: Path | None = None) -> dict[str, HostEntry]:
                 identity=str(table.get("identity", "")),
                 known_hosts=str(table.get("known_hosts", "")),
                 netns=str(table.get("netns", "")),
+                stack=str(table.get("stack", "")),
             )
             for name, table in data.get("hosts", {}).items()
         }
@@ -89,5 +92,7 @@ def write(entries: list[HostEntry], path: Path | None = None) -> None:
         lines.append(f"known_hosts = {json.dumps(entry.known_hosts)}")
         if entry.netns:
             lines.append(f"netns = {json.dumps(entry.netns)}")
+        if entry.stack:
+            lines.append(f"stack = {json.dumps(entry.stack)}")
         lines.append("")
     atomicfile.write_text(path, "\n".join(lines))

@@ -21,13 +21,13 @@ import fcntl
 import os
 import shutil
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
 
 from generator.errors import UserError
-from generator.hosts import inventory, nsprocs, virtual_node
+from generator.hosts import inventory, nsprocs, stack_nodes, stacks, virtual_node
 from generator.hosts.virtual_node import (
     RUN_ROOT,
     SSHD,
@@ -51,11 +51,14 @@ __all__ = [  # what the CLI, the tests and the benchmark use
     "Node",
     "NodeStatus",
     "client_key",
+    "all_nodes",
     "down",
+    "ensure_stack_nodes",
     "known_hosts",
     "members",
     "missing_tools",
     "node_status",
+    "remove_nodes",
     "status",
     "up",
 ]
@@ -63,7 +66,15 @@ __all__ = [  # what the CLI, the tests and the benchmark use
 BRIDGE = "rcp-lab0"
 GATEWAY = "192.168.205.1/24"
 LOCK = Path("/run/recipe-hosts.lock")
+BUSYBOX = Path("/bin/busybox")
 SSHD_PRIVSEP = Path("/run/sshd")  # sshd refuses to start without it; Debian creates it at boot
+
+
+Say = Callable[[str], None]
+
+
+def _silent(line: str) -> None:
+    del line
 
 
 NODES = (
@@ -152,46 +163,89 @@ def _remove_shared() -> list[str]:
 # ---------------------------------------------------------------- status
 
 
+def pair_made() -> bool:
+    """docker-node1/2 exist (up or half made), or nothing does: then status lists them down."""
+    return any(node.state.exists() for node in NODES) or not stack_nodes.existing()
+
+
+def all_nodes() -> list[Node]:
+    return [*(NODES if pair_made() else ()), *stack_nodes.existing()]
+
+
 def status() -> list[NodeStatus]:
-    return [node_status(node) for node in NODES]
+    return [node_status(node) for node in all_nodes()]
 
 
 # ---------------------------------------------------------------- up / down
 
 
-def up() -> list[NodeStatus]:
-    """Make both nodes; a node already fully running is left alone, a broken one is remade."""
+def up(stack: str | None = None, count: int = 2, say: Say = _silent) -> list[NodeStatus]:
+    """Make docker-node1/2, or `count` nodes of a stack; a node already running is left alone,
+    a broken one is remade. What fails half made is removed, also on Ctrl-C."""
     _require_root()
+    wanted = list(NODES) if stack is None else _stack_wanted(stacks.get(stack), count)
     with _locked():
         try:
-            _up()
+            _up(wanted, say)
         except BaseException:
-            _down()  # never leave half a node behind, also on Ctrl-C
+            _remove(wanted)
             raise
-    return status()
+    return [node_status(node) for node in wanted]
 
 
-def _busybox_rootfs() -> bytes:
-    """The same offline busybox image `recipe image build busybox` makes on the host."""
+def ensure_stack_nodes(stack: str, count: int, say: Say = _silent) -> tuple[list[str], list[str]]:
+    """`count` running nodes of the stack: (their names, the names made now)."""
+    chosen = _stack_wanted(stacks.get(stack), count)
+    before = {state.node.name for state in status() if state.running}
+    up(stack, count, say)
+    names = [node.name for node in chosen]
+    return names, [name for name in names if name not in before]
+
+
+def remove_nodes(names: list[str]) -> list[str]:
+    """Take down those nodes (and what the nodes share, once none is left); return problems."""
+    _require_root()
+    with _locked():
+        return _remove([node for node in all_nodes() if node.name in names])
+
+
+def _stack_wanted(stack: stacks.Stack, count: int) -> list[Node]:
+    if count < 1:
+        raise UserError("--nodes must be 1 or more", exit_code=2)
+    return [stack_nodes.node(stack, number) for number in range(1, count + 1)]
+
+
+def _busybox_rootfs(binary: Path) -> bytes:
+    """The same offline busybox image `recipe image build busybox` makes, from the node's own
+    busybox: the stack's, on a stack."""
     from generator.hosts import images
 
-    binary = images.busybox_binary()
+    binary = images.busybox_binary(binary)
     return images.rootfs_tar(binary, images.applet_paths(binary))
 
 
-def _up() -> None:
+def _up(wanted: list[Node], say: Say) -> None:
     _keys()
-    _switch()
+    stack = stacks.get(wanted[0].stack) if wanted[0].stack else None
+    if stack is None:
+        _switch()
+    elif not stack.is_host:
+        from generator.hosts import stack_root
+
+        stack_root.ensure_root(stack, say)
     started = []
-    for node in NODES:
+    for node in wanted:
         if node_status(node).running:
             continue
         _stop_engines((node,))
         virtual_node.stop(node)
+        if node.stack:
+            node.state.mkdir(parents=True, exist_ok=True, mode=0o700)
+            stack_nodes.record(node)  # first, so that down finds a node that fails half made
         virtual_node.start(node, BRIDGE)
         started.append(node)
     if started:
-        rootfs = _busybox_rootfs()
+        rootfs = _busybox_rootfs(stack_nodes.busybox_binary(stack) if stack else BUSYBOX)
         for node in started:
             log = node.state / "dockerd.log"
             virtual_node.wait_for(
@@ -204,32 +258,44 @@ def _up() -> None:
 
 
 def _write_inventory() -> None:
-    lines = []
-    for node in NODES:
-        key = (node.state / "ssh_host_ed25519_key.pub").read_text().split()
-        lines.append(f"{node.name},{node.address} {key[0]} {key[1]}\n")
-    known_hosts().write_text("".join(lines))
-    inventory.write(
-        [
+    lines, entries = [], []
+    for node in all_nodes():
+        try:
+            key = (node.state / "ssh_host_ed25519_key.pub").read_text().split()
+        except OSError:
+            continue  # not made (docker-node1/2 while only stack nodes are up)
+        known = (
+            f"[{node.address}]:{node.port}" if node.port != 22 else f"{node.name},{node.address}"
+        )
+        lines.append(f"{known} {key[0]} {key[1]}\n")
+        entries.append(
             inventory.HostEntry(
                 name=node.name,
                 address=node.address,
                 user="root",
-                port=22,
+                port=node.port,
                 identity=str(client_key()),
                 known_hosts=str(known_hosts()),
-                netns=str(SWITCH),
+                netns=str(node.netns if node.stack else SWITCH),
+                stack=node.stack,
             )
-            for node in NODES
-        ]
-    )
+        )
+    known_hosts().write_text("".join(lines))
+    inventory.write(entries)
 
 
-def down() -> list[str]:
-    """Remove both nodes and everything shared; return problems that remain (normally none)."""
+def down(purge: bool = False) -> list[str]:
+    """Remove every node and everything shared; with purge, the cached stack roots too; return
+    problems that remain (normally none)."""
     _require_root()
     with _locked():
-        return _down()
+        problems = _remove([*NODES, *stack_nodes.existing()])
+        if purge:
+            from generator.hosts import stack_root
+
+            for stack in stacks.STACKS.values():
+                problems += stack_root.purge(stack)
+        return problems
 
 
 def _stop_engines(nodes: tuple[Node, ...]) -> None:
@@ -239,9 +305,13 @@ def _stop_engines(nodes: tuple[Node, ...]) -> None:
     nsprocs.wait_gone(pids, 8.0)  # whatever is left dies with the node's init
 
 
-def _down() -> list[str]:
+def _remove(nodes: list[Node]) -> list[str]:
+    """Stop those nodes; what the nodes share goes with the last of them."""
     problems: list[str] = []
-    _stop_engines(NODES)
-    for node in NODES:
+    _stop_engines(tuple(nodes))
+    for node in nodes:
         problems += virtual_node.stop(node)
-    return problems + _remove_shared()
+    if not any(n.state.exists() for n in [*NODES, *stack_nodes.existing()]):
+        return problems + _remove_shared()
+    _write_inventory()
+    return problems

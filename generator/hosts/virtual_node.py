@@ -18,13 +18,21 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.errors import UserError
-from generator.hosts import inventory, nsprocs
+from generator.hosts import inventory, node_init, nsprocs
+from generator.hosts.nsutil import (
+    in_netns,
+    make_netns,
+    quiet,
+    read_pid,
+    remove_netns,
+    run_checked,
+    wait_for,
+)
+
+__all__ = ["in_netns", "make_netns", "remove_netns", "run_checked", "wait_for"]
 
 RUN_ROOT = Path("/run/recipe-hosts")
 SWITCH = RUN_ROOT / "switch.net"  # the network namespace of the nodes' bridge
@@ -35,7 +43,10 @@ SSHD = "/usr/sbin/sshd"
 class Node:
     name: str
     address: str
-    veth: str  # the host end of the node's cable; the node end is eth0
+    veth: str  # the host end of the node's cable (the node end is eth0); "" for no cable
+    port: int = 22
+    stack: str = ""  # the stack's name, for a node of `hosts up --stack`
+    lower: Path | None = None  # the stack's cached root; None: this machine's userland
 
     @property
     def netns(self) -> Path:
@@ -57,88 +68,11 @@ class Node:
     def cgroup(self) -> str:
         return f"recipe-{self.name}"
 
-
-# ---------------------------------------------------------------- helpers
-
-
-def run_checked(argv: list[str], what: str, input_: bytes | None = None) -> str:
-    done = subprocess.run(argv, input=input_, capture_output=True, check=False)
-    if done.returncode != 0:
-        detail = done.stderr.decode(errors="replace").strip().splitlines()
-        raise UserError(f"{what} failed: {detail[-1] if detail else f'exit {done.returncode}'}")
-    return done.stdout.decode(errors="replace")
-
-
-def quiet(argv: list[str]) -> bool:
-    """Run a cleanup command whose failure only means 'already gone'."""
-    return subprocess.run(argv, capture_output=True, check=False).returncode == 0
-
-
-def in_netns(path: Path) -> list[str]:
-    return ["nsenter", f"--net={path}", "--"]
-
-
-def make_netns(path: Path, what: str) -> None:
-    """A new network namespace, kept by a bind mount on path (as `ip netns add` does in
-    /run/netns)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch()
-    run_checked(["unshare", f"--net={path}", "true"], f"creating the namespace of {what}")
-
-
-def remove_netns(path: Path) -> bool:
-    """Unmount and remove a namespace made by make_netns; False when it stays mounted."""
-    if not path.exists():
-        return True
-    quiet(["umount", str(path)])
-    try:
-        path.unlink()
-    except OSError:
-        return False
-    return True
-
-
-def read_pid(path: Path) -> int | None:
-    try:
-        pid = int(path.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-    return pid if nsprocs.alive(pid) else None
-
-
-def wait_for(check: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise UserError(f"{what} did not come up within {seconds:g} s")
-
-
-# Runs as pid 1 of the node's pid namespace. Killing it ends every process of the node, also
-# those that left its network or mount namespace (`ip netns exec` inside a node, containers).
-_INIT = r"""
-set -e
-hostname "$1"
-# The copied mount table holds bind mounts of other namespaces (other nodes, the host's Docker
-# containers). Drop them here, or they would keep those namespaces alive as long as this node.
-grep ' - nsfs ' /proc/self/mountinfo | cut -d' ' -f5 | sort -r | while read -r m; do
-  umount -l "$m" 2>/dev/null || true
-done
-umount -l /run/netns 2>/dev/null || true
-mount --bind "$2" /run/netns
-mount --bind "$3" /etc/resolv.conf
-# A /sys of this network namespace, so brctl and /sys/class/net show the node's interfaces, not
-# the host's; the cgroup mounts move over into it, since dockerd needs them (unlike after
-# `ip netns exec`, which remounts /sys without them).
-mkdir -p "$5"
-mount --rbind /sys/fs/cgroup "$5"
-mount -t sysfs sysfs /sys
-mount --move "$5" /sys/fs/cgroup
-: > "$4"
-# As init, reap the orphans that daemons leave behind (dash's wait reaps any child).
-while :; do sleep 3600 & wait; done
-"""
+    @property
+    def dns(self) -> str:
+        """Where the node's dnsmasq listens: a node without a cable has it on its docker0, as
+        scripts/start-docker.sh has it on this machine, so its labs read as this machine's."""
+        return self.address if self.veth else "172.17.0.1"
 
 
 def _sshd_config(node: Node) -> str:
@@ -146,7 +80,7 @@ def _sshd_config(node: Node) -> str:
     return "\n".join(
         [
             "# Written by `recipe hosts up` for this node only.",
-            "Port 22",
+            f"Port {node.port}",
             f"ListenAddress {node.address}",
             f"HostKey {node.state / 'ssh_host_ed25519_key'}",
             f"PidFile {node.run / 'sshd.pid'}",
@@ -172,10 +106,13 @@ def start(node: Node, bridge: str) -> None:
     (node.run / "netns").mkdir(exist_ok=True)
     node.state.mkdir(parents=True, exist_ok=True, mode=0o700)
     make_netns(node.netns, node.name)
-    _cable(node, bridge)
+    if node.veth:
+        _cable(node, bridge)
+    else:  # reached through its loopback only, from inside its namespace
+        run_checked([*in_netns(node.netns), "ip", "link", "set", "lo", "up"], f"{node.name}: lo")
     _write_config(node)
-    init = _start_init(node)
-    enter = ["nsenter", f"--target={init}", "--net", "--mount", "--uts", "--pid", "--"]
+    paths = node_init.InitPaths(node.name, node.run, node.state, node.netns, node.lower)
+    enter = node_init.enter(node_init.start_init(paths), node.lower is not None)
     _start_dnsmasq(node, enter)
     _start_dockerd(node, enter)
     run_checked([*enter, SSHD, "-f", str(node.state / "sshd_config")], f"{node.name}: sshd")
@@ -208,15 +145,15 @@ def _write_config(node: Node) -> None:
     )
     (node.state / "sshd_config").write_text(_sshd_config(node))
     # Names are answered by the node's own dnsmasq, which knows none: no lookup leaves the machine.
-    (node.state / "resolv.conf").write_text(f"nameserver {node.address}\n")
+    (node.state / "resolv.conf").write_text(f"nameserver {node.dns}\n")
 
 
 def _start_dnsmasq(node: Node, enter: list[str]) -> None:
-    options = ["--no-resolv", "--no-hosts", f"--listen-address={node.address}"]
+    options = ["--no-resolv", "--no-hosts", f"--listen-address={node.dns}"]
+    # --bind-dynamic: without a cable, the address is docker0's, there once dockerd is up.
+    bind = "--bind-interfaces" if node.veth else "--bind-dynamic"
     pidfile = f"--pid-file={node.run / 'dnsmasq.pid'}"
-    run_checked(
-        [*enter, "dnsmasq", *options, "--bind-interfaces", pidfile], f"{node.name}: dnsmasq"
-    )
+    run_checked([*enter, "dnsmasq", *options, bind, pidfile], f"{node.name}: dnsmasq")
 
 
 def _start_dockerd(node: Node, enter: list[str]) -> None:
@@ -226,48 +163,17 @@ def _start_dockerd(node: Node, enter: list[str]) -> None:
         "--exec-root": str(node.run / "exec"),
         "-H": f"unix://{node.socket}",
         "--pidfile": str(node.run / "docker.pid"),
-        "--dns": node.address,
+        "--dns": node.dns,
         "--cgroup-parent": f"/{node.cgroup}",
         "--shutdown-timeout": "2",
     }
+    if not node.veth:  # its DNS is on docker0: pin docker0 there, as on this machine
+        options["--bip"] = "172.17.0.1/16"
     argv = [*enter, "dockerd", *(part for pair in options.items() for part in pair)]
     with (node.state / "dockerd.log").open("wb") as log:
         subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
         )
-
-
-def _start_init(node: Node) -> int:
-    """Start the node's init in new mount, UTS and pid namespaces; return its pid on the host."""
-    ready = node.run / "init.ready"
-    unshare = ["unshare", "--mount", "--uts", "--pid", "--fork", "--mount-proc"]
-    args = [node.name, str(node.run / "netns"), str(node.state / "resolv.conf"), str(ready)]
-    parent = subprocess.Popen(
-        [
-            *["nsenter", f"--net={node.netns}", *unshare, "--propagation", "private"],
-            *["sh", "-c", _INIT, "init", *args, str(node.run / "cgroup")],
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    wait_for(lambda: ready.exists() or parent.poll() is not None, 5, f"{node.name}'s namespaces")
-    children = _children(parent.pid)
-    if parent.poll() is not None or not children:
-        err = parent.stderr.read().decode(errors="replace").strip() if parent.stderr else ""
-        raise UserError(f"{node.name}: setting up its namespaces failed: {err or 'no message'}")
-    init = children[0]
-    (node.run / "init.pid").write_text(f"{init}\n")
-    (node.run / "pidns.id").write_text(str(nsprocs.ns_id(f"/proc/{init}/ns/pid")))
-    return init
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except (OSError, ValueError):
-        return []
 
 
 def _comm(pid: int) -> str:

@@ -1,0 +1,117 @@
+"""The stacks: userlands a virtual node can run on this machine's kernel.
+
+A stack is Docker, iproute2, iptables or nft and busybox as one Debian release ships them. Its
+root is made once by debootstrap and cached (generator/hosts/stack_root.py); a node of the
+stack runs its daemons and shells chrooted into an overlay of that root. The stack that is this
+machine's own userland needs no root: its nodes run the host's programs, as docker-node1/2 do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from generator.errors import UserError
+
+CACHE_ENV = "RECIPE_STACK_CACHE"
+DEFAULT_CACHE = Path("/var/cache/recipe/stacks")
+MIRROR_ENV = "RECIPE_STACK_MIRROR"
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+
+# What a node needs inside its root: the lab tools, the engine, and the node's own daemons
+# (sshd for the tool's shell, dnsmasq that knows no names).
+PACKAGES = (
+    "bash",
+    "bridge-utils",
+    "busybox-static",
+    "dnsmasq-base",
+    "docker-cli",
+    "docker.io",
+    "iproute2",
+    "iptables",
+    "iputils-ping",
+    "openssh-server",
+    "procps",
+)
+
+
+@dataclass(frozen=True)
+class Stack:
+    name: str  # the word on the command line: debian-13
+    title: str  # what pages say: Debian 13
+    suite: str  # the Debian suite debootstrap fetches: trixie
+    version_id: str  # VERSION_ID in /etc/os-release
+
+    @property
+    def packages(self) -> tuple[str, ...]:
+        return PACKAGES
+
+    @property
+    def stamp(self) -> str:
+        """Changes whenever what the root is built from changes, so a stale root is rebuilt."""
+        text = "\n".join([self.suite, mirror(), *self.packages])
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @property
+    def is_host(self) -> bool:
+        """True when this machine's own userland is this stack: its nodes need no root."""
+        return host_release() == ("debian", self.version_id)
+
+
+STACKS = {
+    stack.name: stack
+    for stack in (
+        Stack("debian-12", "Debian 12", "bookworm", "12"),
+        Stack("debian-13", "Debian 13", "trixie", "13"),
+    )
+}
+
+
+def names() -> list[str]:
+    return list(STACKS)
+
+
+def get(name: str) -> Stack:
+    """The stack of that name; anything else is one line naming the stacks there are."""
+    try:
+        return STACKS[name]
+    except KeyError:
+        raise UserError(
+            f"unknown stack {name!r}; the stacks are {', '.join(STACKS)}", exit_code=2
+        ) from None
+
+
+def cache_dir() -> Path:
+    """Where stack roots are kept; $RECIPE_STACK_CACHE moves it (tests use their own)."""
+    return Path(os.environ.get(CACHE_ENV) or DEFAULT_CACHE)
+
+
+def mirror() -> str:
+    return os.environ.get(MIRROR_ENV) or DEFAULT_MIRROR
+
+
+def of_facts(distribution: str) -> str:
+    """The stack a transcript's host facts name ("Debian GNU/Linux 13 (trixie)" -> debian-13),
+    or "" when no stack matches."""
+    for stack in STACKS.values():
+        if distribution.startswith(f"Debian GNU/Linux {stack.version_id} "):
+            return stack.name
+    return ""
+
+
+@cache
+def host_release() -> tuple[str, str]:
+    """(ID, VERSION_ID) of this machine's /etc/os-release."""
+    values: dict[str, str] = {}
+    try:
+        text = Path("/etc/os-release").read_text(encoding="utf-8")
+    except OSError:
+        return ("", "")
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            values[key] = value.strip().strip('"')
+    return (values.get("ID", ""), values.get("VERSION_ID", ""))
