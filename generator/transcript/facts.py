@@ -1,5 +1,5 @@
 """Who and what ran a lab, as a transcript header records it: host name, user, kernel,
-distribution and the versions of iproute2, Docker and busybox.
+distribution and the versions of iproute2, Docker, busybox and iptables.
 
 The facts are gathered with one command through whatever session runs the lab; this module only
 writes that command and reads its output, so reading a transcript never loads a transport.
@@ -22,12 +22,22 @@ class HostFacts:
     iproute2: str = ""
     docker: str = ""
     busybox: str = ""
+    iptables: str = ""  # with its back end: "iptables v1.8.11 (nf_tables)" or "(legacy)"
 
     def as_pairs(self) -> list[tuple[str, str]]:
         return [(name, getattr(self, name)) for name in FACT_NAMES]
 
 
-FACT_NAMES = ("host", "user", "kernel", "distribution", "iproute2", "docker", "busybox")
+FACT_NAMES = (
+    "host",
+    "user",
+    "kernel",
+    "distribution",
+    "iproute2",
+    "docker",
+    "busybox",
+    "iptables",
+)
 
 # One command gathers every fact, so it costs one round trip on any transport. Each line is
 # `name=value`; a missing tool yields an empty value, never an error.
@@ -39,6 +49,7 @@ echo "distribution=$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
 echo "iproute2=$(ip -V 2>/dev/null | head -n1)"
 echo "docker=$(docker version --format '{{.Server.Version}}' 2>/dev/null || true)"
 echo "busybox=$(busybox 2>/dev/null | head -n1)"
+echo "iptables=$(iptables -V 2>/dev/null | head -n1)"
 """.strip()
 
 

@@ -113,14 +113,14 @@ def test_a_cut_off_record_reads_as_truncated_and_incomplete(tmp_path: Path) -> N
         ),
         (
             tr.format_header(HEADER) + "\nstep 1\nphase: main\nmood: happy\nend step 1\n",
-            "cut.transcript:20: unexpected line in step 1",
+            "cut.transcript:21: unexpected line in step 1",
         ),
         (
             tr.format_header(HEADER)
             + tr.format_step(record(1)).replace("verdict: ok", "verdict: fine"),
             "verdict 'fine' is not one of",
         ),
-        (tr.format_header(HEADER) + "\nnonsense\n", "cut.transcript:18: expected 'step N'"),
+        (tr.format_header(HEADER) + "\nnonsense\n", "cut.transcript:19: expected 'step N'"),
     ],
 )
 def test_bad_files_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
