@@ -21,6 +21,7 @@ from generator.commands.library import (
     print_json,
     recipe_dirs,
 )
+from generator.commands.stack_option import StackOption, on_stack
 from generator.commands.tutorial import (
     ImageOption,
     image_pairs,
@@ -196,6 +197,7 @@ def run(
             show_default=False,
         ),
     ] = None,
+    stack: StackOption = None,
     identity: IdentityOption = None,
     strict_host_key: StrictHostKeyOption = False,
     image: ImageOption = None,
@@ -254,14 +256,18 @@ def run(
         # A default name is never taken from another run started in the same second.
         destination = record or default_record_path(name)
         recording = Recording(destination, loaded.label, unique=record is None, redactor=redactor)
-    session = Session(
-        Lab(script, tutorial_hosts(script, host or []), identity, strict_host_key, loaded.recipe),
-        RunOptions(keep=keep, keep_going=keep_going, timeout=timeout, snapshots=not no_snapshots),
-        recording=recording,
-        state_text=loaded.text,
-        listener=progress.choose(quiet),
+    options = RunOptions(
+        keep=keep, keep_going=keep_going, timeout=timeout, snapshots=not no_snapshots
     )
-    finished = session.run()
+    with on_stack(stack, host or []) as hosts:
+        session = Session(
+            Lab(script, tutorial_hosts(script, hosts), identity, strict_host_key, loaded.recipe),
+            options,
+            recording=recording,
+            state_text=loaded.text,
+            listener=progress.choose(quiet),
+        )
+        finished = session.run()
     report, path = finished.report, finished.transcript
     try:
         if not quiet:

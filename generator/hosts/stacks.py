@@ -35,6 +35,7 @@ PACKAGES = (
     "iputils-ping",
     "openssh-server",
     "procps",
+    "tcpdump",
 )
 
 

@@ -1,0 +1,55 @@
+"""`--stack NAME` on run: the lab runs on a node of that stack, made for the run when none is up
+and removed again afterwards."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+from generator.commands.choices import Choice, choice_option
+from generator.errors import UserError
+
+
+class StackName(Choice):
+    """The stacks of generator/hosts/stacks.py (tests/commands hold the two lists equal)."""
+
+    DEBIAN_12 = "debian-12"
+    DEBIAN_13 = "debian-13"
+
+
+StackOption = Annotated[
+    StackName | None,
+    choice_option(
+        StackName,
+        "--stack",
+        help="Run on a node of this stack: its Docker, iproute2, iptables and busybox, on this "
+        "kernel. Made for the run when none is up, and removed after.",
+        show_default=False,
+    ),
+]
+
+
+def _say(line: str) -> None:
+    print(f"recipe: {line}", file=sys.stderr)
+
+
+@contextmanager
+def on_stack(stack: StackName | None, host: list[str]) -> Iterator[list[str]]:
+    """The --host list the run uses: a node of the stack, else host unchanged."""
+    if stack is None:
+        yield host
+        return
+    from generator.hosts import nodes
+
+    if host:
+        raise UserError("--stack chooses the host itself; leave out --host, or leave out --stack")
+    names, made = nodes.ensure_stack_nodes(stack.value, 1, _say)
+    try:
+        yield names[:1]
+    finally:
+        if made:
+            problems = nodes.remove_nodes(made)
+            for problem in problems:
+                _say(f"taking down {', '.join(made)}: {problem}")
