@@ -3,47 +3,68 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from generator.commands.library import JsonOption, print_json
+from generator.commands.stack_option import StackOption
 from generator.errors import UserError
+from generator.hosts.stacks import MAX_NODES
 
 if TYPE_CHECKING:
     from generator.hosts.virtual_node import NodeStatus
 
 app = typer.Typer(
-    help="Local virtual Docker nodes docker-node1/2 (192.168.205.10/11), no VirtualBox needed.",
+    help="Local virtual Docker nodes: docker-node1/2 (192.168.205.10/11), no VirtualBox needed, "
+    "and nodes of other stacks (--stack debian-13).",
     no_args_is_help=True,
 )
 
 
+NodesOption = Annotated[
+    int,
+    typer.Option("--nodes", "-n", help="How many nodes of the stack.", min=1, max=MAX_NODES),
+]
+
+
+def _say(line: str) -> None:
+    print(f"recipe: {line}", file=sys.stderr)
+
+
 @app.command()
-def up() -> None:
-    """Make docker-node1 and docker-node2: namespaces, a bridge, a Docker engine and sshd each."""
+def up(stack: StackOption = None, count: NodesOption = 2) -> None:
+    """Make docker-node1 and docker-node2, or with --stack the nodes NAME-1, NAME-2, ... that run
+    that stack's userland: namespaces, a Docker engine and sshd each."""
     from generator.hosts import inventory
     from generator.hosts import nodes as hosts
 
-    for state in hosts.up():
-        print(f"{state.node.name}  {state.node.address}  up")
+    for state in hosts.up(stack.value if stack else None, count, _say):
+        where = state.node.stack or state.node.address
+        print(f"{state.node.name}  {where}  up")
     print(f"inventory: {inventory.inventory_path()}", file=sys.stderr)
 
 
 @app.command()
-def down() -> None:
-    """Remove the nodes: processes, namespaces, links, firewall rule and state."""
+def down(
+    purge: Annotated[
+        bool,
+        typer.Option("--purge", help="Also remove the cached stack roots (rebuilt on next use)."),
+    ] = False,
+) -> None:
+    """Remove every node: processes, namespaces, mounts, links and state (cached roots stay)."""
     from generator.hosts import nodes as hosts
 
-    problems = hosts.down()
+    problems = hosts.down(purge)
     if problems:
         raise UserError("hosts down left something behind: " + "; ".join(problems), exit_code=1)
-    print("nodes removed")
+    print("nodes removed" + (", cached stack roots removed" if purge else ""))
 
 
 @app.command()
 def status(as_json: JsonOption = False) -> None:
-    """Tell what runs of each node; exits 0 when both nodes run, 1 otherwise."""
+    """Tell what runs of each node, and what each stack node's userland holds; exits 0 when
+    every node runs, 1 otherwise."""
     from generator.hosts import nodes as hosts
 
     states = hosts.status()
@@ -52,7 +73,12 @@ def status(as_json: JsonOption = False) -> None:
         print_json({"nodes": nodes, "running": all(state.running for state in states)})
     for state in states if not as_json else ():
         parts = [f"{name} {'yes' if ok else 'no'}" for name, ok in _parts(state).items()]
-        print(f"{state.node.name}  {state.node.address}  {_word(state)}  ({', '.join(parts)})")
+        where = state.node.stack or state.node.address
+        line = f"{state.node.name}  {where}  {_word(state)}  ({', '.join(parts)})"
+        versions = _versions(state)
+        if versions:
+            line += "  " + ", ".join(f"{name} {value}" for name, value in versions.items())
+        print(line)
     if not all(state.running for state in states):
         raise SystemExit(1)  # click turns typer.Exit into a return value when not standalone
 
@@ -67,10 +93,23 @@ def _word(state: NodeStatus) -> str:
     return "partial" if any(_parts(state).values()) else "down"
 
 
+def _versions(state: NodeStatus) -> dict[str, str]:
+    """What a stack node runs (read from its root's package list); {} for docker-node1/2."""
+    from pathlib import Path
+
+    from generator.hosts import stack_root
+
+    if not state.node.stack:
+        return {}
+    return stack_root.versions(state.node.lower or Path("/"))
+
+
 def _node(state: NodeStatus) -> dict[str, object]:
     return {
         "name": state.node.name,
         "address": str(state.node.address),
+        "stack": state.node.stack or None,
+        "versions": _versions(state),
         "state": _word(state),
         **_parts(state),
     }

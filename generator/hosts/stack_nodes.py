@@ -17,7 +17,6 @@ from generator.errors import UserError
 from generator.hosts import inventory, stacks
 from generator.hosts.virtual_node import Node
 
-MAX_NODES = 9  # per stack: the port block and the names stay short
 LOOPBACK = "127.0.0.1"
 
 
@@ -27,8 +26,8 @@ def root_of(stack: stacks.Stack) -> Path | None:
 
 
 def node(stack: stacks.Stack, number: int) -> Node:
-    if not 1 <= number <= MAX_NODES:
-        raise UserError(f"a stack has nodes 1 to {MAX_NODES}; ask for fewer", exit_code=2)
+    if not 1 <= number <= stacks.MAX_NODES:
+        raise UserError(f"a stack has nodes 1 to {stacks.MAX_NODES}; ask for fewer", exit_code=2)
     place = list(stacks.STACKS).index(stack.name)
     return Node(
         name=f"{stack.name}-{number}",

@@ -20,6 +20,7 @@ CACHE_ENV = "RECIPE_STACK_CACHE"
 DEFAULT_CACHE = Path("/var/cache/recipe/stacks")
 MIRROR_ENV = "RECIPE_STACK_MIRROR"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
+MAX_NODES = 9  # per stack: the port block and the names stay short
 
 # What a node needs inside its root: the lab tools, the engine, and the node's own daemons
 # (sshd for the tool's shell, dnsmasq that knows no names).
