@@ -93,11 +93,33 @@ def replay(
     ] = False,
     as_json: JsonOption = False,
     color: ColorOption = Color.AUTO,
+    stack: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--stack",
+            help="Replay each single-host transcript on a node of this stack (repeatable: a "
+            "matrix of lab x stack; see docs/replay.md).",
+            show_default=False,
+        ),
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option("-j", "--jobs", help="With --stack: labs run at once, over the nodes.")
+    ] = 1,
+    stack_golden: Annotated[bool, typer.Option("--stack-golden", hidden=True)] = False,
 ) -> None:
     """Re-run recorded transcripts and compare: exit 0 all match, 1 drift, 2 bad input."""
     from generator.lab import replay as engine
 
     colour = _colour(color)
+    if stack or jobs != 1:
+        from generator.commands import replay_stacks as on_stacks
+
+        stacks = on_stacks.checked_stacks(stack or [], jobs, host, paths, bool(image))
+        run = on_stacks.StackRun(
+            stacks, jobs, update, dry_run, as_json, colour, quiet, recipe_dirs(ctx), ignore or [],
+            recorded_commands, identity, strict_host_key, timeout,
+        )  # fmt: skip
+        raise SystemExit(on_stacks.replay(paths, run))
     if any(is_tutorial(str(path)) for path in paths):  # a tutorial is checked by running it
         unused = [
             name
@@ -124,7 +146,10 @@ def replay(
     for plan in plans:  # every host checked before the first transcript connects anywhere
         engine.refuse_untrusted(plan)
     _preflight(plans)
-    reports = [_replay_one(p, update, timeout, quiet, identity, strict_host_key) for p in plans]
+    reports = [
+        _replay_one(p, update, timeout, quiet, identity, strict_host_key, stack_golden)
+        for p in plans
+    ]
     _print_reports(reports, as_json, colour)
     raise SystemExit(0 if all(r.ok or r.updated and not r.problems for r in reports) else 1)
 
@@ -186,7 +211,13 @@ def _replay_one(
     quiet: bool,
     identity: Path | None,
     strict_host_key: bool,
+    stack_golden: bool = False,
 ) -> Any:
+    """stack_golden (recipe replay --stack --update, docs/replay.md): the file is a stack's
+    golden, so it keeps its recorded target, and is written whole when it came from another
+    stack's (its host facts name that stack's userland, not this one's)."""
+    from dataclasses import replace
+
     from generator import transcript as tr
     from generator.lab import progress
     from generator.lab import replay as engine
@@ -204,14 +235,18 @@ def _replay_one(
     report = engine.drift_report(plan, run.records, run.snapshots, run.reaches)
     if run.leftovers:
         report.problems.append("the replay left behind: " + ", ".join(run.leftovers))
-    stale = not report.comparison.ok or plan.recipe_changed or plan.incomplete
+    foreign = stack_golden and _stack_of(plan.recorded.header) != _stack_of(run.header)
+    stale = not report.comparison.ok or plan.recipe_changed or plan.incomplete or foreign
     if update and (stale or not plan.recorded.snapshots):
         # Steps of two runs in one file only while no snapshot names their values: a kept
         # step's veth or MAC is unknown to the replay's snapshot and would drift next time.
-        whole = plan.recipe_changed or plan.incomplete or run.snapshots or run.reaches
+        whole = plan.recipe_changed or plan.incomplete or run.snapshots or run.reaches or foreign
         if whole:
+            header = run.header
+            if stack_golden:  # where a plain replay runs it stays as it was
+                header = replace(header, target=plan.recorded.header.target)
             new = tr.Transcript(
-                run.header,
+                header,
                 tuple(run.records),
                 run.outcome,
                 snapshots=run.snapshots,
@@ -222,6 +257,12 @@ def _replay_one(
         engine.write_atomically(plan.path, new, plan.compare_options.redactor)
         report.updated = True
     return report
+
+
+def _stack_of(header: Any) -> str:
+    from generator.hosts import stacks
+
+    return stacks.of_facts(header.facts.distribution)
 
 
 def _origin(plan: Any) -> str:
