@@ -112,23 +112,48 @@ def claims(
     out: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the page here instead of stdout.")
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the verdicts per stack as JSON on stdout.")
+    ] = False,
 ) -> None:
-    """Check the walkthrough's claims against transcripts and write the verdicts as Markdown."""
+    """Check the walkthrough's claims on every stack and write the verdicts as Markdown: exit 0
+    when each claim expected to hold holds on every stack that recorded it, 1 when one does not.
+    A folder's stacks/STACK/ subfolders hold the other stacks' runs."""
     from generator.compare.for_transcript import redacted
-    from generator.pages.claims import check_all, load_claims, render
+    from generator.pages.claims import as_json as claims_json
+    from generator.pages.claims import check_all, load_claims
+    from generator.pages.claims_page import render
     from generator.pages.model import assign_slugs
+    from generator.pages.write import stack_runs
     from generator.transcript import read
     from generator.transcript.files import find
 
+    if as_json and out is not None:
+        from generator.errors import UserError
+
+        raise UserError("--json prints to stdout; give --json or --output, not both")
     if data is None:
         from generator.pages.project import CLAIMS_DATA, checkout
 
         data = checkout("recipe claims without --claims FILE") / CLAIMS_DATA
     defined = load_claims(data)
-    transcripts = [redacted(read(p), recipe_dirs(ctx)) for p in find(paths)]
-    text = render(
-        check_all(defined, transcripts), labs_link="labs/", slugs=assign_slugs(transcripts)
-    )
+    dirs = recipe_dirs(ctx)
+    transcripts = [redacted(read(p), dirs) for p in find(paths)]
+    table = check_all(defined, [*transcripts, *stack_runs(paths, dirs)])
+    if as_json:
+        from generator.commands.library import print_json
+
+        print_json(claims_json(table))
+    else:
+        text = render(table, labs_link="labs/", slugs=assign_slugs(transcripts))
+        _page(text, out)
+    for failed in table.failures:
+        print(f"{failed.claim.id}: does not hold on {failed.stack or 'its stack'}", file=sys.stderr)
+    if table.failures:
+        raise SystemExit(1)
+
+
+def _page(text: str, out: Path | None) -> None:
     if out is None:
         sys.stdout.write(text)
     else:

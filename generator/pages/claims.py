@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import UserError
+from generator.pages import stacks
 from generator.transcript import StepRecord, Transcript
 from generator.transcript.expectation import Expectation
 
 QUOTE_LINES = 12
 
-HOLDS, FAILS, UNSHOWN = "holds", "does not hold", "not shown"
+HOLDS, FAILS, UNSHOWN, UNRECORDED = "holds", "does not hold", "not shown", "not recorded"
+EXPECTS = (HOLDS, FAILS)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class WalkthroughClaim:
     holds_if: Condition
     holds: str
     fails: str
+    expect: str = HOLDS  # the verdict claims.toml settles on: "holds" or "does not hold"
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,12 @@ class Finding:
     step: StepRecord | None
     transcript: Transcript | None
     note: str
+    stack: str = ""  # the stack of the transcripts it was checked on (generator/pages/stacks.py)
+
+    @property
+    def failed(self) -> bool:
+        """A claim expected to hold that does not; not shown or not recorded is no failure."""
+        return self.verdict == FAILS and self.claim.expect == HOLDS
 
 
 def load_claims(path: Path) -> list[WalkthroughClaim]:
@@ -102,6 +111,8 @@ def _claim(entry: Mapping[str, Any]) -> WalkthroughClaim:
     re.compile(entry["step"])
     if cond.get("match"):
         re.compile(cond["match"])
+    if entry.get("expect", HOLDS) not in EXPECTS:
+        raise ValueError('expect must be "holds" or "does not hold"')
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", str(entry["id"])):
         # The id is an HTML anchor and a link target on the claims page: a name, nothing more.
         raise ValueError(f"id {entry['id']!r} must be lowercase letters, digits and dashes")
@@ -120,6 +131,7 @@ def _claim(entry: Mapping[str, Any]) -> WalkthroughClaim:
         ),
         holds=str(entry["holds"]),
         fails=str(entry["fails"]),
+        expect=str(entry.get("expect", HOLDS)),
     )
 
 
@@ -139,111 +151,77 @@ def latest_for(recipe: str, transcripts: Iterable[Transcript]) -> Transcript | N
     return max(runs, key=lambda t: t.header.started) if runs else None
 
 
-def check(claim: WalkthroughClaim, transcripts: Sequence[Transcript]) -> Finding:
+def check(claim: WalkthroughClaim, transcripts: Sequence[Transcript], stack: str = "") -> Finding:
+    """The claim on one stack's transcripts."""
     transcript = latest_for(claim.recipe, transcripts)
     if transcript is None:
-        return Finding(claim, UNSHOWN, None, None, f"No transcript of {claim.recipe} was given.")
+        where = f" on {stacks.title_of(stack)}" if stack else ""
+        note = f"No transcript of {claim.recipe} was recorded{where}."
+        return Finding(claim, UNRECORDED, None, None, note, stack)
     step = find_step(transcript, claim.step, claim.nth)
     if step is None:
         note = f"The {claim.recipe} transcript has no step {claim.nth} matching /{claim.step}/."
-        return Finding(claim, UNSHOWN, None, transcript, note)
+        return Finding(claim, UNSHOWN, None, transcript, note, stack)
     if claim.holds_if.met_by(step):
-        return Finding(claim, HOLDS, step, transcript, claim.holds)
-    return Finding(claim, FAILS, step, transcript, claim.fails)
+        return Finding(claim, HOLDS, step, transcript, claim.holds, stack)
+    return Finding(claim, FAILS, step, transcript, claim.fails, stack)
 
 
-def check_all(
-    claims: Iterable[WalkthroughClaim], transcripts: Sequence[Transcript]
-) -> list[Finding]:
-    return [check(c, transcripts) for c in claims]
+@dataclass(frozen=True)
+class Table:
+    """Every claim's verdict on every stack: `stacks` in order (the base first), and per claim
+    one finding per stack, in that order."""
+
+    stacks: tuple[str, ...]
+    rows: tuple[tuple[WalkthroughClaim, tuple[Finding, ...]], ...]
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for _, found in self.rows for f in found]
+
+    @property
+    def failures(self) -> list[Finding]:
+        """Claims expected to hold that do not on some stack: `recipe claims` exits 1."""
+        return [f for f in self.findings if f.failed]
+
+    def on(self, stack: str) -> list[Finding]:
+        return [f for f in self.findings if f.stack == stack]
 
 
-# ---- the page -----------------------------------------------------------------------------------
+def check_all(claims: Iterable[WalkthroughClaim], transcripts: Sequence[Transcript]) -> Table:
+    """Each claim on each stack the transcripts were recorded on (generator/pages/stacks.py)."""
+    found = stacks.group(transcripts)
+    names = found.names or ("",)
+    rows = tuple(
+        (claim, tuple(check(claim, found.runs.get(name, ()), name) for name in names))
+        for claim in claims
+    )
+    return Table(names, rows)
 
 
-def quote(step: StepRecord) -> str:
-    """The step as a console excerpt: the command, then at most QUOTE_LINES lines of output."""
-    from generator.pages.markdown import container_screen
-    from generator.pages.model import container_of
-
-    if step.interactive:
-        head = [f"$ {step.interactive}"]
-        output = container_screen(step.stdout, container_of(step.interactive))
-    else:
-        first, *rest = step.command.rstrip("\n").split("\n")
-        head = [f"$ {first}", *(f"> {line}" for line in rest)]
-        joint = "\n" if step.stdout and not step.stdout.endswith("\n") else ""
-        output = step.stdout + joint + step.stderr
-    lines = output.rstrip("\n").split("\n") if output.strip() else []
-    if len(lines) > QUOTE_LINES:
-        lines = [*lines[:QUOTE_LINES], f"[... {len(lines) - QUOTE_LINES} more lines]"]
-    return "\n".join([*head, *lines, f"[exit status {step.exit}]"]) + "\n"
-
-
-def render(
-    findings: Sequence[Finding], labs_link: str = "labs/", slugs: Mapping[str, str] | None = None
-) -> str:
-    """The claims page; `slugs` names each transcript's lab page (docs_model.assign_slugs)."""
-    from generator.pages.markdown import cell, fence, md_target, md_text
-
-    counts = {v: sum(1 for f in findings if f.verdict == v) for v in (HOLDS, FAILS, UNSHOWN)}
-    out = [
-        (
-            "<!-- Generated by `recipe claims` from docs/claims.toml and the golden transcripts; "
-            "edit those, not this page. -->"
-        ),
-        "",
-        "# The walkthrough's claims, checked",
-        "",
-        "The walkthrough this project started from (`shared/walkthrough/`, in Chinese) makes "
-        "claims",
-        "about Linux and Docker networking, shown only in screenshots. Each claim below is checked",
-        "against a step of a golden transcript recorded on today's stack; the verdict is computed",
-        "from the recorded output by `recipe claims`, so it changes when the stack does.",
-        "",
-        f"**{counts[HOLDS]}** hold, **{counts[FAILS]}** do not hold today, **{counts[UNSHOWN]}** "
-        + "are not shown by any transcript.",
-        "",
-        "| claim | verdict | evidence |",
-        "|---|---|---|",
-    ]
-    for f in findings:
-        link = f"[{cell(f.claim.claim)}]({md_target('#' + f.claim.id)})"
-        out.append(f"| {link} | {f.verdict} | {_evidence(f, labs_link, slugs or {})} |")
-    out.append("")
-    for f in findings:
-        out += [f'<a id="{f.claim.id}"></a>', "", f"## {md_text(f.claim.claim)}", ""]  # id: _claim
-        out += [f"Walkthrough section: {md_text(f.claim.section)}", ""]
-        if f.step is not None and f.transcript is not None:
-            out += [f"What the transcript shows ({_evidence(f, labs_link, slugs or {})}):", ""]
-            out += [fence(quote(f.step), "console"), ""]
-        out += [f"**Verdict: {f.verdict}.** {md_text(f.note)}", ""]
-        if f.transcript is not None:
-            out += [f"<sub>{md_text(_stack(f.transcript))}</sub>", ""]
-    return "\n".join(out).rstrip("\n") + "\n"
+def as_json(table: Table) -> dict[str, Any]:
+    """`recipe claims --json` (docs/schemas/claims.json)."""
+    return {
+        "stacks": [{"name": n, "title": stacks.title_of(n)} for n in table.stacks],
+        "claims": [
+            {
+                "id": claim.id,
+                "claim": claim.claim,
+                "recipe": claim.recipe,
+                "expect": claim.expect,
+                "verdicts": [_verdict_json(f) for f in found],
+            }
+            for claim, found in table.rows
+        ],
+        "failures": [{"claim": f.claim.id, "stack": f.stack} for f in table.failures],
+    }
 
 
-def _stack(transcript: Transcript) -> str:
-    """The stack the verdict is about, as the transcript recorded it."""
-    facts = transcript.header.facts
-    parts = [
-        ("kernel", facts.kernel),
-        ("Docker", facts.docker),
-        ("iproute2", facts.iproute2),
-        ("busybox", facts.busybox.removesuffix(" multi-call binary.")),
-        ("recorded", transcript.header.started),
-    ]
-    return "Recorded with " + "; ".join(f"{name} {value}" for name, value in parts if value) + "."
-
-
-def _evidence(f: Finding, labs_link: str, slugs: Mapping[str, str]) -> str:
-    from generator.pages.markdown import md_target, md_text
-    from generator.pages.model import slug_of
-
-    if f.transcript is None:
-        return f"no {md_text(f.claim.recipe)} transcript"
-    page = slugs.get(f.transcript.path) or slug_of(f.transcript.path or f.claim.recipe)
-    if f.step is None:
-        return f"[{md_text(page)}]({md_target(f'{labs_link}{page}.md')}): no such step"
-    target = md_target(f"{labs_link}{page}.md#step-{f.step.index}")
-    return f"[{md_text(page)}, step {f.step.index}]({target})"
+def _verdict_json(f: Finding) -> dict[str, Any]:
+    return {
+        "stack": f.stack,
+        "verdict": f.verdict,
+        "transcript": f.transcript.path if f.transcript is not None else None,
+        "step": f.step.index if f.step is not None else None,
+        "note": f.note,
+    }

@@ -17,9 +17,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from generator.pages import diagram, observed, prose, reachtable, tutorial_blocks
+from generator.pages import diagram, observed, prose, reachtable, stacks, tutorial_blocks
 from generator.pages.markdown import console_text, verdict_note
-from generator.pages.model import LabPage, PageStep, firewall_rules
+from generator.pages.model import LabPage, OtherStack, PageStep, firewall_rules
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 # The site's pages run the bundled player: its script and its WebAssembly terminal, from the
@@ -165,6 +165,8 @@ def toc(page: LabPage, site: SiteLinks | None) -> list[dict[str, Any]]:
     add("steps", "Steps", steps)
     if page.teardown_steps:
         add("teardown", "Teardown")
+    if page.other_stacks:
+        add("stacks", "On other stacks")
     add("environment", "Environment")
     return entries
 
@@ -186,8 +188,31 @@ def render(page: LabPage, site: SiteLinks | None = None, stack: str = "") -> str
         topology=_topology(page),
         steps=_steps(page),
         teardown=teardown,
+        holds_on=stacks.line(page.stacks),
+        others=[_other(o) for o in page.other_stacks],
         toc=toc(page, site) if site is not None else [],
     )
+
+
+def _other(other: OtherStack) -> dict[str, Any]:
+    """One other stack for the template: what it says, and each kind of difference."""
+    if not other.recorded:
+        said = f"On {other.title}: not recorded."
+    else:
+        verdict = "passed" if other.holds == stacks.HOLDS else "did not pass"
+        said = f"On {other.title} ({other.recorded}) the run {verdict}"
+        said += (
+            ". What differs:" if other.differences else "; every step printed what it prints here."
+        )
+    kinds = [
+        {
+            "why": d.why,
+            "steps": [{"n": n, "command": c, "anchor": a} for n, c, a in d.steps],
+            "reasons": "; ".join(d.reasons),
+        }
+        for d in other.differences
+    ]
+    return {"said": said, "differences": kinds}
 
 
 def render_index(

@@ -60,6 +60,27 @@ class PageStep:
 
 
 @dataclass(frozen=True)
+class StackDifference:
+    """Steps that differ on another stack for one reason; `why` is "" when nothing explains
+    them yet (docs/stacks.toml). Each step: its number there, its command's first line, and
+    the anchor of the same step on this page ("" when this page has no such step)."""
+
+    why: str
+    steps: tuple[tuple[int, str, str], ...]
+    reasons: tuple[str, ...] = ()  # what differs, for an unexplained step
+
+
+@dataclass(frozen=True)
+class OtherStack:
+    """What a lab does on a stack other than the one its page shows."""
+
+    title: str  # Debian 13
+    holds: str  # ✔, ✘ or – (generator/pages/stacks.py)
+    recorded: str  # "Debian 13, Docker 26.1"; "" when not recorded there
+    differences: tuple[StackDifference, ...] = ()
+
+
+@dataclass(frozen=True)
 class LabPage:
     slug: str  # file name without extension
     title: str
@@ -81,6 +102,10 @@ class LabPage:
     reaches: tuple[ReachRecord, ...] = ()  # the `#@ reach` matrices, drawn after their steps
     blocks: tuple[PageBlock, ...] = ()  # a tutorial's run: the verdict of each page block
     block_summary: str = ""  # "6 of 7 blocks hold on Debian 12, Docker 28.2"
+    # Which stacks the lab holds on, (title, ✔ ✘ or –), this page's first; () when the page
+    # was made from files named one by one rather than a folder of goldens.
+    stacks: tuple[tuple[str, str], ...] = ()
+    other_stacks: tuple[OtherStack, ...] = ()  # how the other stacks' runs differ
 
     def reaches_after(self, step: int) -> tuple[ReachRecord, ...]:
         return tuple(r for r in self.reaches if r.after_step == step)

@@ -1,6 +1,8 @@
 """The project's own documentation, generated: docs/labs/ from the golden transcripts in
-transcripts/, and docs/claims.md from docs/claims.toml. `recipe docs --project` rebuilds both;
-tests/pages/test_docs_fresh.py rebuilds them into a temporary folder and fails when they differ.
+transcripts/ (and the other stacks' in transcripts/stacks/<stack>/, with docs/stacks.toml
+explaining how they differ), and docs/claims.md from docs/claims.toml. `recipe docs --project`
+rebuilds both; tests/pages/test_docs_fresh.py rebuilds them into a temporary folder and fails
+when they differ.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from pathlib import Path
 from generator import atomicfile
 from generator.compare.for_transcript import redacted
 from generator.errors import UserError
-from generator.pages import claims, site
+from generator.pages import claims, claims_page, site
 from generator.pages import write as docs
 from generator.pages.model import assign_slugs
 from generator.transcript import files, read
@@ -76,18 +78,20 @@ def build(root: Path = ROOT, out: Path | None = None) -> list[Path]:
     written: list[Path] = []
     labs = target / LABS
     labs.mkdir(parents=True, exist_ok=True)
+    folder = [root / TRANSCRIPTS]  # a folder: the pages say which stacks each lab holds on
     if sources:
-        written += [w.path for w in docs.write(sources, labs, "md", index=True, intro=INTRO)]
+        written += [w.path for w in docs.write(folder, labs, "md", index=True, intro=INTRO)]
         written.append(labs / docs.INDEX)
         written += sorted(labs.glob("*.svg"))
     transcripts = [redacted(read(p)) for p in sources]  # the claims page quotes output
-    findings = claims.check_all(claims.load_claims(root / CLAIMS_DATA), transcripts)
+    others = docs.stack_runs(folder) if sources else []
+    table = claims.check_all(claims.load_claims(root / CLAIMS_DATA), [*transcripts, *others])
     page = target / CLAIMS_PAGE
-    text = claims.render(findings, labs_link="labs/", slugs=assign_slugs(transcripts))
+    text = claims_page.render(table, labs_link="labs/", slugs=assign_slugs(transcripts))
     atomicfile.write_text(page, text)
     written.append(page)
     if sources:
         written += site.build(
-            sources, target / SITE, claims_data=root / CLAIMS_DATA, intro=SITE_INTRO
+            folder, target / SITE, claims_data=root / CLAIMS_DATA, intro=SITE_INTRO
         )
     return sorted(set(written))

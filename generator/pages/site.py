@@ -19,11 +19,10 @@ from markupsafe import Markup
 
 from generator import atomicfile
 from generator.errors import UserError
-from generator.pages import claims as claims_page
-from generator.pages import diagram, tutorial_blocks
+from generator.pages import claims, claims_page, diagram, tutorial_blocks
 from generator.pages import html as site_html
 from generator.pages.model import LabPage, assign_slugs
-from generator.pages.write import index_rows, load_pages, refuse_foreign
+from generator.pages.write import index_rows, load_pages, refuse_foreign, stack_runs
 from generator.transcript import Transcript
 from generator.transcript.cast import events, to_cast
 from generator.transcript.writer import format_transcript
@@ -130,7 +129,8 @@ def build(
         written += [*files, target]
     claims_link, summary = None, ""
     if claims_data is not None:
-        claims_link, summary = _claims(claims_data, [t for t, _ in loaded], out)
+        own = [t for t, _ in loaded]
+        claims_link, summary = _claims(claims_data, own, stack_runs(paths, dirs), out)
         written.append(out / CLAIMS)
     groups = [
         {"anchor": "labs", "title": "Labs", "rows": _rows(labs, "lab")},
@@ -149,10 +149,16 @@ def build(
 
 
 def _rows(pages: list[tuple[Transcript, LabPage]], kind: str) -> list[dict[str, str]]:
-    """The index's rows of one group: write.index_rows', with the stack each was recorded on."""
-    stacks = {page.slug: tutorial_blocks.stack(transcript) for transcript, page in pages}
+    """The index's rows of one group: write.index_rows', with the stacks each lab holds on, or
+    for a page of no golden set, the stack it was recorded on."""
+    recorded = {page.slug: tutorial_blocks.stack(transcript) for transcript, page in pages}
     return [
-        {**row, "href": f"{row['slug']}.html", "stack": stacks[row["slug"]], "kind": kind}
+        {
+            **row,
+            "href": f"{row['slug']}.html",
+            "stack": row["stacks"] or recorded[row["slug"]],
+            "kind": kind,
+        }
         for row in index_rows([page for _, page in pages])
     ]
 
@@ -171,18 +177,16 @@ def _assets(out: Path) -> list[Path]:
     return written
 
 
-def _claims(data: Path, transcripts: list[Transcript], out: Path) -> tuple[site_html.Link, str]:
-    findings = claims_page.check_all(claims_page.load_claims(data), transcripts)
-    text = claims_page.render(findings, labs_link="", slugs=assign_slugs(transcripts))
+def _claims(
+    data: Path, own: list[Transcript], others: list[Transcript], out: Path
+) -> tuple[site_html.Link, str]:
+    """claims.html, from the site's own runs (which have pages) and the other stacks' runs."""
+    table = claims.check_all(claims.load_claims(data), [*own, *others])
+    text = claims_page.render(table, labs_link="", slugs=assign_slugs(own))
     heading, _, body = text.partition("\n# ")
     title, _, body = body.partition("\n")
     atomicfile.write_text(
         out / CLAIMS,
         site_html.render_document(title.strip(), heading + body, site_html.SiteLinks()),
     )
-    counts = {
-        v: sum(1 for f in findings if f.verdict == v)
-        for v in (claims_page.HOLDS, claims_page.FAILS, claims_page.UNSHOWN)
-    }
-    summary = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
-    return site_html.Link(CLAIMS, title.strip()), summary
+    return site_html.Link(CLAIMS, title.strip()), claims_page.summary(table)

@@ -8,7 +8,7 @@ import pytest
 
 from generator.errors import UserError
 from generator.lab import script
-from generator.pages import claims, project
+from generator.pages import claims, claims_page, project
 from generator.recipes import catalog as recipes
 from generator.recipes.render import render_script
 from generator.transcript import Header, StepRecord, Transcript
@@ -91,12 +91,12 @@ def test_the_verdict_follows_the_recorded_output() -> None:
     assert today.verdict == claims.FAILS and "embedded DNS" in today.note
     then = claims.check(busybox_claim(), [custom_bridge(UNRESOLVED, 1)])
     assert then.verdict == claims.HOLDS
-    assert claims.check(busybox_claim(), []).verdict == claims.UNSHOWN
+    assert claims.check(busybox_claim(), []).verdict == claims.UNRECORDED
 
 
 def test_the_page_quotes_the_step_and_links_to_the_lab() -> None:
-    findings = claims.check_all(DEFINED, [custom_bridge(RESOLVED, 0)])
-    page = claims.render(findings)
+    table = claims.check_all(DEFINED, [custom_bridge(RESOLVED, 0)])
+    page = claims_page.render(table)
     quoted = fences(page, "console")
     assert quoted == [
         (
@@ -106,9 +106,11 @@ def test_the_page_quotes_the_step_and_links_to_the_lab() -> None:
         )
     ]
     assert "(labs/custom-bridge.md#step-15)" in page
-    assert "**Verdict: does not hold.**" in page
+    assert "**Verdict: does not hold.**" in page  # facts that name no stack: no "on ..."
     assert sum(1 for t in tokens(page) if t.type == "tr_open") == len(DEFINED) + 1
-    assert f"**{len(DEFINED) - 1}** are not shown" in page  # only one claim reads this step
+    others = sum(1 for c in DEFINED if c.recipe != "custom-bridge")
+    assert f"**{others}** are not recorded" in page  # no transcript of their lab was given
+    assert f"**{len(DEFINED) - others - 1}** are not shown" in page  # no such step
 
 
 def test_bad_claim_files_name_the_claim(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from generator.errors import UserError
-from generator.pages import claims
+from generator.pages import claims, claims_page
 from generator.pages import write as docs
 from generator.pages.markdown import cell, md_target, md_text
 from generator.transcript import Header, Outcome, StepRecord, Transcript, format_transcript
@@ -183,7 +183,8 @@ def test_claim_text_is_quoted_and_claim_ids_are_names(tmp_path: Path) -> None:
         holds="h",
         fails=LINK,
     )
-    page = claims.render([claims.Finding(claim, claims.UNSHOWN, None, None, LINK)])
+    finding = claims.Finding(claim, claims.UNSHOWN, None, None, LINK, stack=SCRIPT)
+    page = claims_page.render(claims.Table((SCRIPT,), ((claim, (finding,)),)))
     rendered = parser().render(page)
     for tag in ("<script", "<img", "<b>", 'href="javascript'):
         assert tag not in rendered, tag
