@@ -143,6 +143,10 @@ def _switch() -> None:
         )
         run_checked([*switch, "ip", "addr", "add", GATEWAY, "dev", BRIDGE], f"addressing {BRIDGE}")
         run_checked([*switch, "ip", "link", "set", BRIDGE, "up"], f"bringing {BRIDGE} up")
+
+
+def _privsep() -> None:
+    """This machine's sshd, run by the nodes on its userland, needs /run/sshd."""
     if not SSHD_PRIVSEP.exists():
         SSHD_PRIVSEP.mkdir(mode=0o755)
         (inventory.state_dir() / "created-run-sshd").touch()
@@ -151,7 +155,7 @@ def _switch() -> None:
 def _remove_shared() -> list[str]:
     problems = [] if remove_netns(SWITCH) else [f"cannot delete the switch namespace {SWITCH}"]
     state = inventory.state_dir()
-    if (state / "created-run-sshd").exists() and not any(sshd_running(n) for n in NODES):
+    if (state / "created-run-sshd").exists() and not any(sshd_running(n) for n in all_nodes()):
         shutil.rmtree(SSHD_PRIVSEP, ignore_errors=True)
     shutil.rmtree(state, ignore_errors=True)
     shutil.rmtree(RUN_ROOT, ignore_errors=True)
@@ -229,7 +233,9 @@ def _up(wanted: list[Node], say: Say) -> None:
     stack = stacks.get(wanted[0].stack) if wanted[0].stack else None
     if stack is None:
         _switch()
-    elif not stack.is_host:
+    if stack is None or stack.is_host:
+        _privsep()
+    else:
         from generator.hosts import stack_root
 
         stack_root.ensure_root(stack, say)

@@ -1,0 +1,150 @@
+"""Stack nodes (`recipe hosts up --stack`): the stack's own dockerd, ip, iptables and busybox in
+real namespaces on this kernel, side by side with this machine's, and nothing left by down."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from generator import transcript as tr
+from generator.hosts import inventory, nsprocs, stack_nodes, stacks
+from generator.hosts import nodes as hosts
+from generator.lab import leftovers
+from generator.shell.ssh import SSHShell
+from generator.shell.ssh_target import resolve
+
+pytestmark = pytest.mark.root
+CLI = [sys.executable, "-c", "from generator.cli import main; main()"]
+
+
+@pytest.fixture
+def two_stacks(
+    _virtual_nodes_session: None, stack_root: Callable[[str], Path]
+) -> Iterator[list[str]]:
+    """debian-12-1 (this machine's userland) and debian-13-1 (the cached trixie root)."""
+    stack_root("debian-13")
+    names = []
+    for stack in ("debian-12", "debian-13"):
+        made, _ = hosts.ensure_stack_nodes(stack, 1)
+        names += made
+    yield names
+    assert hosts.remove_nodes(names) == []
+
+
+def _out(node: str, command: str) -> str:
+    with SSHShell(resolve(node)) as shell:
+        result = shell.run(command, 60)
+    assert result, (command, result.stdout, result.stderr)
+    return result.stdout
+
+
+def _mounts() -> set[str]:
+    return {line.split(" - ")[0].split(" ", 4)[4] for line in _mountinfo()}
+
+
+def _mountinfo() -> list[str]:
+    return Path("/proc/self/mountinfo").read_text().splitlines()
+
+
+def test_a_stack_node_runs_the_stacks_own_userland(two_stacks: list[str]) -> None:
+    facts = _out("debian-13-1", "ip -V; iptables -V; docker version --format '{{.Server.Version}}'")
+    assert "iproute2-6.15" in facts and "(nf_tables)" in facts
+    assert facts.splitlines()[-1].startswith("26.")
+    # Its busybox image is built from the stack's busybox, and `docker exec` lands inside the
+    # container (the node pivoted into its root: a chroot would land exec in the host's /).
+    inside = _out(
+        "debian-13-1",
+        "docker run -d --name probe busybox sleep 300 >/dev/null; "
+        "docker exec probe busybox | head -n1; docker exec probe cat /etc/hostname; "
+        "docker rm -f probe >/dev/null",
+    )
+    assert "BusyBox v1.37" in inside
+    assert len(inside.splitlines()[1]) == 12  # the container's id, not this machine's name
+    # No cable: only loopback and docker0, so labs list what they made and nothing else.
+    links = _out("debian-13-1", "ip -o link show | cut -d' ' -f2")
+    assert links.split() == ["lo:", "docker0:"]
+    assert _out("debian-13-1", "hostname").strip() == "debian-13-1"
+    # The host's userland on debian-12-1: this machine's versions.
+    assert "iproute2-6.1" in _out("debian-12-1", "ip -V")
+
+
+def test_nodes_of_two_stacks_keep_their_names_apart(two_stacks: list[str]) -> None:
+    before = leftovers.take_local()
+    _out("debian-12-1", "ip netns add same")
+    try:
+        _out("debian-13-1", "ip netns add same")  # no collision: each node has its registry
+        assert "same" in _out("debian-13-1", "ip netns list")
+        assert leftovers.take_local().added_since(before) == []
+    finally:
+        for node in two_stacks:
+            _out(node, "ip netns delete same 2>/dev/null || true")
+
+
+def test_the_inventory_names_each_stack_node_with_its_stack(two_stacks: list[str]) -> None:
+    entries = inventory.load()
+    assert entries["debian-13-1"].stack == "debian-13"
+    assert entries["debian-13-1"].port != entries["debian-12-1"].port
+    done = subprocess.run([*CLI, "hosts", "status"], capture_output=True, text=True, check=False)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("debian-13-1 "))
+    assert "debian-13  up" in line and "iptables 1.8.11" in line and "(nf_tables)" in line
+
+
+def test_run_on_a_stack_records_the_stack_and_removes_its_node(
+    _virtual_nodes_session: None, stack_root: Callable[[str], Path], tmp_path: Path
+) -> None:
+    stack_root("debian-13")
+    assert hosts.remove_nodes(["debian-13-1"]) == []
+    path = tmp_path / "run.transcript"
+    done = subprocess.run(
+        [*CLI, "run", "veth-pair", "--stack", "debian-13", "--record", str(path), "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    facts = tr.read(path).header.facts
+    assert facts.distribution.startswith("Debian GNU/Linux 13")
+    assert stacks.of_facts(facts.distribution) == "debian-13"
+    assert "(nf_tables)" in facts.iptables and facts.host == "debian-13-1"
+    assert "debian-13-1" not in inventory.load()  # made for the run, removed after it
+
+
+def test_down_leaves_no_mount_process_namespace_or_link(two_stacks: list[str]) -> None:
+    for node in two_stacks:  # things inside each node that down must end too
+        with SSHShell(resolve(node)) as shell:
+            shell.run("docker run -d --name stays busybox sh -c 'sleep 3000'", 30)
+            shell.run("ip netns add inner && ip netns exec inner sleep 300 &", 10)
+    made = [n for n in stack_nodes.existing() if n.name in two_stacks]
+    assert all(hosts.members(node) for node in made)
+    assert hosts.down() == []
+    root = stacks.cache_dir() / "debian-13"
+    assert not [m for m in _mounts() if str(hosts.RUN_ROOT) in m or str(root) in m]
+    for node in made:
+        assert hosts.members(node) == set()
+        netns = node.netns if node.netns.exists() else None
+        assert nsprocs.pids_matching(netns, f"/{node.cgroup}/") == set()
+        assert not node.netns.exists() and not node.state.exists()
+    assert not hosts.RUN_ROOT.exists() and not inventory.state_dir().exists()
+    assert (root / "root").is_dir() and (root / "stamp").is_file()  # the cache stays
+    for stack in ("debian-12", "debian-13"):  # the fixture's clean-up finds nothing to do
+        hosts.ensure_stack_nodes(stack, 1)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("hosts", "up", "--stack", "debian-99"),
+        ("run", "veth-pair", "--stack", "centos-7"),
+        ("hosts", "up", "--stack", "debian-13", "--nodes", "0"),
+    ],
+)
+def test_bad_stack_input_is_one_line_and_exit_2(argv: tuple[str, ...]) -> None:
+    done = subprocess.run([*CLI, *argv], capture_output=True, text=True, check=False)
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert "Traceback" not in done.stderr
+    assert len(lines) <= 3 and ("debian-12" in done.stderr or "--nodes" in done.stderr), lines
