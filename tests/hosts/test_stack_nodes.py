@@ -80,8 +80,8 @@ def test_nodes_of_two_stacks_keep_their_names_apart(two_stacks: list[str]) -> No
         assert "same" in _out("debian-13-1", "ip netns list")
         assert leftovers.take_local().added_since(before) == []
     finally:
-        for node in two_stacks:
-            _out(node, "ip netns delete same 2>/dev/null || true")
+        for name in two_stacks:
+            _out(name, "ip netns delete same 2>/dev/null || true")
 
 
 def test_the_inventory_names_each_stack_node_with_its_stack(two_stacks: list[str]) -> None:
@@ -114,8 +114,8 @@ def test_run_on_a_stack_records_the_stack_and_removes_its_node(
 
 
 def test_down_leaves_no_mount_process_namespace_or_link(two_stacks: list[str]) -> None:
-    for node in two_stacks:  # things inside each node that down must end too
-        with SSHShell(resolve(node)) as shell:
+    for name in two_stacks:  # things inside each node that down must end too
+        with SSHShell(resolve(name)) as shell:
             shell.run("docker run -d --name stays busybox sh -c 'sleep 3000'", 30)
             shell.run("ip netns add inner && ip netns exec inner sleep 300 &", 10)
     made = [n for n in stack_nodes.existing() if n.name in two_stacks]
