@@ -206,7 +206,7 @@ def _other(other: OtherStack) -> dict[str, Any]:
         )
     kinds = [
         {
-            "why": d.why,
+            "why": d.why.rstrip("."),
             "steps": [{"n": n, "command": c, "anchor": a} for n, c, a in d.steps],
             "reasons": "; ".join(d.reasons),
         }

@@ -237,7 +237,7 @@ def _difference(found: StackDifference) -> str:
 
     if found.why:
         refs = ", ".join(ref(n, anchor) for n, _, anchor in found.steps)
-        return f"{md_text(found.why)} ({refs})"
+        return f"{md_text(found.why.rstrip('.'))} ({refs})."
     n, command, anchor = found.steps[0]
     reasons = md_text("; ".join(found.reasons))
     return f"{ref(n, anchor, 'Step')} ({code(command)}): {reasons}; nothing explains it yet."

@@ -182,7 +182,8 @@ def for_page(
         recorded = versions(run) if run is not None else ""
         title = stacks.title_of(name)
         others.append(OtherStack(title, stacks.held(run), recorded, tuple(kinds)))
-    return {"stacks": found.verdicts(recipe), "other_stacks": tuple(others)}
+    own = ((stacks.title_of(found.base), stacks.held(base)),)  # this run, not the latest
+    return {"stacks": own + found.verdicts(recipe)[1:], "other_stacks": tuple(others)}
 
 
 def versions(run: Transcript) -> str:

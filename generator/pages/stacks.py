@@ -36,7 +36,7 @@ def name_of(distribution: str) -> str:
 def title_of(name: str) -> str:
     """What a page calls the stack: `Debian 13` for debian-13."""
     if not name:
-        return "an unnamed stack"
+        return "unnamed stack"
     word, _, version = name.partition("-")
     return f"{word.capitalize()} {version}".strip()
 

@@ -189,8 +189,8 @@ def test_the_lab_page_says_where_it_holds_and_why_another_stack_differs(
     assert "## On other stacks" in page
     assert "On Debian 13 (Docker 26.1.5, iproute2 6.1.0, busybox 1.35.0) the run passed." in page
     assert (
-        "- Docker 26 adds `EnableIPv4` to the inspection. "
-        "([step 10](#step-10), [step 12](#step-12), [step 13](#step-13))"
+        "- Docker 26 adds `EnableIPv4` to the inspection "
+        "([step 10](#step-10), [step 12](#step-12), [step 13](#step-13))."
     ) in page
     assert "Holds on Debian 12 ✔, Debian 13 –." in (out / "veth-pair.md").read_text()
     assert "On Debian 13: not recorded." in (out / "veth-pair.md").read_text()
