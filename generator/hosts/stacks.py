@@ -22,20 +22,24 @@ MIRROR_ENV = "RECIPE_STACK_MIRROR"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 MAX_NODES = 9  # per stack: the port block and the names stay short
 
-# What a node needs inside its root: the lab tools, the engine, and the node's own daemons
-# (sshd for the tool's shell, dnsmasq that knows no names).
+# What a node needs inside its root: the lab tools, the engine, the node's own daemons (sshd
+# for the tool's shell, dnsmasq that knows no names), and what tutorials pipe output through
+# (`| python3 -m json.tool`, `| jq`, `curl` to a container).
 PACKAGES = (
     "bash",
     "bridge-utils",
     "busybox-static",
+    "curl",
     "dnsmasq-base",
     "docker-cli",
     "docker.io",
     "iproute2",
     "iptables",
     "iputils-ping",
+    "jq",
     "openssh-server",
     "procps",
+    "python3",
     "tcpdump",
 )
 
