@@ -17,6 +17,7 @@ import typer
 from generator.commands.choices import Choice, choice_option
 from generator.commands.library import recipe_dirs
 from generator.commands.run import IdentityOption, StrictHostKeyOption
+from generator.commands.stack_option import StackName
 from generator.commands.tutorial import ImageOption, Replay, image_pairs, is_tutorial
 from generator.errors import UserError
 from generator.visible import plural, visible
@@ -94,16 +95,20 @@ def replay(
     as_json: JsonOption = False,
     color: ColorOption = Color.AUTO,
     stack: Annotated[
-        list[str] | None,
-        typer.Option(
+        list[StackName] | None,
+        choice_option(
+            StackName,
             "--stack",
-            help="Replay each single-host transcript on a node of this stack (repeatable: a "
-            "matrix of lab x stack; see docs/replay.md).",
+            help="Replay each single-host transcript on nodes of this stack (repeatable: a "
+            "matrix of lab x stack), made for it when none is up, and removed after.",
             show_default=False,
         ),
     ] = None,
     jobs: Annotated[
-        int, typer.Option("-j", "--jobs", help="With --stack: labs run at once, over the nodes.")
+        int,
+        typer.Option(
+            "-j", "--jobs", metavar="<N>", help="With --stack: labs run at once, over the nodes."
+        ),
     ] = 1,
     stack_golden: Annotated[bool, typer.Option("--stack-golden", hidden=True)] = False,
 ) -> None:

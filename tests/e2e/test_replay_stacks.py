@@ -77,7 +77,7 @@ def stack_nodes(machine: None) -> Callable[[], set[str]]:
     [
         (
             ["--stack", "debian-14"],
-            "unknown stack 'debian-14'; the stacks are debian-12, debian-13",
+            "'debian-14' is not one of debian-12, debian-13; did you mean",
         ),
         (["--stack", "debian-12", "--host", "docker-node1"], "leave out --host"),
         (["--stack", "debian-12", "-j", "0"], "-j 0: give 1 or more"),
