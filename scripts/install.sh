@@ -43,10 +43,11 @@ fi
 
 # The lab tools: ip and bridge (iproute2), ping, brctl, iptables, the static busybox that
 # becomes the offline image, tcpdump for captures, shellcheck for rendered scripts, sshd and
-# dnsmasq for the virtual Docker nodes and the local resolver, and Python's venv.
+# dnsmasq for the virtual Docker nodes and the local resolver, mmdebstrap that builds a stack's
+# root (generator/hosts/stack_root.py), and Python's venv.
 packages=(
   iproute2 iputils-ping bridge-utils iptables busybox-static tcpdump shellcheck
-  openssh-server openssh-client dnsmasq-base util-linux procps
+  openssh-server openssh-client dnsmasq-base util-linux procps mmdebstrap
   python3 python3-venv ca-certificates git
 )
 # What only the test suite needs, each with the test that needs it:

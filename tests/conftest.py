@@ -7,7 +7,7 @@ import fcntl
 import os
 import shutil
 import subprocess
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +93,22 @@ def pytest_runtest_makereport(
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
         report.longrepr = f"skipped under scripts/test.sh, which must install everything: {reason}"
+
+
+@pytest.fixture(scope="session")
+def stack_root() -> Callable[[str], Path]:
+    """A stack's root, built in the shared cache ($RECIPE_STACK_CACHE, else
+    /var/cache/recipe/stacks) by the first test that needs it (about 30 s) and reused after, in
+    this session and the next ones; stack_root("debian-13") -> its root."""
+    from generator.hosts import stack_root as roots
+    from generator.hosts import stacks
+
+    if not _is_root():
+        pytest.skip("building a stack root needs root")
+    if shutil.which("mmdebstrap") is None:
+        pytest.skip("needs mmdebstrap (bash scripts/install.sh installs it)")
+
+    def ensure(name: str) -> Path:
+        return roots.ensure_root(stacks.get(name), lambda line: None)
+
+    return ensure
