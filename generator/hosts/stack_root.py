@@ -41,6 +41,7 @@ BUILD_PREFIX = ".build-"
 VERSIONS_FILE = "etc/recipe-stack"  # inside the root: what the root holds, for people and nodes
 _NAMESPACE = ["unshare", "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child"]
 # What nobody reads inside a node: man pages, translations, docs (their copyright files stay).
+# Changing these (or the command) builds other roots: bump stacks.BUILD, so cached ones rebuild.
 _EXCLUDES = (
     "path-exclude=/usr/share/man/*",
     "path-exclude=/usr/share/locale/*",

@@ -1,7 +1,7 @@
 """The stacks: userlands a virtual node can run on this machine's kernel.
 
 A stack is Docker, iproute2, iptables or nft and busybox as one Debian release ships them. Its
-root is made once by debootstrap and cached (generator/hosts/stack_root.py); a node of the
+root is made once by mmdebstrap and cached (generator/hosts/stack_root.py); a node of the
 stack runs its daemons and shells chrooted into an overlay of that root. The stack that is this
 machine's own userland needs no root: its nodes run the host's programs, as docker-node1/2 do.
 """
@@ -20,6 +20,9 @@ CACHE_ENV = "RECIPE_STACK_CACHE"
 DEFAULT_CACHE = Path("/var/cache/recipe/stacks")
 MIRROR_ENV = "RECIPE_STACK_MIRROR"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
+# Bump when generator/hosts/stack_root.py builds roots differently (its mmdebstrap options):
+# every cached root is then rebuilt.
+BUILD = 1
 MAX_NODES = 9  # per stack: the port block and the names stay short
 
 # What a node needs inside its root: the lab tools, the engine, the node's own daemons (sshd
@@ -48,7 +51,7 @@ PACKAGES = (
 class Stack:
     name: str  # the word on the command line: debian-13
     title: str  # what pages say: Debian 13
-    suite: str  # the Debian suite debootstrap fetches: trixie
+    suite: str  # the Debian suite mmdebstrap fetches: trixie
     version_id: str  # VERSION_ID in /etc/os-release
 
     @property
@@ -58,7 +61,7 @@ class Stack:
     @property
     def stamp(self) -> str:
         """Changes whenever what the root is built from changes, so a stale root is rebuilt."""
-        text = "\n".join([self.suite, mirror(), *self.packages])
+        text = "\n".join([f"build {BUILD}", self.suite, mirror(), *self.packages])
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     @property

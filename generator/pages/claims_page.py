@@ -124,6 +124,7 @@ def recorded_with(transcript: Transcript) -> str:
         ("Docker", facts.docker),
         ("iproute2", facts.iproute2),
         ("busybox", facts.busybox.removesuffix(" multi-call binary.")),
+        ("iptables", facts.iptables.removeprefix("iptables ")),
         ("recorded", transcript.header.started),
     ]
     return "Recorded with " + "; ".join(f"{name} {value}" for name, value in parts if value) + "."

@@ -220,6 +220,8 @@ def _environment(transcript: Transcript) -> tuple[tuple[str, str], ...]:
         ("Recorded", transcript.header.started),
         ("Recorder", transcript.header.recorder),
     ]
+    if facts.iptables:  # recorded since the stacks came; older transcripts lack it
+        rows.insert(6, ("iptables", facts.iptables))
     if transcript.outcome:
         rows.append(("Run time", f"{transcript.outcome.duration:.1f} s"))
     return tuple((label, value or "not recorded") for label, value in rows)
