@@ -253,6 +253,8 @@ def _worker(
             except IndexError:
                 return
             _run_cell(cell, node, child, children)
+        if children.stopping:
+            return
         say(f"{cell.lab} on {node}: {describe(cell)} ({cell.seconds:.1f} s)")
 
 
@@ -274,7 +276,7 @@ def _run_cell(cell: Cell, node: str, child: Child, children: Children) -> None:
     try:
         done = children.run(argv)
         cell.seconds = time.monotonic() - started
-        if done is None:
+        if done is None or children.stopping:
             cell.state, cell.reason = NOT_RUN, "interrupted"
             return
         _judge(cell, *done)

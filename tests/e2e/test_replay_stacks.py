@@ -218,5 +218,5 @@ def test_ctrl_c_takes_down_the_nodes_it_made(
     child.send_signal(signal.SIGINT)
     _, rest = child.communicate(timeout=120)
     assert child.returncode == 130, "".join(seen) + rest
-    assert "recipe: interrupted" in rest
+    assert "failed" not in rest  # the labs it stopped are no failures of theirs
     assert stack_nodes() == before, "".join(seen) + rest
