@@ -1,7 +1,7 @@
 """Replaying every single-host golden on two stacks at once against replaying them once, serially,
 on one stack, in the same benchmark run.
 
-    python bench/stack_replay.py [--jobs 4 6] [--rounds 1]
+    flock /run/recipe-tests.lock python bench/stack_replay.py [--jobs 4 6] [--rounds 1]
 
 The baseline is `recipe replay GOLDENS --stack debian-12 -j 1`: each golden in turn on one
 debian-12 node. Then `recipe replay GOLDENS --stack debian-12 --stack debian-13 -j N` for each
@@ -11,7 +11,8 @@ before the first round (cached after that), so no side pays for it. Target (issu
 stacks take at most 1.3x the baseline.
 
 A drift does not stop the benchmark (a lab may read differently on debian-13); a failed cell
-does. Runs on nodes only, so it takes no lock; needs root.
+does. Hold /run/recipe-tests.lock like the tests (take it with flock): the labs run on nodes
+only, but a test may take every node down; needs root.
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ def timed(args: list[str]) -> float:
     ]
     if failed:
         sys.exit("cells failed:\n  " + "\n  ".join(failed))
+    counts = ", ".join(
+        f"{t['stack']} {t['holds']} hold, {t['drifts']} drift" for t in data["summary"]
+    )
+    print(f"  {' '.join(args[len(args) - 5 :])}: {counts}", file=sys.stderr)
     return elapsed
 
 
