@@ -45,11 +45,5 @@ def on_stack(stack: StackName | None, host: list[str]) -> Iterator[list[str]]:
 
     if host:
         raise UserError("--stack chooses the host itself; leave out --host, or leave out --stack")
-    names, made = nodes.ensure_stack_nodes(stack.value, 1, _say)
-    try:
-        yield names[:1]
-    finally:
-        if made:
-            problems = nodes.remove_nodes(made)
-            for problem in problems:
-                _say(f"taking down {', '.join(made)}: {problem}")
+    with nodes.leased_stack_nodes(stack.value, 1, _say) as names:
+        yield names

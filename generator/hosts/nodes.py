@@ -27,7 +27,7 @@ from functools import partial
 from pathlib import Path
 
 from generator.errors import UserError
-from generator.hosts import inventory, nsprocs, stack_nodes, stacks, virtual_node
+from generator.hosts import inventory, leases, nsprocs, stack_nodes, stacks, virtual_node
 from generator.hosts.virtual_node import (
     RUN_ROOT,
     SSHD,
@@ -53,7 +53,7 @@ __all__ = [  # what the CLI, the tests and the benchmark use
     "client_key",
     "all_nodes",
     "down",
-    "ensure_stack_nodes",
+    "leased_stack_nodes",
     "known_hosts",
     "members",
     "missing_tools",
@@ -197,13 +197,52 @@ def up(stack: str | None = None, count: int = 2, say: Say = _silent) -> list[Nod
     return [node_status(node) for node in wanted]
 
 
-def ensure_stack_nodes(stack: str, count: int, say: Say = _silent) -> tuple[list[str], list[str]]:
-    """`count` running nodes of the stack: (their names, the names made now)."""
-    chosen = _stack_wanted(stacks.get(stack), count)
-    before = {state.node.name for state in status() if state.running}
-    up(stack, count, say)
-    names = [node.name for node in chosen]
-    return names, [name for name in names if name not in before]
+@contextmanager
+def leased_stack_nodes(stack: str, count: int, say: Say = _silent) -> Iterator[list[str]]:
+    """`count` running nodes of the stack that no other command uses, leased for the block:
+    free running ones first, then new ones, which are removed again at the end."""
+    _require_root()
+    chosen_stack = stacks.get(stack)
+    _stack_wanted(chosen_stack, count)  # bad counts are one line before anything starts
+    held = leases.Leases()
+    made: list[Node] = []
+    try:
+        with _locked():
+            made = _lease(chosen_stack, count, held)
+            try:
+                if made:
+                    _up(made, say)
+            except BaseException:
+                _remove(made)
+                made = []
+                raise
+        yield sorted(held.names)
+    finally:
+        if made:
+            say(f"taking down {', '.join(node.name for node in made)}")
+            with _locked():
+                for problem in _remove(made):
+                    say(f"taking down {', '.join(n.name for n in made)}: {problem}")
+        held.release_all()
+
+
+def _lease(stack: stacks.Stack, count: int, held: leases.Leases) -> list[Node]:
+    """Lease free running nodes of the stack, then new numbers up to count; return the new."""
+    existing = [node for node in stack_nodes.existing() if node.stack == stack.name]
+    for node in existing:
+        if len(held.names) < count and node_status(node).running:
+            held.take(node.name)
+    taken = {node.name for node in existing}
+    new = []
+    for number in range(1, stacks.MAX_NODES + 1):
+        node = stack_nodes.node(stack, number)
+        if len(held.names) >= count:
+            break
+        if node.name not in taken and held.take(node.name):
+            new.append(node)
+    if len(held.names) < count:
+        raise UserError(f"every {stack.name} node is in use; wait, or ask for fewer", exit_code=1)
+    return new
 
 
 def remove_nodes(names: list[str]) -> list[str]:

@@ -22,7 +22,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -159,65 +159,47 @@ def _signal(child: subprocess.Popen[str], sig: signal.Signals) -> None:
 
 def run(cells: list[Cell], stacks: Sequence[str], jobs: int, child: Child, say: Say) -> None:
     """Run every cell that runs, on nodes of its stack, at most `jobs` at once, over
-    ceil(jobs / stacks) nodes per stack; the nodes made for it are taken down at the end."""
-    from generator.hosts import nodes
-
+    ceil(jobs / stacks) nodes per stack, each leased for the run (no other command runs a lab
+    there meanwhile); the nodes made for it are taken down at the end."""
     per_stack = math.ceil(jobs / len(stacks))
     gate = threading.Semaphore(jobs)
     children = Children()
     workers: list[threading.Thread] = []
-    made: list[str] = []
-    try:
-        with _sigterm_interrupts():
-            for stack in stacks:  # the first stack's labs run while the next one's nodes come up
-                queue = deque(c for c in cells if c.stack == stack and c.reference is not None)
-                if not queue:
-                    continue
-                usable = _nodes_of(stack, min(per_stack, len(queue)), made, say)
-                if isinstance(usable, str):
-                    for cell in queue:
-                        cell.state, cell.reason = FAILED, usable
-                    continue
-                for node in usable:
-                    work = (node, queue, gate, child, children, say)
-                    workers.append(threading.Thread(target=_worker, args=work, daemon=True))
-                    workers[-1].start()
+    with ExitStack() as leased:
+        try:
+            with _sigterm_interrupts():
+                for stack in stacks:  # the first stack's labs run while the next one's come up
+                    queue = deque(c for c in cells if c.stack == stack and c.reference is not None)
+                    if not queue:
+                        continue
+                    usable = _nodes_of(leased, stack, min(per_stack, len(queue)), say)
+                    if isinstance(usable, str):
+                        for cell in queue:
+                            cell.state, cell.reason = FAILED, usable
+                        continue
+                    for node in usable:
+                        work = (node, queue, gate, child, children, say)
+                        workers.append(threading.Thread(target=_worker, args=work, daemon=True))
+                        workers[-1].start()
+                for worker in workers:
+                    while worker.is_alive():
+                        worker.join(0.2)
+        except BaseException:
+            children.stop()
             for worker in workers:
-                while worker.is_alive():
-                    worker.join(0.2)
-    except BaseException:
-        children.stop()
-        for worker in workers:
-            worker.join()
-        raise
-    finally:
-        _take_down(nodes.remove_nodes, made, say)
+                worker.join()
+            raise
 
 
-def _nodes_of(stack: str, count: int, made: list[str], say: Say) -> list[str] | str:
-    """`count` running nodes of the stack, adding those made now to `made`; a node that cannot
-    be made is the one line its cells fail with."""
-    from generator.hosts import inventory, nodes
+def _nodes_of(leased: ExitStack, stack: str, count: int, say: Say) -> list[str] | str:
+    """`count` nodes of the stack, leased until `leased` closes (which takes down those made
+    now); a node that cannot be had is the one line its cells fail with."""
+    from generator.hosts import nodes
 
-    before = set(inventory.load())
     try:
-        usable, new = nodes.ensure_stack_nodes(stack, count, say)
+        return leased.enter_context(nodes.leased_stack_nodes(stack, count, say))
     except UserError as exc:
-        made += [name for name in inventory.load() if name not in before]
         return f"no {stack} node: {exc.message}"
-    except BaseException:
-        made += [name for name in inventory.load() if name not in before]
-        raise
-    made += new
-    return usable
-
-
-def _take_down(remove: Callable[[list[str]], list[str]], made: list[str], say: Say) -> None:
-    if not made:
-        return
-    say(f"taking down {', '.join(made)}")
-    for problem in remove(made):
-        say(f"taking down the nodes: {problem}")
 
 
 @contextmanager

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -25,14 +26,15 @@ CLI = [sys.executable, "-c", "from generator.cli import main; main()"]
 def two_stacks(
     _virtual_nodes_session: None, stack_root: Callable[[str], Path]
 ) -> Iterator[list[str]]:
-    """debian-12-1 (this machine's userland) and debian-13-1 (the cached trixie root)."""
+    """A node of debian-12 (this machine's userland) and one of debian-13 (the cached trixie
+    root), leased for the test and removed after it."""
     stack_root("debian-13")
-    names = []
-    for stack in ("debian-12", "debian-13"):
-        made, _ = hosts.ensure_stack_nodes(stack, 1)
-        names += made
-    yield names
-    assert hosts.remove_nodes(names) == []
+    with ExitStack() as leased:
+        yield [
+            name
+            for stack in ("debian-12", "debian-13")
+            for name in leased.enter_context(hosts.leased_stack_nodes(stack, 1))
+        ]
 
 
 def _out(node: str, command: str) -> str:
@@ -51,13 +53,14 @@ def _mountinfo() -> list[str]:
 
 
 def test_a_stack_node_runs_the_stacks_own_userland(two_stacks: list[str]) -> None:
-    facts = _out("debian-13-1", "ip -V; iptables -V; docker version --format '{{.Server.Version}}'")
+    d12, d13 = two_stacks
+    facts = _out(d13, "ip -V; iptables -V; docker version --format '{{.Server.Version}}'")
     assert "iproute2-6.15" in facts and "(nf_tables)" in facts
     assert facts.splitlines()[-1].startswith("26.")
     # Its busybox image is built from the stack's busybox, and `docker exec` lands inside the
     # container (the node pivoted into its root: a chroot would land exec in the host's /).
     inside = _out(
-        "debian-13-1",
+        d13,
         "docker run -d --name probe busybox sleep 300 >/dev/null; "
         "docker exec probe busybox | head -n1; docker exec probe cat /etc/hostname; "
         "docker rm -f probe >/dev/null",
@@ -65,19 +68,20 @@ def test_a_stack_node_runs_the_stacks_own_userland(two_stacks: list[str]) -> Non
     assert "BusyBox v1.37" in inside
     assert len(inside.splitlines()[1]) == 12  # the container's id, not this machine's name
     # No cable: only loopback and docker0, so labs list what they made and nothing else.
-    links = _out("debian-13-1", "ip -o link show | cut -d' ' -f2")
+    links = _out(d13, "ip -o link show | cut -d' ' -f2")
     assert links.split() == ["lo:", "docker0:"]
-    assert _out("debian-13-1", "hostname").strip() == "debian-13-1"
-    # The host's userland on debian-12-1: this machine's versions.
-    assert "iproute2-6.1" in _out("debian-12-1", "ip -V")
+    assert _out(d13, "hostname").strip() == d13
+    # The host's userland on the debian-12 node: this machine's versions.
+    assert "iproute2-6.1" in _out(d12, "ip -V")
 
 
 def test_nodes_of_two_stacks_keep_their_names_apart(two_stacks: list[str]) -> None:
+    d12, d13 = two_stacks
     before = leftovers.take_local()
-    _out("debian-12-1", "ip netns add same")
+    _out(d12, "ip netns add same")
     try:
-        _out("debian-13-1", "ip netns add same")  # no collision: each node has its registry
-        assert "same" in _out("debian-13-1", "ip netns list")
+        _out(d13, "ip netns add same")  # no collision: each node has its registry
+        assert "same" in _out(d13, "ip netns list")
         assert leftovers.take_local().added_since(before) == []
     finally:
         for name in two_stacks:
@@ -85,11 +89,12 @@ def test_nodes_of_two_stacks_keep_their_names_apart(two_stacks: list[str]) -> No
 
 
 def test_the_inventory_names_each_stack_node_with_its_stack(two_stacks: list[str]) -> None:
+    d12, d13 = two_stacks
     entries = inventory.load()
-    assert entries["debian-13-1"].stack == "debian-13"
-    assert entries["debian-13-1"].port != entries["debian-12-1"].port
+    assert entries[d13].stack == "debian-13" and entries[d12].stack == "debian-12"
+    assert entries[d13].port != entries[d12].port
     done = subprocess.run([*CLI, "hosts", "status"], capture_output=True, text=True, check=False)
-    line = next(x for x in done.stdout.splitlines() if x.startswith("debian-13-1 "))
+    line = next(x for x in done.stdout.splitlines() if x.startswith(f"{d13} "))
     assert "debian-13  up" in line and "iptables 1.8.11" in line and "(nf_tables)" in line
 
 
@@ -97,7 +102,7 @@ def test_run_on_a_stack_records_the_stack_and_removes_its_node(
     _virtual_nodes_session: None, stack_root: Callable[[str], Path], tmp_path: Path
 ) -> None:
     stack_root("debian-13")
-    assert hosts.remove_nodes(["debian-13-1"]) == []
+    before = set(inventory.load())
     path = tmp_path / "run.transcript"
     done = subprocess.run(
         [*CLI, "run", "veth-pair", "--stack", "debian-13", "--record", str(path), "-q"],
@@ -109,8 +114,8 @@ def test_run_on_a_stack_records_the_stack_and_removes_its_node(
     facts = tr.read(path).header.facts
     assert facts.distribution.startswith("Debian GNU/Linux 13")
     assert stacks.of_facts(facts.distribution) == "debian-13"
-    assert "(nf_tables)" in facts.iptables and facts.host == "debian-13-1"
-    assert "debian-13-1" not in inventory.load()  # made for the run, removed after it
+    assert "(nf_tables)" in facts.iptables and facts.host.startswith("debian-13-")
+    assert set(inventory.load()) == before  # a node made for the run is removed after it
 
 
 def test_down_leaves_no_mount_process_namespace_or_link(two_stacks: list[str]) -> None:
@@ -130,8 +135,6 @@ def test_down_leaves_no_mount_process_namespace_or_link(two_stacks: list[str]) -
         assert not node.netns.exists() and not node.state.exists()
     assert not hosts.RUN_ROOT.exists() and not inventory.state_dir().exists()
     assert (root / "root").is_dir() and (root / "stamp").is_file()  # the cache stays
-    for stack in ("debian-12", "debian-13"):  # the fixture's clean-up finds nothing to do
-        hosts.ensure_stack_nodes(stack, 1)
 
 
 @pytest.mark.parametrize(
@@ -148,3 +151,14 @@ def test_bad_stack_input_is_one_line_and_exit_2(argv: tuple[str, ...]) -> None:
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert "Traceback" not in done.stderr
     assert len(lines) <= 3 and ("debian-12" in done.stderr or "--nodes" in done.stderr), lines
+
+
+def test_a_leased_node_is_not_handed_to_another_command(_virtual_nodes_session: None) -> None:
+    with hosts.leased_stack_nodes("debian-12", 1) as first:
+        with hosts.leased_stack_nodes("debian-12", 1) as second:  # another lease, another node
+            assert first != second
+            states = {state.node.name: state.running for state in hosts.status()}
+            assert states[first[0]] and states[second[0]]
+        assert second[0] not in inventory.load()  # made for the inner block, removed after it
+        assert first[0] in inventory.load()
+    assert first[0] not in inventory.load()
