@@ -120,6 +120,11 @@ def replay(
         from generator.commands import replay_stacks as on_stacks
 
         stacks = on_stacks.checked_stacks(stack or [], jobs, host, paths, bool(image))
+        if any(is_tutorial(str(path)) for path in paths):  # a verdict per block per stack
+            from generator.commands import tutorial_stacks
+
+            tutorials = Replay(update, image_pairs(image), [], identity, strict_host_key)
+            raise SystemExit(tutorial_stacks.check(tutorials, paths, stacks, timeout, quiet))
         run = on_stacks.StackRun(
             stacks, jobs, update, dry_run, as_json, colour, quiet, recipe_dirs(ctx), ignore or [],
             recorded_commands, identity, strict_host_key, timeout,

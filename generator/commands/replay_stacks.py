@@ -73,13 +73,13 @@ def checked_stacks(
             "--stack runs each lab on a node of that stack; leave out --host (or leave out "
             "--stack to run on the host you name)"
         )
-    if image:
-        raise UserError("--image works with Markdown tutorials, not with --stack")
     tutorial = next((p for p in paths if is_tutorial(str(p))), None)
-    if tutorial is not None:
+    if image and tutorial is None:
+        raise UserError("--image works with Markdown tutorials, not with transcripts")
+    if tutorial is not None and jobs != 1:
         raise UserError(
-            f"{visible(str(tutorial), one_line=True)}: --stack works with transcripts, not "
-            "with a Markdown tutorial; replay the tutorial without --stack"
+            f"{visible(str(tutorial), one_line=True)}: a tutorial runs on one stack after "
+            "another; leave out -j"
         )
     return [stacks.get(name).name for name in dict.fromkeys(given)]
 

@@ -17,6 +17,7 @@ from generator.visible import plural, shown
 if TYPE_CHECKING:
     from generator.commands.run import Target
     from generator.lab.steps import Script
+    from generator.transcript.blocks import BlockVerdict
     from generator.tutorial.model import Tutorial
 
 ImageOption = Annotated[
@@ -100,18 +101,19 @@ class Replay:
                 f"{shown(others[0])}: replay takes Markdown tutorials or transcripts, not both "
                 "in one call"
             )
-        loaded = [(path, self._load(path)) for path in paths]  # every file read before any runs
+        loaded = [(path, self.load(path)) for path in paths]  # every file read before any runs
         if dry:
             for path, (tutorial, script) in loaded:
                 blocks, steps = len(tutorial.blocks), len(script.all_steps)
                 print(f"{path}: {plural(blocks, 'block')}, {plural(steps, 'step')}")
             return 0
         codes = [
-            self._one(path, tutorial, script, timeout, quiet) for path, (tutorial, script) in loaded
+            self.one(path, tutorial, script, timeout, quiet)[0]
+            for path, (tutorial, script) in loaded
         ]
         return max(codes, default=0)
 
-    def _load(self, path: Path) -> tuple[Tutorial, Script]:
+    def load(self, path: Path) -> tuple[Tutorial, Script]:
         from generator.lab import script as script_format
         from generator.lab import tutorial_script
         from generator.tutorial import markdown
@@ -123,9 +125,10 @@ class Replay:
         tutorial = markdown.parse(script_format.decode(data, str(path)), str(path))
         return tutorial, tutorial_script.to_script(tutorial, self.images)
 
-    def _one(
+    def one(
         self, path: Path, tutorial: Tutorial, script: Script, timeout: float | None, quiet: bool
-    ) -> int:
+    ) -> tuple[int, list[BlockVerdict]]:
+        """Run one tutorial: (the exit status, the verdict of each block)."""
         from generator.lab import progress
         from generator.lab.runner import RunOptions
         from generator.lab.session import Lab, Session
@@ -143,7 +146,7 @@ class Replay:
         if not quiet:
             progress.print_blocks(report.records, sys.stderr)
         if not self.update or report.signum is not None:
-            return report.exit_code
+            return report.exit_code, found
         drifted = changes(tutorial, report.records, self.images)
         if drifted:
             from generator import atomicfile
@@ -157,7 +160,7 @@ class Replay:
         )
         # Updated, a block holds again; one that differs by its exit status still fails.
         still = [b for b in found if b.verdict == "differs" and not _output_only(b.reasons)]
-        return report.exit_code if still or report.leftovers else 0
+        return (report.exit_code if still or report.leftovers else 0), found
 
 
 def _output_only(reasons: list[str]) -> bool:

@@ -89,12 +89,6 @@ def test_bad_input_is_one_line(args: list[str], fragment: str) -> None:
     assert_one_line_error(invoke("replay", str(GOLDEN / "veth-pair.transcript"), *args), fragment)
 
 
-def test_a_tutorial_with_stack_is_one_line() -> None:
-    page = ROOT / "tests" / "lab" / "tutorials" / "veth.md"
-    done = invoke("replay", str(page), "--stack", "debian-12")
-    assert_one_line_error(done, "veth.md: --stack works with transcripts, not with a Markdown")
-
-
 def test_a_damaged_stack_recording_is_bad_input(tmp_path: Path) -> None:
     (golden,) = _goldens(tmp_path, "veth-pair")
     damaged = tmp_path / "stacks" / "debian-13" / golden.name
