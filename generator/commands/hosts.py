@@ -33,13 +33,26 @@ def _say(line: str) -> None:
 
 
 @app.command()
-def up(stack: StackOption = None, count: NodesOption = 2) -> None:
+def up(
+    stack: StackOption = None,
+    count: NodesOption = 2,
+    pair: Annotated[
+        bool,
+        typer.Option(
+            "--pair",
+            help="With --stack: the stack's two hosts for two-host labs, NAME-node1 and "
+            "NAME-node2 (docker-node1/2 inside, 192.168.205.10/11 on a switch of their own).",
+        ),
+    ] = False,
+) -> None:
     """Make docker-node1 and docker-node2, or with --stack the nodes NAME-1, NAME-2, ... that run
     that stack's userland: namespaces, a Docker engine and sshd each."""
     from generator.hosts import inventory
     from generator.hosts import nodes as hosts
 
-    for state in hosts.up(stack.value if stack else None, count, _say):
+    if pair and stack is None:
+        raise UserError("--pair makes a stack's two hosts; name the stack with --stack")
+    for state in hosts.up(stack.value if stack else None, count, _say, pair):
         where = state.node.stack or state.node.address
         print(f"{state.node.name}  {where}  up")
     print(f"inventory: {inventory.inventory_path()}", file=sys.stderr)

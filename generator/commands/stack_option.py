@@ -41,9 +41,9 @@ def on_stack(stack: StackName | None, host: list[str]) -> Iterator[list[str]]:
     if stack is None:
         yield host
         return
-    from generator.hosts import nodes
+    from generator.hosts import stack_leases
 
     if host:
         raise UserError("--stack chooses the host itself; leave out --host, or leave out --stack")
-    with nodes.leased_stack_nodes(stack.value, 1, _say) as names:
+    with stack_leases.leased_nodes(stack.value, 1, _say) as names:
         yield names

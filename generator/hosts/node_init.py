@@ -74,7 +74,7 @@ while :; do sleep 3600 & wait; done
 class InitPaths:
     """What the init mounts for a node: its run and state folders, and on a stack its root."""
 
-    name: str
+    name: str  # the hostname
     run: Path
     state: Path
     netns: Path

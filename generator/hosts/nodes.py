@@ -27,7 +27,7 @@ from functools import partial
 from pathlib import Path
 
 from generator.errors import UserError
-from generator.hosts import inventory, leases, nsprocs, stack_nodes, stacks, virtual_node
+from generator.hosts import inventory, nsprocs, stack_nodes, stacks, virtual_node
 from generator.hosts.virtual_node import (
     RUN_ROOT,
     SSHD,
@@ -53,7 +53,6 @@ __all__ = [  # what the CLI, the tests and the benchmark use
     "client_key",
     "all_nodes",
     "down",
-    "leased_stack_nodes",
     "known_hosts",
     "members",
     "missing_tools",
@@ -73,7 +72,7 @@ SSHD_PRIVSEP = Path("/run/sshd")  # sshd refuses to start without it; Debian cre
 Say = Callable[[str], None]
 
 
-def _silent(line: str) -> None:
+def silent(line: str) -> None:
     del line
 
 
@@ -92,7 +91,7 @@ def known_hosts() -> Path:
 
 
 @contextmanager
-def _locked() -> Iterator[None]:
+def locked() -> Iterator[None]:
     """One `hosts up/down` at a time on this machine."""
     with LOCK.open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -107,7 +106,7 @@ def missing_tools() -> list[str]:
     return missing + [path for path in (SSHD, "/bin/busybox") if not Path(path).exists()]
 
 
-def _require_root() -> None:
+def require_root() -> None:
     if os.geteuid() != 0:
         raise UserError("recipe hosts needs root: it creates namespaces, links and daemons")
     missing = missing_tools()
@@ -132,12 +131,12 @@ def _keys() -> None:
     (state / "authorized_keys").chmod(0o600)
 
 
-def _switch() -> None:
+def _switch(where: Path = SWITCH) -> None:
     """The bridge in a namespace of its own: no firewall there (the host's Docker sets FORWARD to
     DROP in the host's namespace only), and no trace in the host's listings."""
-    if not SWITCH.exists():
-        make_netns(SWITCH, "the nodes' switch")
-        switch = in_netns(SWITCH)
+    if not where.exists():
+        make_netns(where, "the nodes' switch")
+        switch = in_netns(where)
         run_checked(
             [*switch, "ip", "link", "add", BRIDGE, "type", "bridge"], f"creating bridge {BRIDGE}"
         )
@@ -183,76 +182,36 @@ def status() -> list[NodeStatus]:
 # ---------------------------------------------------------------- up / down
 
 
-def up(stack: str | None = None, count: int = 2, say: Say = _silent) -> list[NodeStatus]:
-    """Make docker-node1/2, or `count` nodes of a stack; a node already running is left alone,
-    a broken one is remade. What fails half made is removed, also on Ctrl-C."""
-    _require_root()
-    wanted = list(NODES) if stack is None else _stack_wanted(stacks.get(stack), count)
-    with _locked():
+def up(
+    stack: str | None = None, count: int = 2, say: Say = silent, pair: bool = False
+) -> list[NodeStatus]:
+    """Make docker-node1/2, or `count` nodes of a stack, or with pair the stack's two-host pair;
+    a node already running is left alone, a broken one is remade. What fails half made is
+    removed, also on Ctrl-C."""
+    require_root()
+    if stack is None:
+        wanted = list(NODES)
+    elif pair:
+        wanted = stack_nodes.pair(stacks.get(stack))
+    else:
+        wanted = stack_wanted(stacks.get(stack), count)
+    with locked():
         try:
-            _up(wanted, say)
+            make(wanted, say)
         except BaseException:
-            _remove(wanted)
+            remove(wanted)
             raise
     return [node_status(node) for node in wanted]
 
 
-@contextmanager
-def leased_stack_nodes(stack: str, count: int, say: Say = _silent) -> Iterator[list[str]]:
-    """`count` running nodes of the stack that no other command uses, leased for the block:
-    free running ones first, then new ones, which are removed again at the end."""
-    _require_root()
-    chosen_stack = stacks.get(stack)
-    _stack_wanted(chosen_stack, count)  # bad counts are one line before anything starts
-    held = leases.Leases()
-    made: list[Node] = []
-    try:
-        with _locked():
-            made = _lease(chosen_stack, count, held)
-            try:
-                if made:
-                    _up(made, say)
-            except BaseException:
-                _remove(made)
-                made = []
-                raise
-        yield sorted(held.names)
-    finally:
-        if made:
-            say(f"taking down {', '.join(node.name for node in made)}")
-            with _locked():
-                for problem in _remove(made):
-                    say(f"taking down {', '.join(n.name for n in made)}: {problem}")
-        held.release_all()
-
-
-def _lease(stack: stacks.Stack, count: int, held: leases.Leases) -> list[Node]:
-    """Lease free running nodes of the stack, then new numbers up to count; return the new."""
-    existing = [node for node in stack_nodes.existing() if node.stack == stack.name]
-    for node in existing:
-        if len(held.names) < count and node_status(node).running:
-            held.take(node.name)
-    taken = {node.name for node in existing}
-    new = []
-    for number in range(1, stacks.MAX_NODES + 1):
-        node = stack_nodes.node(stack, number)
-        if len(held.names) >= count:
-            break
-        if node.name not in taken and held.take(node.name):
-            new.append(node)
-    if len(held.names) < count:
-        raise UserError(f"every {stack.name} node is in use; wait, or ask for fewer", exit_code=1)
-    return new
-
-
 def remove_nodes(names: list[str]) -> list[str]:
     """Take down those nodes (and what the nodes share, once none is left); return problems."""
-    _require_root()
-    with _locked():
-        return _remove([node for node in all_nodes() if node.name in names])
+    require_root()
+    with locked():
+        return remove([node for node in all_nodes() if node.name in names])
 
 
-def _stack_wanted(stack: stacks.Stack, count: int) -> list[Node]:
+def stack_wanted(stack: stacks.Stack, count: int) -> list[Node]:
     if count < 1:
         raise UserError("--nodes must be 1 or more", exit_code=2)
     return [stack_nodes.node(stack, number) for number in range(1, count + 1)]
@@ -267,11 +226,11 @@ def _busybox_rootfs(binary: Path) -> bytes:
     return images.rootfs_tar(binary, images.applet_paths(binary))
 
 
-def _up(wanted: list[Node], say: Say) -> None:
+def make(wanted: list[Node], say: Say) -> None:
     _keys()
     stack = stacks.get(wanted[0].stack) if wanted[0].stack else None
-    if stack is None:
-        _switch()
+    for switch in {node.switch for node in wanted if node.veth}:
+        _switch(switch)
     if stack is None or stack.is_host:
         _privsep()
     else:
@@ -312,7 +271,12 @@ def _write_inventory() -> None:
         known = (
             f"[{node.address}]:{node.port}" if node.port != 22 else f"{node.name},{node.address}"
         )
-        lines.append(f"{known} {key[0]} {key[1]}\n")
+        line = f"{known} {key[0]} {key[1]}\n"
+        own = stack_nodes.is_paired(node)  # its addresses are docker-node1/2's: a file of its own
+        if own:
+            (node.state / "known_hosts").write_text(line)
+        else:
+            lines.append(line)
         entries.append(
             inventory.HostEntry(
                 name=node.name,
@@ -320,8 +284,8 @@ def _write_inventory() -> None:
                 user="root",
                 port=node.port,
                 identity=str(client_key()),
-                known_hosts=str(known_hosts()),
-                netns=str(node.netns if node.stack else SWITCH),
+                known_hosts=str(node.state / "known_hosts" if own else known_hosts()),
+                netns=str(node.switch if node.veth else node.netns),
                 stack=node.stack,
             )
         )
@@ -332,9 +296,9 @@ def _write_inventory() -> None:
 def down(purge: bool = False) -> list[str]:
     """Remove every node and everything shared; with purge, the cached stack roots too; return
     problems that remain (normally none)."""
-    _require_root()
-    with _locked():
-        problems = _remove([*NODES, *stack_nodes.existing()])
+    require_root()
+    with locked():
+        problems = remove([*NODES, *stack_nodes.existing()])
         if purge:
             from generator.hosts import stack_root
 
@@ -350,13 +314,17 @@ def _stop_engines(nodes: tuple[Node, ...]) -> None:
     nsprocs.wait_gone(pids, 8.0)  # whatever is left dies with the node's init
 
 
-def _remove(nodes: list[Node]) -> list[str]:
+def remove(nodes: list[Node]) -> list[str]:
     """Stop those nodes; what the nodes share goes with the last of them."""
     problems: list[str] = []
     _stop_engines(tuple(nodes))
     for node in nodes:
         problems += virtual_node.stop(node)
-    if not any(n.state.exists() for n in [*NODES, *stack_nodes.existing()]):
+    left = [n for n in [*NODES, *stack_nodes.existing()] if n.state.exists()]
+    for switch in {node.switch for node in nodes if node.veth} - {SWITCH}:
+        if not any(n.veth and n.switch == switch for n in left) and not remove_netns(switch):
+            problems.append(f"cannot delete the switch namespace {switch}")
+    if not left:
         return problems + _remove_shared()
     _write_inventory()
     return problems

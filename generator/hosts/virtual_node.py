@@ -47,6 +47,10 @@ class Node:
     port: int = 22
     stack: str = ""  # the stack's name, for a node of `hosts up --stack`
     lower: Path | None = None  # the stack's cached root; None: this machine's userland
+    hostname: str = (
+        ""  # what `hostname` says inside; "" for the name (a stack's pair: docker-node1)
+    )
+    switch: Path = SWITCH  # the namespace of the bridge its cable plugs into
 
     @property
     def netns(self) -> Path:
@@ -111,7 +115,9 @@ def start(node: Node, bridge: str) -> None:
     else:  # reached through its loopback only, from inside its namespace
         run_checked([*in_netns(node.netns), "ip", "link", "set", "lo", "up"], f"{node.name}: lo")
     _write_config(node)
-    paths = node_init.InitPaths(node.name, node.run, node.state, node.netns, node.lower)
+    paths = node_init.InitPaths(
+        node.hostname or node.name, node.run, node.state, node.netns, node.lower
+    )
     enter = node_init.enter(node_init.start_init(paths), node.lower is not None)
     _start_dnsmasq(node, enter)
     _start_dockerd(node, enter)
@@ -120,7 +126,7 @@ def start(node: Node, bridge: str) -> None:
 
 def _cable(node: Node, bridge: str) -> None:
     """A veth from the switch's bridge to the node's eth0, with the node's address on it."""
-    switch = in_netns(SWITCH)
+    switch = in_netns(node.switch)
     peer = ["peer", "name", "eth0", "netns", str(node.netns)]
     run_checked(
         [*switch, "ip", "link", "add", node.veth, "type", "veth", *peer],
@@ -249,8 +255,8 @@ def stop(node: Node) -> list[str]:
         problems.append(f"{node.name}: processes {sorted(left)} would not die")
     if not remove_netns(node.netns):
         problems.append(f"{node.name}: cannot delete namespace {node.netns}")
-    if SWITCH.exists():  # gone with the node's namespace, unless something still holds that
-        quiet([*in_netns(SWITCH), "ip", "link", "delete", node.veth])
+    if node.veth and node.switch.exists():  # gone with the node's namespace, unless held
+        quiet([*in_netns(node.switch), "ip", "link", "delete", node.veth])
     _remove_cgroups(node)
     shutil.rmtree(node.run, ignore_errors=True)
     shutil.rmtree(node.state, ignore_errors=True)

@@ -33,7 +33,7 @@ from generator.errors import UserError
 from generator.hosts import stacks as stack_list
 from generator.transcript import files
 
-MULTI_HOST = "two hosts: replayed on docker-node1/2"
+MANY_HOSTS = "more than two hosts: a stack has a pair of nodes"
 HOLDS, DRIFTS, FAILED, NOT_RUN = "holds", "drifts", "failed", "not run"
 STATES = (HOLDS, DRIFTS, FAILED, NOT_RUN)
 GRACE = 30.0  # seconds a child has, after SIGINT, to run its teardown before it is killed
@@ -53,6 +53,7 @@ class Cell:
     state: str = NOT_RUN
     reason: str = ""  # not run: why; failed: the one line
     node: str = ""
+    roles: tuple[str, ...] = ()  # a two-host lab's roles, run on the stack's pair; () one host
     report: dict[str, Any] | None = None  # the child's report (docs/replay.md)
     new_file: Path | None = None  # --update: the stack's first recording is written here
     written: Path | None = None  # --update: the file the run was written to
@@ -67,10 +68,12 @@ class Cell:
         return self.state == HOLDS or bool(report.get("updated")) and not report.get("problems")
 
 
-def multi_host(transcript: tr.Transcript) -> bool:
-    """Recorded across several hosts: one per role in the header, or steps of several roles."""
-    roles = {step.role for step in transcript.steps if step.role}
-    return len(transcript.header.target.split(",")) > 1 or len(roles) > 1
+def roles_of(transcript: tr.Transcript) -> tuple[str, ...]:
+    """The roles of a lab recorded across several hosts (the header's, else its steps'); ()
+    for one host."""
+    roles = tuple(transcript.header.target.split(","))
+    steps = tuple(dict.fromkeys(step.role for step in transcript.steps if step.role))
+    return roles if len(roles) > 1 else steps if len(steps) > 1 else ()
 
 
 def plan(transcripts: Sequence[tr.Transcript], stacks: Sequence[str], update: bool) -> list[Cell]:
@@ -80,13 +83,15 @@ def plan(transcripts: Sequence[tr.Transcript], stacks: Sequence[str], update: bo
         golden = Path(transcript.path)
         lab = golden.name.removesuffix(".transcript")
         own = stack_list.of_facts(transcript.header.facts.distribution)
+        roles = roles_of(transcript)
         for stack in stacks:
-            if multi_host(transcript):
-                cells.append(Cell(lab, golden, stack, None, reason=MULTI_HOST))
+            if len(roles) > 2:
+                cells.append(Cell(lab, golden, stack, None, reason=MANY_HOSTS))
             elif stack == own:
-                cells.append(Cell(lab, golden, stack, golden))
+                cells.append(Cell(lab, golden, stack, golden, roles=roles))
             else:
                 cells.append(_other_stack(lab, golden, stack, own, update))
+                cells[-1].roles = roles
     return cells
 
 
@@ -169,18 +174,21 @@ def run(cells: list[Cell], stacks: Sequence[str], jobs: int, child: Child, say: 
         try:
             with _sigterm_interrupts():
                 for stack in stacks:  # the first stack's labs run while the next one's come up
-                    queue = deque(c for c in cells if c.stack == stack and c.reference is not None)
-                    if not queue:
-                        continue
-                    usable = _nodes_of(leased, stack, min(per_stack, len(queue)), say)
-                    if isinstance(usable, str):
-                        for cell in queue:
-                            cell.state, cell.reason = FAILED, usable
-                        continue
-                    for node in usable:
-                        work = (node, queue, gate, child, children, say)
-                        workers.append(threading.Thread(target=_worker, args=work, daemon=True))
-                        workers[-1].start()
+                    mine = [c for c in cells if c.stack == stack and c.reference is not None]
+                    for pair in (False, True):  # one-host labs on its nodes, two on its pair
+                        queue = deque(c for c in mine if bool(c.roles) == pair)
+                        if not queue:
+                            continue
+                        slots = _slots(leased, stack, pair, min(per_stack, len(queue)), say)
+                        if isinstance(slots, str):
+                            for cell in queue:
+                                cell.state, cell.reason = FAILED, slots
+                            continue
+                        for slot in slots:
+                            work = (slot, queue, gate, child, children, say)
+                            thread = threading.Thread(target=_worker, args=work, daemon=True)
+                            workers.append(thread)
+                            thread.start()
                 for worker in workers:
                     while worker.is_alive():
                         worker.join(0.2)
@@ -191,13 +199,20 @@ def run(cells: list[Cell], stacks: Sequence[str], jobs: int, child: Child, say: 
             raise
 
 
-def _nodes_of(leased: ExitStack, stack: str, count: int, say: Say) -> list[str] | str:
-    """`count` nodes of the stack, leased until `leased` closes (which takes down those made
-    now); a node that cannot be had is the one line its cells fail with."""
-    from generator.hosts import nodes
+def _slots(
+    leased: ExitStack, stack: str, pair: bool, count: int, say: Say
+) -> list[tuple[str, ...]] | str:
+    """Where the stack's labs run, leased until `leased` closes (which takes down what was made
+    now): `count` nodes, or with pair its pair (node1, node2); what cannot be had is the one
+    line its cells fail with."""
+    from generator.hosts import stack_leases
 
     try:
-        return leased.enter_context(nodes.leased_stack_nodes(stack, count, say))
+        if pair:
+            return [tuple(leased.enter_context(stack_leases.leased_pair(stack, say)).values())]
+        return [
+            (node,) for node in leased.enter_context(stack_leases.leased_nodes(stack, count, say))
+        ]
     except UserError as exc:
         return f"no {stack} node: {exc.message}"
 
@@ -220,7 +235,7 @@ def _sigterm_interrupts() -> Iterator[None]:
 
 
 def _worker(
-    node: str,
+    slot: tuple[str, ...],
     queue: deque[Cell],
     gate: threading.Semaphore,
     child: Child,
@@ -234,15 +249,17 @@ def _worker(
                 cell = queue.popleft()
             except IndexError:
                 return
-            _run_cell(cell, node, child, children)
+            _run_cell(cell, slot, child, children)
         if children.stopping:
             return
-        say(f"{cell.lab} on {node}: {describe(cell)} ({cell.seconds:.1f} s)")
+        say(f"{cell.lab} on {cell.node}: {describe(cell)} ({cell.seconds:.1f} s)")
 
 
-def _run_cell(cell: Cell, node: str, child: Child, children: Children) -> None:
+def _run_cell(cell: Cell, slot: tuple[str, ...], child: Child, children: Children) -> None:
     assert cell.reference is not None
-    cell.node = node
+    cell.node = " and ".join(slot)
+    # A two-host lab's roles go to the pair's nodes in order: docker-node1=debian-13-node1, ...
+    hosts = [f"{r}={n}" for r, n in zip(cell.roles, slot, strict=True)] if cell.roles else slot
     target = cell.reference
     scratch = None
     if child.update and cell.new_file is not None:
@@ -253,7 +270,8 @@ def _run_cell(cell: Cell, node: str, child: Child, children: Children) -> None:
         shutil.copyfile(cell.reference, scratch)
         target = scratch
     update = ["--update", "--stack-golden"] if child.update else []
-    argv = [*child.argv, str(target), "--host", node, *child.options, *update]
+    argv = [*child.argv, str(target), *(f"--host={host}" for host in hosts)]
+    argv += [*child.options, *update]
     started = time.monotonic()
     try:
         done = children.run(argv)

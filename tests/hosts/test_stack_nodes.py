@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from generator import transcript as tr
-from generator.hosts import inventory, nsprocs, stack_nodes, stacks
+from generator.hosts import inventory, nsprocs, stack_leases, stack_nodes, stacks
 from generator.hosts import nodes as hosts
 from generator.lab import leftovers
 from generator.shell.ssh import SSHShell
@@ -33,7 +33,7 @@ def two_stacks(
         yield [
             name
             for stack in ("debian-12", "debian-13")
-            for name in leased.enter_context(hosts.leased_stack_nodes(stack, 1))
+            for name in leased.enter_context(stack_leases.leased_nodes(stack, 1))
         ]
 
 
@@ -154,8 +154,8 @@ def test_bad_stack_input_is_one_line_and_exit_2(argv: tuple[str, ...]) -> None:
 
 
 def test_a_leased_node_is_not_handed_to_another_command(_virtual_nodes_session: None) -> None:
-    with hosts.leased_stack_nodes("debian-12", 1) as first:
-        with hosts.leased_stack_nodes("debian-12", 1) as second:  # another lease, another node
+    with stack_leases.leased_nodes("debian-12", 1) as first:
+        with stack_leases.leased_nodes("debian-12", 1) as second:  # another lease, another node
             assert first != second
             states = {state.node.name: state.running for state in hosts.status()}
             assert states[first[0]] and states[second[0]]
