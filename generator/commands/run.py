@@ -259,7 +259,8 @@ def run(
     options = RunOptions(
         keep=keep, keep_going=keep_going, timeout=timeout, snapshots=not no_snapshots
     )
-    with on_stack(stack, host or []) as hosts:
+    roles = () if script.tutorial else tuple(script.hosts)
+    with on_stack(stack, host or [], roles) as hosts:
         session = Session(
             Lab(script, tutorial_hosts(script, hosts), identity, strict_host_key, loaded.recipe),
             options,

@@ -36,8 +36,11 @@ def _say(line: str) -> None:
 
 
 @contextmanager
-def on_stack(stack: StackName | None, host: list[str]) -> Iterator[list[str]]:
-    """The --host list the run uses: a node of the stack, else host unchanged."""
+def on_stack(
+    stack: StackName | None, host: list[str], roles: tuple[str, ...] = ()
+) -> Iterator[list[str]]:
+    """The --host list the run uses: a node of the stack, or for a two-host lab (roles) the
+    stack's pair, ROLE=NODE each; else host unchanged."""
     if stack is None:
         yield host
         return
@@ -45,5 +48,11 @@ def on_stack(stack: StackName | None, host: list[str]) -> Iterator[list[str]]:
 
     if host:
         raise UserError("--stack chooses the host itself; leave out --host, or leave out --stack")
+    if len(roles) > 2:
+        raise UserError(f"--stack runs labs of one or two hosts; this one has {len(roles)}")
+    if len(roles) == 2:
+        with stack_leases.leased_pair(stack.value, _say) as pair:
+            yield [f"{role}={node}" for role, node in zip(roles, pair.values(), strict=True)]
+        return
     with stack_leases.leased_nodes(stack.value, 1, _say) as names:
         yield names
