@@ -32,10 +32,10 @@ ENTRY = "from generator.cli import main; main()"
 
 def single_host_goldens() -> list[str]:
     from generator import transcript as tr
-    from generator.lab.replay_matrix import multi_host
+    from generator.lab.replay_matrix import roles_of
 
     paths = sorted((ROOT / "transcripts").glob("*.transcript"))
-    return [str(p) for p in paths if not multi_host(tr.read(p))]
+    return [str(p) for p in paths if not roles_of(tr.read(p))]
 
 
 def timed(args: list[str]) -> float:
