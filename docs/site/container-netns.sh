@@ -61,10 +61,14 @@ docker run -d --name test2 busybox /bin/sh -c "while true; do sleep 3000; done"
 #@ expect-output eth0@if
 docker exec test1 ip a
 
-# The host has its own, longer list: its real NICs, docker0, and one veth per running
-# container. Neither side sees the other's interfaces; namespaces keep them apart.
+# The host has its own interfaces: its real NICs (`ip a` lists them all), docker0, and one
+# veth per running container, plugged into docker0. Neither side sees the other's
+# interfaces; namespaces keep them apart.
 #@ expect-output docker0
-ip a
+ip addr show docker0
+
+#@ expect-output "master docker0"
+ip link show master docker0
 
 # The second container is isolated the same way, with its own lo and eth0.
 #@ expect-output eth0@if

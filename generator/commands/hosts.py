@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from generator.commands.choices import choice_option
 from generator.commands.library import JsonOption, print_json
-from generator.commands.stack_option import StackOption
+from generator.commands.stack_option import StackName
 from generator.errors import UserError
 from generator.hosts.stacks import MAX_NODES
 
@@ -23,8 +24,25 @@ app = typer.Typer(
 
 
 NodesOption = Annotated[
-    int,
-    typer.Option("--nodes", "-n", help="How many nodes of the stack.", min=1, max=MAX_NODES),
+    int | None,
+    typer.Option(
+        "--nodes",
+        "-n",
+        help="With --stack: how many nodes of the stack  [default: 2]",
+        min=1,
+        max=MAX_NODES,
+        show_default=False,
+    ),
+]
+UpStackOption = Annotated[
+    StackName | None,
+    choice_option(
+        StackName,
+        "--stack",
+        help="Make nodes of this stack instead: its Docker, iproute2, iptables and busybox, on "
+        "this kernel. They stay up until `recipe hosts down`.",
+        show_default=False,
+    ),
 ]
 
 
@@ -34,8 +52,8 @@ def _say(line: str) -> None:
 
 @app.command()
 def up(
-    stack: StackOption = None,
-    count: NodesOption = 2,
+    stack: UpStackOption = None,
+    count: NodesOption = None,
     pair: Annotated[
         bool,
         typer.Option(
@@ -50,9 +68,12 @@ def up(
     from generator.hosts import inventory
     from generator.hosts import nodes as hosts
 
-    if pair and stack is None:
-        raise UserError("--pair makes a stack's two hosts; name the stack with --stack")
-    for state in hosts.up(stack.value if stack else None, count, _say, pair):
+    if (pair or count is not None) and stack is None:
+        given = "--pair" if pair else "--nodes"
+        raise UserError(f"{given} is for a stack's nodes; name the stack with --stack")
+    if pair and count is not None:
+        raise UserError("--pair makes the stack's two hosts; leave out --nodes")
+    for state in hosts.up(stack.value if stack else None, count or 2, _say, pair):
         where = state.node.stack or state.node.address
         print(f"{state.node.name}  {where}  up")
     print(f"inventory: {inventory.inventory_path()}", file=sys.stderr)

@@ -13,7 +13,8 @@ from generator.errors import UserError
 
 
 class StackName(Choice):
-    """The stacks of generator/hosts/stacks.py (tests/commands hold the two lists equal)."""
+    """The stacks of generator/hosts/stacks.py (tests/hosts/test_stack_nodes.py holds the two
+    lists equal)."""
 
     DEBIAN_12 = "debian-12"
     DEBIAN_13 = "debian-13"

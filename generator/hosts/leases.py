@@ -43,3 +43,12 @@ class Leases:
         for handle in self._held.values():
             handle.close()
         self._held.clear()
+
+
+def leased(name: str) -> bool:
+    """True while some command holds NAME's lease."""
+    probe = Leases()
+    if not probe.take(name):
+        return True
+    probe.release_all()
+    return False

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import UserError
-from generator.hosts import inventory, nsprocs
+from generator.hosts import inventory, nsprocs, stacks
 from generator.hosts.nsutil import wait_for
 
 _INIT = r"""
@@ -88,6 +88,7 @@ def start_init(node: InitPaths) -> int:
     args = [node.name, str(node.run / "netns"), str(node.state / "resolv.conf"), str(ready)]
     args.append(str(node.run / "cgroup"))
     lower = node.lower
+    stacks.overlay_safe(node.state, inventory.STATE_ENV)  # upperdir and workdir live there
     args += [
         str(lower or ""),
         str(node.state / "upper"),
@@ -96,21 +97,26 @@ def start_init(node: InitPaths) -> int:
         str(node.run),
         str(inventory.state_dir()),
     ]
-    parent = subprocess.Popen(
-        [
-            *["nsenter", f"--net={node.netns}", *unshare, "--propagation", "private"],
-            *["sh", "-c", _INIT, "init", *args],
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    wait_for(lambda: ready.exists() or parent.poll() is not None, 5, f"{node.name}'s namespaces")
+    log = node.state / "init.log"  # a file, not a pipe: nobody reads a pipe once the node runs
+    with log.open("wb") as errors:
+        parent = subprocess.Popen(
+            [
+                *["nsenter", f"--net={node.netns}", *unshare, "--propagation", "private"],
+                *["sh", "-c", _INIT, "init", *args],
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            start_new_session=True,
+        )
+    wait = f"{node.name}'s namespaces"
+    wait_for(lambda: ready.exists() or parent.poll() is not None, 5, wait)
     children = _children(parent.pid)
     if parent.poll() is not None or not children:
-        err = parent.stderr.read().decode(errors="replace").strip() if parent.stderr else ""
-        raise UserError(f"{node.name}: setting up its namespaces failed: {err or 'no message'}")
+        err = log.read_text(errors="replace").strip().splitlines()
+        raise UserError(
+            f"{node.name}: setting up its namespaces failed: {err[-1] if err else 'no message'}"
+        )
     init = children[0]
     (node.run / "init.pid").write_text(f"{init}\n")
     (node.run / "pidns.id").write_text(str(nsprocs.ns_id(f"/proc/{init}/ns/pid")))

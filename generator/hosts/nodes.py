@@ -27,7 +27,7 @@ from functools import partial
 from pathlib import Path
 
 from generator.errors import UserError
-from generator.hosts import inventory, nsprocs, stack_nodes, stacks, virtual_node
+from generator.hosts import inventory, leases, nsprocs, stack_nodes, stacks, virtual_node
 from generator.hosts.virtual_node import (
     RUN_ROOT,
     SSHD,
@@ -57,7 +57,6 @@ __all__ = [  # what the CLI, the tests and the benchmark use
     "members",
     "missing_tools",
     "node_status",
-    "remove_nodes",
     "status",
     "up",
 ]
@@ -195,20 +194,15 @@ def up(
         wanted = stack_nodes.pair(stacks.get(stack))
     else:
         wanted = stack_wanted(stacks.get(stack), count)
+    prepare(wanted, say)
+    started: list[Node] = []
     with locked():
         try:
-            make(wanted, say)
+            make(wanted, say, started)
         except BaseException:
-            remove(wanted)
+            remove(started)  # what ran before stays: another command may be using it
             raise
     return [node_status(node) for node in wanted]
-
-
-def remove_nodes(names: list[str]) -> list[str]:
-    """Take down those nodes (and what the nodes share, once none is left); return problems."""
-    require_root()
-    with locked():
-        return remove([node for node in all_nodes() if node.name in names])
 
 
 def stack_wanted(stack: stacks.Stack, count: int) -> list[Node]:
@@ -226,18 +220,27 @@ def _busybox_rootfs(binary: Path) -> bytes:
     return images.rootfs_tar(binary, images.applet_paths(binary))
 
 
-def make(wanted: list[Node], say: Say) -> None:
+def prepare(wanted: list[Node], say: Say) -> None:
+    """Build the stack's root when it is not cached: before the machine's lock, which a build
+    of 40 s would hold against every other command (the root has a lock of its own)."""
+    stack = stacks.get(wanted[0].stack) if wanted and wanted[0].stack else None
+    if stack is not None and not stack.is_host:
+        from generator.hosts import stack_root
+
+        stack_root.ensure_root(stack, say)
+
+
+def make(wanted: list[Node], say: Say, started: list[Node]) -> None:
+    """Start each node of wanted that is not running, adding it to started as it starts."""
+    if not wanted:
+        return
     _keys()
     stack = stacks.get(wanted[0].stack) if wanted[0].stack else None
     for switch in {node.switch for node in wanted if node.veth}:
         _switch(switch)
     if stack is None or stack.is_host:
         _privsep()
-    else:
-        from generator.hosts import stack_root
-
-        stack_root.ensure_root(stack, say)
-    started = []
+    prepare(wanted, say)  # cached by now: a check of its stamp
     for node in wanted:
         if node_status(node).running:
             continue
@@ -246,8 +249,8 @@ def make(wanted: list[Node], say: Say) -> None:
         if node.stack:
             node.state.mkdir(parents=True, exist_ok=True, mode=0o700)
             stack_nodes.record(node)  # first, so that down finds a node that fails half made
-        virtual_node.start(node, BRIDGE)
         started.append(node)
+        virtual_node.start(node, BRIDGE)
     if started:
         rootfs = _busybox_rootfs(stack_nodes.busybox_binary(stack) if stack else BUSYBOX)
         for node in started:
@@ -298,7 +301,15 @@ def down(purge: bool = False) -> list[str]:
     problems that remain (normally none)."""
     require_root()
     with locked():
-        problems = remove([*NODES, *stack_nodes.existing()])
+        everything = [*NODES, *stack_nodes.existing()]
+        busy = [node.name for node in everything if leases.leased(node.name)]
+        if busy:
+            raise UserError(
+                f"{', '.join(busy)}: in use by a running recipe command (run or replay with "
+                "--stack); let it finish or stop it, then run `recipe hosts down` again",
+                exit_code=1,
+            )
+        problems = remove(everything)
         if purge:
             from generator.hosts import stack_root
 

@@ -8,7 +8,16 @@ from contextlib import contextmanager
 
 from generator.errors import UserError
 from generator.hosts import leases, stack_nodes, stacks
-from generator.hosts.nodes import Say, locked, make, remove, require_root, silent, stack_wanted
+from generator.hosts.nodes import (
+    Say,
+    locked,
+    make,
+    prepare,
+    remove,
+    require_root,
+    silent,
+    stack_wanted,
+)
 from generator.hosts.virtual_node import Node, node_status
 
 
@@ -48,10 +57,11 @@ def _held(lease: Callable[[leases.Leases], list[Node]], say: Say) -> Iterator[le
     made: list[Node] = []
     try:
         with locked():
-            made = lease(held)
+            wanted = lease(held)
+        prepare(wanted, say)  # a root to build is built outside the machine's lock
+        with locked():
             try:
-                if made:
-                    make(made, say)
+                make(wanted, say, made)
             except BaseException:
                 remove(made)
                 made = []

@@ -288,6 +288,7 @@ def _command(stack: Stack, target: Path) -> list[str]:
         "--variant=minbase",
         "--include=" + ",".join(stack.packages),
         *(f"--dpkgopt={option}" for option in _EXCLUDES),
+        "--",  # what follows is never read as an option
         stack.suite,
         str(target),
         mirror(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -95,11 +96,35 @@ def get(name: str) -> Stack:
 
 def cache_dir() -> Path:
     """Where stack roots are kept; $RECIPE_STACK_CACHE moves it (tests use their own)."""
-    return Path(os.environ.get(CACHE_ENV) or DEFAULT_CACHE)
+    path = Path(os.environ.get(CACHE_ENV) or DEFAULT_CACHE)
+    return overlay_safe(path, CACHE_ENV)
+
+
+def overlay_safe(path: Path, setting: str) -> Path:
+    """PATH, if it can stand in an overlay's mount options: absolute, and free of the commas
+    and colons that would add options or folders there."""
+    if not path.is_absolute() or set(str(path)) & set(",:\n"):
+        raise UserError(
+            f"{setting}={str(path)!r} must be an absolute path without ',' or ':'; "
+            "choose another folder",
+            exit_code=2,
+        )
+    return path
+
+
+# A mirror is one http(s) URL: no spaces, commas or brackets, so it is never read as an option
+# or as a sources line (`deb [trusted=yes] ...` would turn off the signature check).
+_MIRROR = re.compile(r"https?://[A-Za-z0-9._~%/+@:=-]+")
 
 
 def mirror() -> str:
-    return os.environ.get(MIRROR_ENV) or DEFAULT_MIRROR
+    value = os.environ.get(MIRROR_ENV) or DEFAULT_MIRROR
+    if not _MIRROR.fullmatch(value):
+        raise UserError(
+            f"{MIRROR_ENV}={value!r} is not a mirror URL; give one like {DEFAULT_MIRROR}",
+            exit_code=2,
+        )
+    return value
 
 
 def of_facts(distribution: str) -> str:

@@ -166,7 +166,7 @@ def run(cells: list[Cell], stacks: Sequence[str], jobs: int, child: Child, say: 
     """Run every cell that runs, on nodes of its stack, at most `jobs` at once, over
     ceil(jobs / stacks) nodes per stack, each leased for the run (no other command runs a lab
     there meanwhile); the nodes made for it are taken down at the end."""
-    per_stack = math.ceil(jobs / len(stacks))
+    per_stack = min(math.ceil(jobs / len(stacks)), stack_list.MAX_NODES)
     gate = threading.Semaphore(jobs)
     children = Children()
     workers: list[threading.Thread] = []

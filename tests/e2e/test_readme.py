@@ -31,14 +31,17 @@ def test_setup_has_exactly_two_commands_and_ci_runs_the_test_one() -> None:
     assert install.startswith("bash scripts/install.sh && ") and "bash lab.sh" in install
     assert "\n" not in install and "\n" not in tests
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    # CI is nothing but the README's test command: what it installs and runs, a user gets too.
+    # CI is the README's test command, then the stacks job the README names: what they install
+    # and run, a user gets too.
     commands = [
         line
         for line in ci.splitlines()
         if line.strip() and not line.startswith(("#", "set ", "cd ", "echo "))
     ]
-    assert commands == [tests], ci
-    for script in ("scripts/install.sh", "scripts/test.sh"):
+    assert commands == [tests, "bash scripts/replay-stacks.sh"], ci
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "`scripts/replay-stacks.sh`" in readme
+    for script in ("scripts/install.sh", "scripts/test.sh", "scripts/replay-stacks.sh"):
         assert (ROOT / script).is_file()
 
 

@@ -14,6 +14,7 @@ import pytest
 from generator import transcript as tr
 from generator.hosts import inventory, nsprocs, stack_leases, stack_nodes, stacks
 from generator.hosts import nodes as hosts
+from generator.hosts import stack_root as roots
 from generator.lab import leftovers
 from generator.shell.ssh import SSHShell
 from generator.shell.ssh_target import resolve
@@ -118,16 +119,28 @@ def test_run_on_a_stack_records_the_stack_and_removes_its_node(
     assert set(inventory.load()) == before  # a node made for the run is removed after it
 
 
-def test_down_leaves_no_mount_process_namespace_or_link(two_stacks: list[str]) -> None:
-    for name in two_stacks:  # things inside each node that down must end too
+def test_down_leaves_no_mount_process_namespace_or_link(
+    _virtual_nodes_session: None, stack_root: Callable[[str], Path]
+) -> None:
+    stack_root("debian-13")
+    before = leftovers.take_local()
+    states = [
+        *hosts.up("debian-12", 1),
+        *hosts.up("debian-13", 1),
+        *hosts.up("debian-13", pair=True),
+    ]
+    names = [state.node.name for state in states]
+    for name in names:  # things inside each node that down must end too
         with SSHShell(resolve(name)) as shell:
             shell.run("docker run -d --name stays busybox sh -c 'sleep 3000'", 30)
             shell.run("ip netns add inner && ip netns exec inner sleep 300 &", 10)
-    made = [n for n in stack_nodes.existing() if n.name in two_stacks]
+    made = [n for n in stack_nodes.existing() if n.name in names]
     assert all(hosts.members(node) for node in made)
     assert hosts.down() == []
     root = stacks.cache_dir() / "debian-13"
     assert not [m for m in _mounts() if str(hosts.RUN_ROOT) in m or str(root) in m]
+    assert roots.mounts_using(root / "root") == []  # in any process's mount namespace
+    assert leftovers.take_local().added_since(before) == []  # links, namespaces, rules
     for node in made:
         assert hosts.members(node) == set()
         netns = node.netns if node.netns.exists() else None
@@ -184,3 +197,37 @@ def test_a_two_host_lab_runs_on_the_stacks_pair(
     assert stacks.of_facts(recorded.header.facts.distribution) == "debian-13"
     assert set(inventory.load()) == before  # the pair made for the run is gone
     assert not (hosts.RUN_ROOT / "debian-13.switch.net").exists()
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "fragment"),
+    [
+        ("RECIPE_STACK_MIRROR", "--customize-hook=touch /tmp/rcp-owned", "is not a mirror URL"),
+        ("RECIPE_STACK_MIRROR", "deb [trusted=yes] http://127.0.0.1/ trixie main", "mirror URL"),
+        ("RECIPE_STACK_CACHE", "/tmp/rcp,upperdir=/etc", "without ',' or ':'"),
+        ("RECIPE_STACK_CACHE", "relative/cache", "must be an absolute path"),
+    ],
+)
+def test_a_setting_that_would_inject_is_one_line(setting: str, value: str, fragment: str) -> None:
+    import os
+
+    env = {**os.environ, setting: value}
+    argv = [*CLI, "hosts", "up", "--stack", "debian-13", "--nodes", "1"]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, env=env)
+    assert done.returncode == 2 and fragment in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert not Path("/tmp/rcp-owned").exists() and "debian-13-1" not in inventory.load()
+
+
+def test_down_refuses_while_a_command_holds_a_node(_virtual_nodes_session: None) -> None:
+    with stack_leases.leased_nodes("debian-12", 1) as names:
+        done = subprocess.run([*CLI, "hosts", "down"], capture_output=True, text=True, check=False)
+        assert done.returncode == 1 and f"{names[0]}: in use" in done.stderr, done.stderr
+        assert names[0] in inventory.load()  # still there for the command that holds it
+
+
+def test_the_stack_words_of_the_cli_are_the_stacks() -> None:
+    from generator.commands.choices import words
+    from generator.commands.stack_option import StackName
+
+    assert words(StackName) == stacks.names()
