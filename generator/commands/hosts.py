@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from generator.commands.choices import choice_option
 from generator.commands.library import JsonOption, print_json
-from generator.commands.stack_option import StackName
+from generator.commands.stack_option import StackName, stack_option
 from generator.errors import UserError
 from generator.hosts.stacks import MAX_NODES
 
@@ -36,12 +35,9 @@ NodesOption = Annotated[
 ]
 UpStackOption = Annotated[
     StackName | None,
-    choice_option(
-        StackName,
-        "--stack",
-        help="Make nodes of this stack instead: its Docker, iproute2, iptables and busybox, on "
-        "this kernel. They stay up until `recipe hosts down`.",
-        show_default=False,
+    stack_option(
+        "Make nodes of this stack instead: its Docker, iproute2, iptables and busybox, on this "
+        "kernel. They stay up until `recipe hosts down`."
     ),
 ]
 

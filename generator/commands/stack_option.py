@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from generator.commands.choices import Choice, choice_option
 from generator.errors import UserError
@@ -20,14 +20,16 @@ class StackName(Choice):
     DEBIAN_13 = "debian-13"
 
 
+def stack_option(help: str) -> Any:
+    """typer.Option for `--stack NAME` (one word of StackName), with this help."""
+    return choice_option(StackName, "--stack", help=help, show_default=False)
+
+
 StackOption = Annotated[
     StackName | None,
-    choice_option(
-        StackName,
-        "--stack",
-        help="Run on a node of this stack: its Docker, iproute2, iptables and busybox, on this "
-        "kernel. Made for the run when none is up, and removed after.",
-        show_default=False,
+    stack_option(
+        "Run on a node of this stack: its Docker, iproute2, iptables and busybox, on this "
+        "kernel. Made for the run when none is up, and removed after."
     ),
 ]
 

@@ -231,3 +231,21 @@ def test_the_stack_words_of_the_cli_are_the_stacks() -> None:
     from generator.commands.stack_option import StackName
 
     assert words(StackName) == stacks.names()
+
+
+def test_down_keeps_the_cached_roots_and_purge_removes_them(
+    _virtual_nodes_session: None, tmp_path: Path
+) -> None:
+    import os
+
+    cache = tmp_path / "cache"
+    where = cache / "debian-13"
+    (where / "root" / "etc").mkdir(parents=True)
+    (where / "root" / "etc" / "os-release").write_text('VERSION_ID="13"\n')
+    (where / "stamp").write_text(stacks.get("debian-13").stamp)
+    env = {**os.environ, stacks.CACHE_ENV: str(cache)}
+    for argv, kept in ((["hosts", "down"], True), (["hosts", "down", "--purge"], False)):
+        done = subprocess.run([*CLI, *argv], capture_output=True, text=True, check=False, env=env)
+        assert done.returncode == 0, done.stderr
+        assert (where / "root").exists() is kept and (where / "stamp").exists() is kept
+    assert "cached stack roots removed" in done.stdout
