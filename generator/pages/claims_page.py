@@ -23,7 +23,8 @@ INTRO = [
     "about Linux and Docker networking, shown only in screenshots. Each claim below is checked",
     "against a step of a golden transcript, on every stack the goldens were recorded on; the",
     "verdict is computed from the recorded output by `recipe claims`, so it changes when a stack",
-    "does.",
+    "does. A stack is the userland (Docker, iproute2, iptables, busybox) of a Debian release;",
+    "every stack ran on the same kernel.",
 ]
 
 

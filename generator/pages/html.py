@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from generator.pages import diagram, observed, prose, reachtable, stacks, tutorial_blocks
-from generator.pages.markdown import console_text, verdict_note
+from generator.pages.markdown import STACKS_SHARE_THE_KERNEL, console_text, verdict_note
 from generator.pages.model import LabPage, OtherStack, PageStep, firewall_rules
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -190,6 +190,7 @@ def render(page: LabPage, site: SiteLinks | None = None, stack: str = "") -> str
         teardown=teardown,
         holds_on=stacks.line(page.stacks),
         others=[_other(o) for o in page.other_stacks],
+        stacks_share_the_kernel=STACKS_SHARE_THE_KERNEL,
         toc=toc(page, site) if site is not None else [],
     )
 

@@ -209,12 +209,19 @@ def topology_section(page: LabPage, svg_name: str | None = None) -> list[str]:
     return out
 
 
+# Said plainly wherever stacks are compared: what a stack is, and what it is not.
+STACKS_SHARE_THE_KERNEL = (
+    "A stack is the userland (Docker, iproute2, iptables, busybox) of a Debian release; every "
+    "stack ran on this machine's kernel, so a difference of the kernel never shows here."
+)
+
+
 def other_stacks_section(page: LabPage) -> list[str]:
     """How the lab does on each stack other than this page's: not recorded, the same, or the
     steps that differ, each kind with why (docs/stacks.toml)."""
     if not page.other_stacks:
         return []
-    out = ["## On other stacks", ""]
+    out = ["## On other stacks", "", STACKS_SHARE_THE_KERNEL, ""]
     for other in page.other_stacks:
         title = md_text(other.title)
         if not other.recorded:
