@@ -86,6 +86,15 @@ else
   say "system packages already installed"
 fi
 
+# mmdebstrap checks Debian 13's Release file with this machine's apt keys. Debian 12's keyring
+# before 2023.3+deb12u2 lacks trixie's keys, and the debian-13 stack would then fail to build.
+if dpkg-query -W -f '${Status}' debian-archive-keyring 2>/dev/null | grep -q 'install ok installed' &&
+  [ ! -e /etc/apt/trusted.gpg.d/debian-archive-trixie-stable.asc ]; then
+  say "updating debian-archive-keyring (Debian 13's keys, for the debian-13 stack)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --only-upgrade debian-archive-keyring >/dev/null
+fi
+
 # recipe needs Python 3.11 or newer; Ubuntu 22.04's python3 is 3.10, but it offers python3.11.
 if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
   say "$python is older than 3.11; installing python3.11"
