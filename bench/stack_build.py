@@ -31,6 +31,8 @@ WARM_RUNS = 20
 
 
 def _baseline(stack: stacks.Stack, tool: str, into: Path) -> float:
+    if shutil.which(tool) is None:
+        raise SystemExit(f"{tool} is not installed; apt-get install {tool}, or choose the other")
     if tool == "mmdebstrap":
         command = ["mmdebstrap", "--mode=root", "--variant=minbase"]
         command += ["--include=" + ",".join(stack.packages), stack.suite, str(into)]
