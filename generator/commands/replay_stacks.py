@@ -19,6 +19,7 @@ from generator.compare.runs import BindingDiff, Comparison, StepDrift, StreamDif
 from generator.errors import UserError
 from generator.lab import replay_matrix as matrix
 from generator.lab.replay_matrix import Cell
+from generator.transcript import state_text
 from generator.visible import plural, visible
 
 ENTRY = "from generator.cli import main; main()"  # the console script's entry point
@@ -150,13 +151,8 @@ def text(cells: list[Cell], stacks: Sequence[str], colour: bool, dry_run: bool) 
     """The matrix, its footnotes, each drifting cell's report, and one line per stack."""
     rows = _rows(cells)
     labs = {golden: visible(next(iter(row.values())).lab) for golden, row in rows.items()}
-    table = [["lab", *stacks]]
-    table += [[labs[g], *(_words(row[s], dry_run) for s in stacks)] for g, row in rows.items()]
-    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
-    for line in table:
-        yield "  ".join(
-            word.ljust(width) for word, width in zip(line, widths, strict=True)
-        ).rstrip()
+    body = [[labs[g], *(_words(row[s], dry_run) for s in stacks)] for g, row in rows.items()]
+    yield from state_text.table(["lab", *stacks], body)
     for stack in stacks:
         notes = dict.fromkeys(n for c in cells if c.stack == stack for n in c.notes)
         for note in notes:

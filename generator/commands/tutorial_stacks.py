@@ -46,15 +46,13 @@ def check(
 
 def table(page: str, stacks: list[str], columns: list[list[BlockVerdict]]) -> list[str]:
     """One row per block, one column per stack, then a summary line per stack."""
+    from generator.transcript import state_text
     from generator.transcript.blocks import summary
 
     numbers = sorted({(b.number, b.line) for column in columns for b in column})
-    rows = [[visible(page, one_line=True), *stacks]]
+    rows = []
     for number, line in numbers:
         cells = [next((b.verdict for b in col if b.number == number), "-") for col in columns]
         rows.append([f"block {number} (line {line})", *cells])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
-    ]
+    lines = state_text.table([visible(page, one_line=True), *stacks], rows)
     return lines + [summary(column, stack) for stack, column in zip(stacks, columns, strict=True)]
