@@ -127,15 +127,6 @@ def mirror() -> str:
     return value
 
 
-def of_facts(distribution: str) -> str:
-    """The stack a transcript's host facts name ("Debian GNU/Linux 13 (trixie)" -> debian-13),
-    or "" when no stack matches."""
-    for stack in STACKS.values():
-        if distribution.startswith(f"Debian GNU/Linux {stack.version_id} "):
-            return stack.name
-    return ""
-
-
 @cache
 def host_release() -> tuple[str, str]:
     """(ID, VERSION_ID) of this machine's /etc/os-release."""

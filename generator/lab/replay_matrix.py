@@ -82,7 +82,7 @@ def plan(transcripts: Sequence[tr.Transcript], stacks: Sequence[str], update: bo
     for transcript in transcripts:
         golden = Path(transcript.path)
         lab = golden.name.removesuffix(".transcript")
-        own = stack_list.of_facts(transcript.header.facts.distribution)
+        own = transcript.header.facts.stack
         roles = roles_of(transcript)
         for stack in stacks:
             if len(roles) > 2:

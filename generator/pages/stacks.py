@@ -27,12 +27,6 @@ FOLDER = "stacks"
 HOLDS, FAILS, MISSING = "✔", "✘", "–"
 
 
-def name_of(distribution: str) -> str:
-    """`debian-13` for "Debian GNU/Linux 13 (trixie)"; "" when the facts name no release."""
-    found = re.match(r"([A-Za-z]+)\D*?(\d+(?:\.\d+)?)", distribution)
-    return f"{found.group(1).lower()}-{found.group(2)}" if found else ""
-
-
 def title_of(name: str) -> str:
     """What a page calls the stack: `Debian 13` for debian-13."""
     if not name:
@@ -46,7 +40,7 @@ def stack_of(transcript: Transcript) -> str:
     path = Path(transcript.path)
     if path.parent.parent.name == FOLDER and path.parent.name:
         return path.parent.name
-    return name_of(transcript.header.facts.distribution)
+    return transcript.header.facts.stack
 
 
 def _order(name: str) -> tuple[str, tuple[int, ...]]:

@@ -7,6 +7,7 @@ writes that command and reads its output, so reading a transcript never loads a 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,6 +24,13 @@ class HostFacts:
     docker: str = ""
     busybox: str = ""
     iptables: str = ""  # with its back end: "iptables v1.8.11 (nf_tables)" or "(legacy)"
+
+    @property
+    def stack(self) -> str:
+        """The stack the facts name: `debian-13` for "Debian GNU/Linux 13 (trixie)"; "" when
+        the distribution names no release."""
+        found = re.match(r"([A-Za-z]+)\D*?(\d+(?:\.\d+)?)", self.distribution)
+        return f"{found.group(1).lower()}-{found.group(2)}" if found else ""
 
     def as_pairs(self) -> list[tuple[str, str]]:
         return [(name, getattr(self, name)) for name in FACT_NAMES]

@@ -114,7 +114,7 @@ def test_run_on_a_stack_records_the_stack_and_removes_its_node(
     assert done.returncode == 0, done.stderr
     facts = tr.read(path).header.facts
     assert facts.distribution.startswith("Debian GNU/Linux 13")
-    assert stacks.of_facts(facts.distribution) == "debian-13"
+    assert facts.stack == "debian-13"
     assert "(nf_tables)" in facts.iptables and facts.host.startswith("debian-13-")
     assert set(inventory.load()) == before  # a node made for the run is removed after it
 
@@ -194,7 +194,7 @@ def test_a_two_host_lab_runs_on_the_stacks_pair(
     recorded = tr.read(path)
     # Inside, the pair is the walkthrough's docker-node1 and docker-node2, on Debian 13.
     assert recorded.header.facts.host == "docker-node1=docker-node1,docker-node2=docker-node2"
-    assert stacks.of_facts(recorded.header.facts.distribution) == "debian-13"
+    assert recorded.header.facts.stack == "debian-13"
     assert set(inventory.load()) == before  # the pair made for the run is gone
     assert not (hosts.RUN_ROOT / "debian-13.switch.net").exists()
 

@@ -17,6 +17,7 @@ from generator.errors import UserError
 from generator.pages import claims, claims_page, project, stack_notes, stacks
 from generator.pages import write as docs
 from generator.transcript import Transcript, read
+from generator.transcript.facts import HostFacts
 from generator.transcript.files import in_folder
 from tests.cli_runner import invoke
 from tests.json_schema import problems, schema
@@ -116,8 +117,9 @@ def notes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_stacks_are_named_by_folder_or_by_facts(goldens: Path) -> None:
-    assert stacks.name_of(TRIXIE) == "debian-13" and stacks.title_of("debian-13") == "Debian 13"
-    assert stacks.name_of("") == ""
+    assert HostFacts(distribution=TRIXIE).stack == "debian-13"
+    assert stacks.title_of("debian-13") == "Debian 13"
+    assert HostFacts(distribution="").stack == ""
     found = stacks.group(read(p) for p in [*in_folder(goldens), *stacks.stack_paths([goldens])])
     assert found.base == "debian-12" and found.names == ("debian-12", "debian-13")
     assert found.verdicts("custom-bridge") == (("Debian 12", "✔"), ("Debian 13", "✔"))
